@@ -1,0 +1,33 @@
+// Run one seed or one tape of a scenario, the way every command does it.
+
+import type { Scenario } from '../scenarios/scenario.ts';
+import { seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
+import { runSimulation, type RunOutcome } from '../sim/runner.ts';
+
+export interface RunRequest {
+  readonly scenario: Scenario;
+  readonly bugs: readonly string[];
+  /** Seeds fill the choices; a tape replays them (and takes precedence). */
+  readonly seed: number;
+  readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null };
+  readonly trace?: boolean;
+}
+
+export interface Executed {
+  readonly outcome: RunOutcome;
+  readonly divergence: Divergence | null;
+}
+
+export function execute(req: RunRequest): Executed {
+  const spec = req.scenario.spec(new Set(req.bugs));
+  const options = { trace: req.trace === true };
+  if (req.tape !== undefined) {
+    const replay = new TapeReplay(req.tape.values, req.tape.labels);
+    return { outcome: runSimulation(spec, replay.recorder, options), divergence: replay.divergence };
+  }
+  return { outcome: runSimulation(spec, seededChoices(String(req.seed)), options), divergence: null };
+}
+
+export function replayCommand(scenario: string, seed: number, bugs: readonly string[]): string {
+  return ['npx stairwell run', scenario, '--seed', String(seed), ...bugs.flatMap((b) => ['--bug', b])].join(' ');
+}

@@ -1,0 +1,39 @@
+// stairwell's command line. Usage errors print one line and exit 2; a violation exits 1.
+
+import { list } from './commands/list.ts';
+import { replay } from './commands/replay.ts';
+import { run } from './commands/run.ts';
+import { sweep } from './commands/sweep.ts';
+import { bench } from './commands/bench.ts';
+import { UsageError } from './usage-error.ts';
+
+const HELP = `usage:
+  stairwell list [--json]                                  scenarios, bugs, invariants, strategies
+  stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
+  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism]
+  stairwell replay <F.json> [--trace F.jsonl] [--json]
+  stairwell bench [--json [F.json]] [--seeds N]
+exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
+
+const COMMANDS: Record<string, (argv: readonly string[]) => number> = { list, run, sweep, replay, bench };
+
+export function main(argv: readonly string[]): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${HELP}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const handler = COMMANDS[command];
+  try {
+    if (handler === undefined) throw new UsageError(`unknown command '${command}' (try 'stairwell help')`);
+    return handler(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`stairwell: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,46 @@
+// VMM and instance states as Omicron names them (nexus/db-model/src/{vmm_state,instance_state}.rs).
+
+export type VmmState =
+  | 'Creating'
+  | 'Starting'
+  | 'Running'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Rebooting'
+  | 'Migrating'
+  | 'Failed'
+  | 'Destroyed'
+  | 'SagaUnwound';
+
+/** A VMM in one of these has finished for good. */
+export const TERMINAL_STATES: readonly VmmState[] = ['Destroyed', 'Failed'];
+
+/** Not on a sled: the instance watcher never asks a sled-agent about these. */
+export const NONEXISTENT_STATES: readonly VmmState[] = ['Creating', 'SagaUnwound', 'Destroyed'];
+
+export function isTerminal(state: VmmState): boolean {
+  return state === 'Destroyed' || state === 'Failed';
+}
+
+/** A VMM runtime state as the sled-agent publishes it; only the sled-agent bumps `gen`. */
+export interface VmmRuntimeState {
+  readonly state: VmmState;
+  readonly gen: number;
+}
+
+/** The instance record's own state (nexus_state). */
+export type InstanceState = 'Creating' | 'NoVmm' | 'Vmm' | 'Failed' | 'Destroyed';
+
+export type IntendedState = 'Running' | 'Stopped';
+
+/** What the API shows a user. */
+export type ExternalInstanceState =
+  | 'Creating'
+  | 'Starting'
+  | 'Running'
+  | 'Stopping'
+  | 'Stopped'
+  | 'Rebooting'
+  | 'Migrating'
+  | 'Failed'
+  | 'Destroyed';

@@ -1,0 +1,32 @@
+// Nexus's APIs: the external one a user calls, and the internal one a sled-agent calls
+// (cpapi_vmms_put, "received new VMM runtime state from sled agent").
+
+import type { ExternalInstanceState, VmmRuntimeState } from '../common/vmm-state.ts';
+
+export type NexusRequest =
+  | { readonly type: 'InstanceCreate'; readonly instanceId: string }
+  | { readonly type: 'InstanceStart'; readonly instanceId: string }
+  | { readonly type: 'InstanceStop'; readonly instanceId: string }
+  | { readonly type: 'InstanceView'; readonly instanceId: string }
+  | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly runtime: VmmRuntimeState };
+
+export type NexusErrorCode =
+  /** 409: the request conflicts with the instance's state now (e.g. start while stopping). */
+  | 'Conflict'
+  /** 503: a dependency (the database, a sled-agent) did not answer; try again. */
+  | 'ServiceUnavailable'
+  | 'NotFound'
+  /** 400: the request makes no sense in this state. */
+  | 'InvalidRequest';
+
+export type NexusReply =
+  | { readonly type: 'Ok'; readonly state: ExternalInstanceState | null }
+  | { readonly type: 'Error'; readonly code: NexusErrorCode; readonly message: string };
+
+export function ok(state: ExternalInstanceState | null = null): NexusReply {
+  return { type: 'Ok', state };
+}
+
+export function error(code: NexusErrorCode, message: string): NexusReply {
+  return { type: 'Error', code, message };
+}

@@ -1,0 +1,16 @@
+// The sled-agent's API as Nexus calls it (sled-agent/api), simulated-sled-agent flavour.
+
+import type { VmmRuntimeState } from '../common/vmm-state.ts';
+
+export type SledAgentRequest =
+  /** Register a VMM and ask it to run (instance_ensure_registered + put_state Running). */
+  | { readonly type: 'VmmRegister'; readonly vmmId: string; readonly instanceId: string }
+  /** Ask a VMM to move to a state (vmm_put_state). */
+  | { readonly type: 'VmmPutState'; readonly vmmId: string; readonly target: 'Running' | 'Stopped' }
+  /** The instance watcher's poll (vmm_get_state). */
+  | { readonly type: 'VmmGetState'; readonly vmmId: string };
+
+export type SledAgentReply =
+  | { readonly type: 'VmmState'; readonly vmmId: string; readonly runtime: VmmRuntimeState }
+  /** 404 with error code NO_SUCH_INSTANCE: the sled-agent has no such VMM. */
+  | { readonly type: 'NoSuchInstance'; readonly vmmId: string };

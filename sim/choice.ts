@@ -1,0 +1,108 @@
+// The one source of nondeterminism. Every decision a run makes (which ready event goes first, a
+// message's delay, whether it is lost, which fault the nemesis injects, what the user asks for)
+// is `choose(label, n)`: an integer in [0, n). A seed fills the choices from seedrandom's alea;
+// a tape replays them. Whatever fills them, the choices actually used are recorded, labels
+// included, so every run leaves a tape that reproduces it.
+//
+// Conventions that make tapes shrinkable (shared/anchors.md §4):
+// - 0 is always the simplest value: no fault, shortest delay, first ready event.
+// - A forced choice (n = 1) returns 0 and is not recorded.
+// - Replaying past the end of a tape gives 0, so a shortened tape is still a valid run.
+
+import seedrandom from 'seedrandom';
+import { assert } from './assert.ts';
+
+export interface ChoiceSource {
+  choose(label: string, n: number): number;
+}
+
+/** One recorded choice. `n` is kept so a replay can tell a changed choice space. */
+export interface Choice {
+  readonly label: string;
+  readonly n: number;
+  readonly value: number;
+}
+
+/** Where a replayed tape stopped lining up with the code that replays it. */
+export interface Divergence {
+  readonly index: number;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+/** Choices limit per run: a run that draws more is out of control, not merely long. */
+export const MAX_CHOICES = 5_000_000;
+
+export class ChoiceRecorder implements ChoiceSource {
+  readonly labels: string[] = [];
+  readonly bounds: number[] = [];
+  readonly values: number[] = [];
+  /** Folded into the run's fingerprint by the trace, so a different draw is a different run. */
+  lastValue = 0;
+  readonly #fill: (label: string, n: number, index: number) => number;
+
+  constructor(fill: (label: string, n: number, index: number) => number) {
+    this.#fill = fill;
+  }
+
+  choose(label: string, n: number): number {
+    assert(Number.isInteger(n) && n >= 1, `choose(${label}, ${n}): n must be a positive integer`);
+    if (n === 1) return 0;
+    const index = this.values.length;
+    assert(index < MAX_CHOICES, `more than ${MAX_CHOICES} choices in one run`);
+    const value = this.#fill(label, n, index);
+    assert(Number.isInteger(value) && value >= 0 && value < n, `choice ${label} out of range: ${value}/${n}`);
+    this.labels.push(label);
+    this.bounds.push(n);
+    this.values.push(value);
+    this.lastValue = value;
+    return value;
+  }
+
+  get length(): number {
+    return this.values.length;
+  }
+
+  recorded(): Choice[] {
+    return this.values.map((value, i) => ({ label: this.labels[i]!, n: this.bounds[i]!, value }));
+  }
+}
+
+/** Choices drawn from a seed: alea, always seeded with a string (shared/tooling.md pitfall 2). */
+export function seededChoices(seed: string): ChoiceRecorder {
+  const prng = seedrandom.alea(seed);
+  return new ChoiceRecorder((_label, n) => Math.floor(prng() * n));
+}
+
+/**
+ * Choices replayed from a tape. A value too large for the current choice space is clamped; past
+ * the end, 0. The first label that does not match is kept as `divergence`, so a replay after the
+ * code changed says where it stopped reproducing instead of silently running something else.
+ */
+export class TapeReplay {
+  divergence: Divergence | null = null;
+  readonly recorder: ChoiceRecorder;
+
+  constructor(values: readonly number[], labels: readonly string[] | null) {
+    this.recorder = new ChoiceRecorder((label, n, index) => {
+      if (index >= values.length) return 0;
+      if (labels !== null && this.divergence === null && labels[index] !== label) {
+        this.divergence = { index, expected: labels[index] ?? '(none)', actual: label };
+      }
+      return Math.min(values[index]!, n - 1);
+    });
+  }
+}
+
+/** A yes/no choice that is true with probability perMille/1000; false (0) is the simplest. */
+export function flip(source: ChoiceSource, label: string, perMille: number): boolean {
+  if (perMille <= 0) return false;
+  if (perMille >= 1000) return true;
+  return source.choose(label, 1000) >= 1000 - perMille;
+}
+
+/** A value in [min, max], min being the simplest. */
+export function between(source: ChoiceSource, label: string, min: number, max: number): number {
+  assert(max >= min, `between(${label}): max ${max} < min ${min}`);
+  return min + source.choose(label, max - min + 1);
+}

@@ -1,0 +1,99 @@
+// The nemesis injects faults from a scenario's menu during the workload phase. Fault model:
+// - partition: both ways (or one way) between two groups of nodes, for an episode;
+// - isolate: one node cut off from every other node, for an episode;
+// - crash: a node crashes and restarts after the episode (durable state kept, volatile lost);
+// - link: extra loss, duplication or delay on matching links, for an episode.
+// Every `gapMsMax` at most, it flips whether to inject (`injectPerMille`) and, if so, which
+// option; at most `maxActive` episodes overlap. Every draw goes through the choice source, with
+// 0 meaning "no fault", so a shrunk tape drops faults first. Episodes still open when the
+// workload ends are healed by the runner (Simulator.healAll).
+
+import { assert } from './assert.ts';
+import { between, flip } from './choice.ts';
+import type { LinkFault } from './network.ts';
+import type { NodeId } from './process.ts';
+import type { FaultRecord, Simulator } from './simulator.ts';
+
+export type FaultOption =
+  | { readonly kind: 'partition'; readonly a: readonly NodeId[]; readonly b: readonly NodeId[]; readonly oneWay?: boolean }
+  | { readonly kind: 'isolate'; readonly node: NodeId }
+  | { readonly kind: 'crash'; readonly node: NodeId }
+  | ({ readonly kind: 'link' } & LinkFault);
+
+export interface NemesisConfig {
+  readonly menu: readonly FaultOption[];
+  readonly gapMsMax: number;
+  readonly injectPerMille: number;
+  readonly episodeMsMin: number;
+  readonly episodeMsMax: number;
+  readonly maxActive: number;
+}
+
+export function describeFault(f: FaultOption): string {
+  switch (f.kind) {
+    case 'partition':
+      return `partition ${f.a.join(',')} ${f.oneWay === true ? '->' : '|'} ${f.b.join(',')}`;
+    case 'isolate':
+      return `isolate ${f.node}`;
+    case 'crash':
+      return `crash ${f.node}`;
+    case 'link': {
+      const parts = [
+        f.lossPerMille === undefined ? '' : ` loss ${f.lossPerMille}‰`,
+        f.dupPerMille === undefined ? '' : ` dup ${f.dupPerMille}‰`,
+        f.extraDelayMsMax === undefined ? '' : ` +delay ≤${f.extraDelayMsMax}ms`,
+      ];
+      return `link ${f.from} -> ${f.to}${parts.join('')}`;
+    }
+  }
+}
+
+/** Start injecting faults from now until `untilMs` of virtual time. */
+export function startNemesis(sim: Simulator, config: NemesisConfig, untilMs: number): void {
+  assert(config.gapMsMax >= 1 && config.episodeMsMax >= config.episodeMsMin, 'bad nemesis config');
+  if (config.menu.length === 0 || config.injectPerMille <= 0) return;
+  let active = 0;
+  const tick = (): void => {
+    if (sim.now >= untilMs) return;
+    if (active < config.maxActive && flip(sim.choices, 'nemesis.inject', config.injectPerMille)) {
+      const option = config.menu[sim.choices.choose('nemesis.fault', config.menu.length)]!;
+      const durationMs = between(sim.choices, 'nemesis.episodeMs', config.episodeMsMin, config.episodeMsMax);
+      const end = inject(sim, option);
+      active++;
+      sim.at(durationMs, `end ${describeFault(option)}`, () => {
+        active--;
+        if (sim.now <= untilMs) end();
+      });
+    }
+    sim.at(between(sim.choices, 'nemesis.gapMs', 1, config.gapMsMax), 'nemesis', tick);
+  };
+  sim.at(between(sim.choices, 'nemesis.gapMs', 1, config.gapMsMax), 'nemesis', tick);
+}
+
+/** Apply one fault; returns what ends it. */
+function inject(sim: Simulator, option: FaultOption): () => void {
+  switch (option.kind) {
+    case 'partition': {
+      const record = option.oneWay === true ? sim.partitionOneWay(option.a, option.b) : sim.partition(option.a, option.b);
+      return () => sim.repair(record);
+    }
+    case 'isolate': {
+      const record = sim.isolate(option.node);
+      return () => sim.repair(record);
+    }
+    case 'crash':
+      if (!sim.node(option.node).up) return () => {};
+      sim.crash(option.node);
+      return () => sim.restart(option.node);
+    case 'link': {
+      const fault: LinkFault = option;
+      sim.network.addFault(fault);
+      const record: FaultRecord = { kind: 'link', nodes: [option.from, option.to].filter((n) => n !== '*'), description: describeFault(option), startMs: sim.now, endMs: null };
+      sim.logFault(record);
+      return () => {
+        sim.network.removeFault(fault);
+        record.endMs = sim.now;
+      };
+    }
+  }
+}

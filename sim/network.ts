@@ -1,0 +1,141 @@
+// The network between nodes. Fault model, per directed link:
+// - delay: uniform in [delayMsMin, delayMsMax] virtual ms, drawn per message;
+// - reordering: messages on a link are independent unless the link is `fifo`, so a later one
+//   can overtake an earlier one;
+// - loss and duplication: per message, `lossPerMille` / `dupPerMille` out of 1000;
+// - partitions: a blocked link drops whatever arrives while it is blocked (messages are checked
+//   at delivery, so a partition also catches messages already in flight). Blocks are counted,
+//   so overlapping fault episodes compose and each repair undoes only its own block.
+// Link faults (extra loss, duplication, delay) are added on top of the base parameters while
+// they are active. Crashed endpoints are the simulator's business, not the network's.
+
+import { assert } from './assert.ts';
+import { between, flip, type ChoiceSource } from './choice.ts';
+import type { NodeId } from './process.ts';
+
+export interface LinkParams {
+  readonly delayMsMin: number;
+  readonly delayMsMax: number;
+  readonly lossPerMille: number;
+  readonly dupPerMille: number;
+  readonly fifo: boolean;
+}
+
+export const DEFAULT_LINK: LinkParams = {
+  delayMsMin: 1,
+  delayMsMax: 10,
+  lossPerMille: 0,
+  dupPerMille: 0,
+  fifo: false,
+};
+
+/** Extra trouble on the links it matches while active. '*' matches any node. */
+export interface LinkFault {
+  readonly from: NodeId | '*';
+  readonly to: NodeId | '*';
+  readonly lossPerMille?: number;
+  readonly dupPerMille?: number;
+  readonly extraDelayMsMax?: number;
+}
+
+export class Network {
+  readonly #base: LinkParams;
+  readonly #links = new Map<string, LinkParams>();
+  readonly #blocked = new Map<string, number>();
+  readonly #faults: LinkFault[] = [];
+  readonly #lastDelivery = new Map<string, number>();
+
+  constructor(base: LinkParams = DEFAULT_LINK) {
+    checkParams(base);
+    this.#base = base;
+  }
+
+  /** Set the parameters of one directed link. */
+  configure(from: NodeId, to: NodeId, params: Partial<LinkParams>): void {
+    const merged = { ...this.params(from, to), ...params };
+    checkParams(merged);
+    this.#links.set(key(from, to), merged);
+  }
+
+  params(from: NodeId, to: NodeId): LinkParams {
+    return this.#links.get(key(from, to)) ?? this.#base;
+  }
+
+  block(from: NodeId, to: NodeId): void {
+    const k = key(from, to);
+    this.#blocked.set(k, (this.#blocked.get(k) ?? 0) + 1);
+  }
+
+  unblock(from: NodeId, to: NodeId): void {
+    const k = key(from, to);
+    const count = this.#blocked.get(k) ?? 0;
+    if (count <= 1) this.#blocked.delete(k);
+    else this.#blocked.set(k, count - 1);
+  }
+
+  isBlocked(from: NodeId, to: NodeId): boolean {
+    return this.#blocked.size > 0 && this.#blocked.has(key(from, to));
+  }
+
+  get partitioned(): boolean {
+    return this.#blocked.size > 0;
+  }
+
+  addFault(fault: LinkFault): void {
+    this.#faults.push(fault);
+  }
+
+  removeFault(fault: LinkFault): void {
+    const i = this.#faults.indexOf(fault);
+    assert(i >= 0, 'removing a link fault that is not active');
+    this.#faults.splice(i, 1);
+  }
+
+  /** Heal: no partitions, no link faults. Base and per-link parameters stay. */
+  repairAll(): void {
+    this.#blocked.clear();
+    this.#faults.length = 0;
+  }
+
+  /**
+   * Decide what happens to one message sent now: the delivery times (none if lost, two if
+   * duplicated). Draws only the choices the link's parameters make possible.
+   */
+  plan(from: NodeId, to: NodeId, now: number, choices: ChoiceSource): number[] {
+    const p = this.params(from, to);
+    let loss = p.lossPerMille;
+    let dup = p.dupPerMille;
+    let extraMax = 0;
+    for (const f of this.#faults) {
+      if ((f.from === '*' || f.from === from) && (f.to === '*' || f.to === to)) {
+        loss += f.lossPerMille ?? 0;
+        dup += f.dupPerMille ?? 0;
+        extraMax += f.extraDelayMsMax ?? 0;
+      }
+    }
+    if (flip(choices, 'net.lose', loss)) return [];
+    const copies = flip(choices, 'net.duplicate', dup) ? 2 : 1;
+    const times: number[] = [];
+    for (let c = 0; c < copies; c++) {
+      let at = now + between(choices, 'net.delayMs', p.delayMsMin, p.delayMsMax);
+      if (extraMax > 0) at += between(choices, 'net.extraDelayMs', 0, extraMax);
+      if (p.fifo) {
+        const k = key(from, to);
+        at = Math.max(at, this.#lastDelivery.get(k) ?? 0);
+        this.#lastDelivery.set(k, at);
+      }
+      times.push(at);
+    }
+    return times;
+  }
+}
+
+function key(from: NodeId, to: NodeId): string {
+  return `${from}>${to}`;
+}
+
+function checkParams(p: LinkParams): void {
+  assert(p.delayMsMin >= 0 && p.delayMsMax >= p.delayMsMin, `bad link delay ${p.delayMsMin}..${p.delayMsMax}`);
+  assert(p.lossPerMille >= 0 && p.lossPerMille <= 1000, `bad loss ${p.lossPerMille}`);
+  assert(p.dupPerMille >= 0 && p.dupPerMille <= 1000, `bad duplication ${p.dupPerMille}`);
+}
