@@ -1,20 +1,27 @@
 // Throughput of the engine, measured in one process so the figures compare:
 // - a scenario's events per second, the oracle on (every invariant after every step);
 // - the same with the oracle's per-step checks off (liveness goals kept, so runs end alike);
-// - a bare event loop doing the same queue work: the same binary heap, the same number of
-//   events, each event scheduling one more at a small random delay, PENDING events in flight.
+// - a bare event loop doing the same queue work: the same binary heap and event objects, as many
+//   pushes and pops
+//   as the scenario's runs made (a run also pushes events that go stale unrun, such as the
+//   timeouts of calls that were answered), PENDING events in flight, no handlers. Its rate is
+//   counted in the scenario's events, so the two rates compare the same work.
 // Each figure is the median of `rounds` alternating measurements (machines here are shared).
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import { seededChoices } from '../sim/choice.ts';
+import seedrandom from 'seedrandom';
 import { EventQueue } from '../sim/event-queue.ts';
+import { SimEvent } from '../sim/sim-event.ts';
 import { runSimulation } from '../sim/runner.ts';
 
-/** Events in flight in the bare loop: about what instance-lifecycle keeps queued. */
-export const PENDING = 32;
+/** Events in flight in the bare loop: instance-lifecycle keeps 15 queued on average. */
+export const PENDING = 16;
 
 export interface Rate {
   readonly events: number;
+  readonly queuePushes: number;
+  readonly choices: number;
   readonly seconds: number;
   readonly eventsPerSecond: number;
 }
@@ -31,40 +38,47 @@ export function scenarioRate(scenario: Scenario, seeds: number, oracle: boolean)
         },
       };
   let events = 0;
+  let queuePushes = 0;
+  let choices = 0;
   const t0 = process.hrtime.bigint();
-  for (let seed = 1; seed <= seeds; seed++) events += runSimulation(measured, seededChoices(String(seed))).steps;
-  return rate(events, t0);
+  for (let seed = 1; seed <= seeds; seed++) {
+    const r = runSimulation(measured, seededChoices(String(seed)));
+    events += r.steps;
+    queuePushes += r.queuePushes;
+    choices += r.choices.values.length;
+  }
+  return rate(events, queuePushes, choices, t0);
 }
 
-export function bareLoopRate(events: number): Rate {
-  interface Ev {
-    time: number;
-    seq: number;
-    node: number;
-  }
-  const queue = new EventQueue<Ev>(PENDING * 2);
-  let x = 0x9e3779b9;
-  const next = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
+/** `queuePushes` pops and pushes on a heap of PENDING events and `choices` draws, per `events`. */
+export function bareLoopRate(events: number, queuePushes: number, choices: number): Rate {
+  // The engine's own event objects on the engine's own heap: the same allocation and the same
+  // comparisons per push and pop, and nothing else.
+  const queue = new EventQueue<SimEvent>(PENDING * 2);
+  const prng = seedrandom.alea('bare');
+  const drawsPerPush = choices / Math.max(1, queuePushes);
+  let owed = 0;
+  const delay = (): number => {
+    let d = 1;
+    for (owed += drawsPerPush; owed >= 1; owed--) d += Math.floor(prng() * 10);
+    return d;
   };
-  for (let i = 0; i < PENDING; i++) queue.push({ time: Math.floor(next() * 10), seq: 0, node: i % 5 });
+  const event = (time: number, inc: number): SimEvent => new SimEvent('timer', time, null, null, inc, 0, null, null, 0, '');
+  for (let i = 0; i < PENDING; i++) queue.push(event(delay(), i));
   const t0 = process.hrtime.bigint();
   let checksum = 0;
-  for (let i = 0; i < events; i++) {
+  for (let i = 0; i < queuePushes; i++) {
     const ev = queue.pop()!;
-    checksum = (checksum + ev.node) | 0;
-    queue.push({ time: ev.time + 1 + Math.floor(next() * 10), seq: 0, node: (ev.node + 1) % 5 });
+    checksum = (checksum + ev.inc) | 0;
+    queue.push(event(ev.time + delay(), ev.inc));
   }
   if (checksum === -1) process.stdout.write(''); // keep the loop's work observable
-  return rate(events, t0);
+  return rate(events, queuePushes, choices, t0);
 }
 
-function rate(events: number, t0: bigint): Rate {
+function rate(events: number, queuePushes: number, choices: number, t0: bigint): Rate {
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { events, seconds: Number(seconds.toFixed(4)), eventsPerSecond: Math.round(events / seconds) };
+  return { events, queuePushes, choices, seconds: Number(seconds.toFixed(4)), eventsPerSecond: Math.round(events / seconds) };
 }
 
 export function median(xs: readonly number[]): number {

@@ -3,10 +3,12 @@
 // O-I5  When a sled-agent answers "no such instance" for a VMM it once had, the database already
 //       shows that VMM terminal at a generation at least the last one the sled-agent published,
 //       unless a crash of that sled-agent lost the VMM. Checked when the sled-agent answers.
-// O-I6  An instance whose last user request was stop is never Failed, unless a fault explains
-//       it (a crash of a sled-agent that hosted one of its VMMs; see instance-world.ts).
+// O-I6  An instance never becomes Failed after its user's last request was stop, unless a fault
+//       explains it (a crash of a sled-agent that hosted one of its VMMs; see instance-world.ts).
+// All three look at the database only when a write has committed since the last step.
 
-import { isTerminal, type VmmState } from '../model/common/vmm-state.ts';
+import { isTerminal, type InstanceState, type VmmState } from '../model/common/vmm-state.ts';
+import type { Tables } from '../model/crdb/tables.ts';
 import type { NexusRequest } from '../model/nexus/api.ts';
 import type { SledAgentReply } from '../model/sled-agent/api.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -17,6 +19,8 @@ export class InstanceSafety implements SendObserver {
   readonly #world: InstanceWorld;
   /** O-I1's memory: each VMM's last seen (gen, state). */
   readonly #seen = new Map<string, { gen: number; state: VmmState }>();
+  /** O-I6's memory: each instance's last seen state. */
+  readonly #instanceStates = new Map<string, InstanceState>();
   #seenWrites = -1;
   /** O-I5's memory: the highest generation each VMM's sled-agent has sent to Nexus. */
   readonly #published = new Map<string, number>();
@@ -40,13 +44,14 @@ export class InstanceSafety implements SendObserver {
   afterStep(_step: StepRecord): Finding | null {
     const pending = this.#pending;
     this.#pending = null;
-    return pending ?? this.#vmmGenerations() ?? this.#stoppedNotFailed();
-  }
-
-  #vmmGenerations(): Finding | null {
+    if (pending !== null) return pending;
     const tables = this.#world.tables();
     if (tables.writes === this.#seenWrites) return null;
     this.#seenWrites = tables.writes;
+    return this.#vmmGenerations(tables) ?? this.#stoppedNotFailed(tables);
+  }
+
+  #vmmGenerations(tables: Tables): Finding | null {
     for (const row of tables.vmm.values()) {
       const prev = this.#seen.get(row.id);
       if (prev !== undefined) {
@@ -73,14 +78,15 @@ export class InstanceSafety implements SendObserver {
     };
   }
 
-  #stoppedNotFailed(): Finding | null {
+  #stoppedNotFailed(tables: Tables): Finding | null {
     const user = this.#world.user();
-    if (user === null) return null;
-    const tables = this.#world.tables();
-    for (const [instanceId, asked] of user.lastAsked) {
-      if (asked !== 'stop' || tables.instance.get(instanceId)?.state !== 'Failed') continue;
-      if (faultExplainingFailure(this.#world, instanceId) !== null) continue;
-      return { invariant: 'O-I6', message: `instance ${instanceId} is Failed although the user's last request was stop and no fault explains it` };
+    for (const row of tables.instance.values()) {
+      const before = this.#instanceStates.get(row.id);
+      if (before === row.state) continue;
+      this.#instanceStates.set(row.id, row.state);
+      if (row.state !== 'Failed' || user?.lastAsked.get(row.id) !== 'stop') continue;
+      if (faultExplainingFailure(this.#world, row.id) !== null) continue;
+      return { invariant: 'O-I6', message: `instance ${row.id} became Failed after the user's last request, stop, and no fault explains it` };
     }
     return null;
   }

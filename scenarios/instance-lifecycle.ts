@@ -59,12 +59,14 @@ function setup(sim: Simulator, bugs: Bugs): ReturnType<RunSpec['setup']> {
   sim.addNode(user({ id: USER, nexus: NEXUS, instances: INSTANCES, opsMax: 4, thinkMsMax: 3_000, timeoutMs: 1_000, attemptsMax: 100 }));
   startNemesis(sim, NEMESIS, LIMITS.workloadMs);
 
+  const db = sim.node(DB);
+  const userHost = sim.node(USER);
   const world: InstanceWorld = {
     nexusIds: [NEXUS],
     sledIds: SLEDS,
-    tables: () => sim.node(DB).durable as Tables,
+    tables: () => db.durable as Tables,
     sledAgent: (id) => sim.node(id).process as SledAgentProcess | null,
-    user: () => sim.node(USER).process as UserProcess | null,
+    user: () => userHost.process as UserProcess | null,
     faultLog: () => sim.faultLog,
   };
   const safety = new InstanceSafety(world);

@@ -5,6 +5,12 @@ export class SimAssertionError extends Error {
   override name = 'SimAssertionError';
 }
 
+/** For constant messages. A message built from values goes through `fail` behind an `if`, so
+ * the string is built only when the assertion fails, never on the hot path. */
 export function assert(condition: unknown, message: string): asserts condition {
   if (!condition) throw new SimAssertionError(message);
+}
+
+export function fail(message: string): never {
+  throw new SimAssertionError(message);
 }

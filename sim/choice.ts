@@ -10,7 +10,7 @@
 // - Replaying past the end of a tape gives 0, so a shortened tape is still a valid run.
 
 import seedrandom from 'seedrandom';
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 
 export interface ChoiceSource {
   choose(label: string, n: number): number;
@@ -46,12 +46,12 @@ export class ChoiceRecorder implements ChoiceSource {
   }
 
   choose(label: string, n: number): number {
-    assert(Number.isInteger(n) && n >= 1, `choose(${label}, ${n}): n must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) fail(`choose(${label}, ${n}): n must be a positive integer`);
     if (n === 1) return 0;
     const index = this.values.length;
-    assert(index < MAX_CHOICES, `more than ${MAX_CHOICES} choices in one run`);
+    if (index >= MAX_CHOICES) fail(`more than ${MAX_CHOICES} choices in one run`);
     const value = this.#fill(label, n, index);
-    assert(Number.isInteger(value) && value >= 0 && value < n, `choice ${label} out of range: ${value}/${n}`);
+    if (!Number.isInteger(value) || value < 0 || value >= n) fail(`choice ${label} out of range: ${value}/${n}`);
     this.labels.push(label);
     this.bounds.push(n);
     this.values.push(value);
@@ -103,6 +103,6 @@ export function flip(source: ChoiceSource, label: string, perMille: number): boo
 
 /** A value in [min, max], min being the simplest. */
 export function between(source: ChoiceSource, label: string, min: number, max: number): number {
-  assert(max >= min, `between(${label}): max ${max} < min ${min}`);
+  if (max < min) fail(`between(${label}): max ${max} < min ${min}`);
   return min + source.choose(label, max - min + 1);
 }

@@ -2,7 +2,7 @@
 // order is total and never depends on engine internals; which of several events ready at the same
 // virtual time runs first is decided by the scheduler through the choice source, not here.
 
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 
 export interface Timed {
   time: number;
@@ -22,8 +22,13 @@ export class EventQueue<E extends Timed> {
     return this.#heap.length;
   }
 
+  /** Events pushed since the queue was made: the queue work a run did. */
+  get pushes(): number {
+    return this.#seq;
+  }
+
   push(event: E): void {
-    assert(this.#heap.length < this.#capacity, `event queue over capacity (${this.#capacity})`);
+    if (this.#heap.length >= this.#capacity) fail(`event queue over capacity (${this.#capacity})`);
     event.seq = this.#seq++;
     const heap = this.#heap;
     heap.push(event);

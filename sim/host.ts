@@ -1,20 +1,33 @@
 // One node as the simulator holds it: the spec it was built from, its durable state (which
-// outlives crashes), and the volatile rest: the running process, its workflows and its
-// outstanding calls (which do not).
+// outlives crashes), and the volatile rest: the running process and its workflows (which do
+// not). A workflow belongs to the incarnation that started it; a crash ends the incarnation,
+// and with it every workflow and every call it was waiting on, without a list to walk.
 
 import type { Env, NodeId, NodeSpec, Process, Workflow } from './process.ts';
 
 export interface WorkflowRun {
-  readonly id: number;
   readonly name: string;
   readonly host: Host;
+  /** The host's incarnation when the workflow started. */
+  readonly inc: number;
   readonly gen: Workflow;
   /** Bumped at every yield and every reply; a resume event carrying an old token is stale. */
   token: number;
   /** The call this workflow waits on, 0 if none. */
   rpcId: number;
-  readonly replyTo: { readonly to: Host; readonly rpcId: number } | null;
-  alive: boolean;
+  readonly replyTo: ReplyTo | null;
+  done: boolean;
+}
+
+/** Where a served call's reply goes: the calling workflow, on its host. */
+export interface ReplyTo {
+  readonly to: Host;
+  readonly rpcId: number;
+  readonly caller: WorkflowRun;
+}
+
+export function alive(wf: WorkflowRun): boolean {
+  return !wf.done && wf.host.up && wf.host.incarnation === wf.inc;
 }
 
 export class Host {
@@ -26,8 +39,6 @@ export class Host {
   up = false;
   /** Bumped at every boot; events addressed to an older incarnation are stale. */
   incarnation = 0;
-  readonly workflows = new Set<WorkflowRun>();
-  readonly calls = new Map<number, WorkflowRun>();
 
   constructor(spec: NodeSpec<unknown>, index: number) {
     this.spec = spec;
@@ -49,8 +60,5 @@ export class Host {
     this.up = false;
     this.process = null;
     this.env = null;
-    for (const wf of this.workflows) wf.alive = false;
-    this.workflows.clear();
-    this.calls.clear();
   }
 }

@@ -9,7 +9,7 @@
 // Link faults (extra loss, duplication, delay) are added on top of the base parameters while
 // they are active. Crashed endpoints are the simulator's business, not the network's.
 
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 import { between, flip, type ChoiceSource } from './choice.ts';
 import type { NodeId } from './process.ts';
 
@@ -58,7 +58,7 @@ export class Network {
   }
 
   params(from: NodeId, to: NodeId): LinkParams {
-    return this.#links.get(key(from, to)) ?? this.#base;
+    return this.#links.size === 0 ? this.#base : (this.#links.get(key(from, to)) ?? this.#base);
   }
 
   block(from: NodeId, to: NodeId): void {
@@ -98,10 +98,11 @@ export class Network {
   }
 
   /**
-   * Decide what happens to one message sent now: the delivery times (none if lost, two if
-   * duplicated). Draws only the choices the link's parameters make possible.
+   * Decide what happens to one message sent now: how many copies arrive (0 if it is lost, 2 if
+   * it is duplicated) and when, written into `times`. Draws only the choices the link's
+   * parameters make possible.
    */
-  plan(from: NodeId, to: NodeId, now: number, choices: ChoiceSource): number[] {
+  plan(from: NodeId, to: NodeId, now: number, choices: ChoiceSource, times: number[]): number {
     const p = this.params(from, to);
     let loss = p.lossPerMille;
     let dup = p.dupPerMille;
@@ -113,9 +114,8 @@ export class Network {
         extraMax += f.extraDelayMsMax ?? 0;
       }
     }
-    if (flip(choices, 'net.lose', loss)) return [];
+    if (flip(choices, 'net.lose', loss)) return 0;
     const copies = flip(choices, 'net.duplicate', dup) ? 2 : 1;
-    const times: number[] = [];
     for (let c = 0; c < copies; c++) {
       let at = now + between(choices, 'net.delayMs', p.delayMsMin, p.delayMsMax);
       if (extraMax > 0) at += between(choices, 'net.extraDelayMs', 0, extraMax);
@@ -124,9 +124,9 @@ export class Network {
         at = Math.max(at, this.#lastDelivery.get(k) ?? 0);
         this.#lastDelivery.set(k, at);
       }
-      times.push(at);
+      times[c] = at;
     }
-    return times;
+    return copies;
   }
 }
 
@@ -135,7 +135,7 @@ function key(from: NodeId, to: NodeId): string {
 }
 
 function checkParams(p: LinkParams): void {
-  assert(p.delayMsMin >= 0 && p.delayMsMax >= p.delayMsMin, `bad link delay ${p.delayMsMin}..${p.delayMsMax}`);
-  assert(p.lossPerMille >= 0 && p.lossPerMille <= 1000, `bad loss ${p.lossPerMille}`);
-  assert(p.dupPerMille >= 0 && p.dupPerMille <= 1000, `bad duplication ${p.dupPerMille}`);
+  if (p.delayMsMin < 0 || p.delayMsMax < p.delayMsMin) fail(`bad link delay ${p.delayMsMin}..${p.delayMsMax}`);
+  if (p.lossPerMille < 0 || p.lossPerMille > 1000) fail(`bad loss ${p.lossPerMille}`);
+  if (p.dupPerMille < 0 || p.dupPerMille > 1000) fail(`bad duplication ${p.dupPerMille}`);
 }

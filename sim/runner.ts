@@ -50,6 +50,8 @@ export interface RunOutcome {
   readonly ok: boolean;
   readonly violation: Violation | null;
   readonly steps: number;
+  /** Events the run put on its queue: every step's, plus those that went stale unrun. */
+  readonly queuePushes: number;
   readonly timeMs: number;
   readonly fingerprint: string;
   readonly choices: ChoiceRecorder;
@@ -68,6 +70,7 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: {
     ok: violation === null,
     violation,
     steps: sim.steps,
+    queuePushes: sim.queuePushes,
     timeMs: sim.now,
     fingerprint: sim.fingerprint.hex(),
     choices,

@@ -10,37 +10,35 @@
 // Errors thrown by protocol code are findings (`panic`), not harness crashes; an engine
 // assertion (SimAssertionError) is a harness bug and propagates.
 
-import { assert, SimAssertionError } from './assert.ts';
+import { assert, fail, SimAssertionError } from './assert.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import { DeterminismViolation } from './determinism-guard.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network, type LinkParams } from './network.ts';
 import type { CallResult, Effect, Env, NodeId, NodeSpec, Process, Workflow } from './process.ts';
 import { Fingerprint, messageType, type TraceRecord } from './trace.ts';
-import { Host, type WorkflowRun } from './host.ts';
+import { SimEvent, type EventKind } from './sim-event.ts';
+import { alive, Host, type ReplyTo, type WorkflowRun } from './host.ts';
 
-type Envelope =
-  | { readonly type: 'msg'; readonly payload: unknown }
-  | { readonly type: 'req'; readonly rpcId: number; readonly payload: unknown }
-  | { readonly type: 'rep'; readonly rpcId: number; readonly payload: unknown };
+/** How a message travels: one-way, a call, or a call's reply. */
+type Envelope = 'msg' | 'req' | 'rep';
 
-type SimEvent =
-  | { kind: 'deliver'; time: number; seq: number; from: Host; to: Host; fromInc: number; toInc: number; envelope: Envelope }
-  | { kind: 'timer'; time: number; seq: number; host: Host; inc: number; tag: unknown }
-  | { kind: 'resume'; time: number; seq: number; wf: WorkflowRun; token: number; input: unknown }
-  | { kind: 'action'; time: number; seq: number; label: string; run: () => void };
-
-/** What one step did, for the oracle. */
+/**
+ * What one step did, for the oracle. The simulator reuses one record for every step (a sweep
+ * makes millions), so it is valid only until the next step: copy what must be kept.
+ */
 export interface StepRecord {
   readonly index: number;
   readonly timeMs: number;
-  readonly kind: SimEvent['kind'];
+  readonly kind: EventKind;
   readonly node: NodeId;
   readonly from: NodeId | null;
   /** 'msg' | 'req' | 'rep' for deliveries, null otherwise. */
-  readonly envelope: Envelope['type'] | null;
+  readonly envelope: Envelope | null;
   readonly message: unknown;
 }
+
+type MutableStep = { -readonly [K in keyof StepRecord]: StepRecord[K] };
 
 /** Protocol code threw: a finding, reported like a Crucible panic. */
 export interface Panic {
@@ -58,7 +56,7 @@ export interface FaultRecord {
 }
 
 export interface SendObserver {
-  onSend(from: NodeId, to: NodeId, message: unknown, envelope: Envelope['type']): void;
+  onSend(from: NodeId, to: NodeId, message: unknown, envelope: Envelope): void;
 }
 
 export interface SimulatorOptions {
@@ -88,8 +86,12 @@ export class Simulator {
   readonly #held = new Map<string, SimEvent[]>();
   readonly #observers: SendObserver[] = [];
   #rpcIds = 0;
-  #workflowIds = 0;
   #ids = 0;
+  readonly #step: MutableStep = { index: 0, timeMs: 0, kind: 'action', node: '', from: null, envelope: null, message: null };
+  /** Workflow names by request type, so serving a call does not build a string. */
+  readonly #serveNames = new Map<string, string>();
+  /** Delivery times of the message being sent; reused to spare the allocation per message. */
+  readonly #times: number[] = [0, 0];
 
   constructor(options: SimulatorOptions) {
     this.choices = options.choices;
@@ -105,7 +107,7 @@ export class Simulator {
   // ---- nodes -------------------------------------------------------------------------------
 
   addNode<D>(spec: NodeSpec<D>): void {
-    assert(!this.#hosts.has(spec.id), `node ${spec.id} added twice`);
+    if (this.#hosts.has(spec.id)) fail(`node ${spec.id} added twice`);
     const host = new Host(spec as NodeSpec<unknown>, this.#hosts.size);
     this.#hosts.set(spec.id, host);
     this.#boot(host);
@@ -113,7 +115,7 @@ export class Simulator {
 
   node(id: NodeId): Host {
     const host = this.#hosts.get(id);
-    assert(host !== undefined, `no node ${id}`);
+    if (host === undefined) fail(`no node ${id}`);
     return host;
   }
 
@@ -206,12 +208,22 @@ export class Simulator {
 
   /** Run `fn` as a step of its own `delayMs` from now. */
   at(delayMs: number, label: string, fn: () => void): void {
-    assert(delayMs >= 0, `at(${label}): negative delay`);
-    this.#queue.push({ kind: 'action', time: this.#now + delayMs, seq: 0, label, run: fn });
+    if (delayMs < 0) fail(`at(${label}): negative delay`);
+    this.#queue.push(new SimEvent('action', this.#now + delayMs, null, null, 0, 0, fn, null, 0, label));
   }
 
   observe(observer: SendObserver): void {
     this.#observers.push(observer);
+  }
+
+  /** Events ever scheduled, stale ones (cancelled timeouts, dead incarnations) included. */
+  get queuePushes(): number {
+    return this.#queue.pushes;
+  }
+
+  /** Events scheduled and not yet run (stale ones included). */
+  get pendingEvents(): number {
+    return this.#queue.size + this.#ready.length;
   }
 
   /** Virtual time of the next event, Infinity if nothing is pending. */
@@ -232,29 +244,45 @@ export class Simulator {
 
   #next(): SimEvent | undefined {
     const ready = this.#ready;
-    if (ready.length === 0) {
-      const t = this.#queue.peekTime();
+    const queue = this.#queue;
+    while (ready.length === 0) {
+      const t = queue.peekTime();
       if (t === Infinity) return undefined;
       assert(t >= this.#now, 'time went backwards');
       this.#now = t;
-    }
-    while (this.#queue.peekTime() === this.#now) {
-      const ev = this.#queue.pop()!;
+      const ev = queue.pop()!;
+      // The common case: one event alone at its time, no choice to make.
+      if (queue.peekTime() !== t) {
+        if (this.#live(ev)) return ev;
+        continue;
+      }
       if (this.#live(ev)) ready.push(ev);
+      while (queue.peekTime() === t) {
+        const other = queue.pop()!;
+        if (this.#live(other)) ready.push(other);
+      }
     }
-    if (ready.length === 0) return this.#next();
-    const i = ready.length > 1 ? this.choices.choose('sched.next', ready.length) : 0;
-    return ready.splice(i, 1)[0];
+    // Events that became ready at this same time since (zero delays) join the choice.
+    while (queue.peekTime() === this.#now) {
+      const other = queue.pop()!;
+      if (this.#live(other)) ready.push(other);
+    }
+    if (ready.length === 1) return ready.pop();
+    const i = this.choices.choose('sched.next', ready.length);
+    const ev = ready[i]!;
+    for (let j = i + 1; j < ready.length; j++) ready[j - 1] = ready[j]!;
+    ready.length--;
+    return ev;
   }
 
   #live(ev: SimEvent): boolean {
     switch (ev.kind) {
       case 'deliver':
-        return ev.to.up && ev.to.incarnation === ev.toInc && ev.from.incarnation === ev.fromInc;
+        return ev.host!.up && ev.host!.incarnation === ev.inc && ev.from!.incarnation === ev.fromInc;
       case 'timer':
-        return ev.host.up && ev.host.incarnation === ev.inc;
+        return ev.host!.up && ev.host!.incarnation === ev.inc;
       case 'resume':
-        return ev.wf.alive && ev.wf.token === ev.token;
+        return ev.wf!.token === ev.inc && alive(ev.wf!);
       case 'action':
         return true;
     }
@@ -263,14 +291,19 @@ export class Simulator {
   #run(ev: SimEvent): StepRecord | null {
     if (!this.#live(ev)) return null;
     if (ev.kind === 'deliver') {
-      const heldKey = `${ev.from.spec.id}>${ev.to.spec.id}`;
-      const held = this.#held.size > 0 ? this.#held.get(heldKey) : undefined;
-      if (held !== undefined) {
-        held.push(ev);
-        return null;
+      const from = ev.from!.spec.id;
+      const to = ev.host!.spec.id;
+      if (this.#held.size > 0) {
+        const held = this.#held.get(`${from}>${to}`);
+        if (held !== undefined) {
+          held.push(ev);
+          return null;
+        }
       }
-      if (this.network.partitioned && this.network.isBlocked(ev.from.spec.id, ev.to.spec.id)) {
-        this.#record({ event: 'lost', node: ev.to.spec.id, from: ev.from.spec.id, envelope: ev.envelope.type, message: ev.envelope.payload });
+      if (this.network.partitioned && this.network.isBlocked(from, to)) {
+        if (this.records !== null) {
+          this.#record({ event: 'lost', node: to, from, envelope: ev.label, message: ev.payload });
+        }
         return null;
       }
     }
@@ -278,100 +311,152 @@ export class Simulator {
     const fp = this.fingerprint;
     fp.fold(KIND_CODE[ev.kind]);
     fp.fold(this.#now);
-    fp.fold(this.choices.length);
+    fp.fold(this.choices.values.length);
     fp.fold(this.choices.lastValue);
     switch (ev.kind) {
       case 'deliver': {
-        const { from, to, envelope } = ev;
+        const from = ev.from!;
+        const to = ev.host!;
+        const envelope = ev.label as Envelope;
         fp.fold(to.index);
-        fp.foldString(messageType(envelope.payload));
-        this.#record({ event: 'deliver', node: to.spec.id, from: from.spec.id, envelope: envelope.type, message: envelope.payload });
-        this.#deliver(from, to, envelope);
-        return { index, timeMs: this.#now, kind: 'deliver', node: to.spec.id, from: from.spec.id, envelope: envelope.type, message: envelope.payload };
+        fp.foldString(messageType(ev.payload));
+        if (this.records !== null) this.#record({ event: 'deliver', node: to.spec.id, from: from.spec.id, envelope, message: ev.payload });
+        this.#deliver(ev);
+        return this.#stepRecord(index, 'deliver', to.spec.id, from.spec.id, envelope, ev.payload);
       }
       case 'timer': {
-        const { host, tag } = ev;
+        const host = ev.host!;
+        const tag = ev.payload;
         fp.fold(host.index);
         fp.foldString(messageType(tag));
-        this.#record({ event: 'timer', node: host.spec.id, message: tag });
+        if (this.records !== null) this.#record({ event: 'timer', node: host.spec.id, message: tag });
         const process = host.process!;
-        if (process.onTimer !== undefined) this.#guarded(host, () => process.onTimer!(host.env!, tag));
-        return { index, timeMs: this.#now, kind: 'timer', node: host.spec.id, from: null, envelope: null, message: tag };
+        if (process.onTimer !== undefined) {
+          try {
+            process.onTimer(host.env!, tag);
+          } catch (error) {
+            this.#caught(host, error);
+          }
+        }
+        return this.#stepRecord(index, 'timer', host.spec.id, null, null, tag);
       }
       case 'resume': {
-        const { wf, input } = ev;
+        const wf = ev.wf!;
+        const input = ev.payload;
         fp.fold(wf.host.index);
         fp.foldString(wf.name);
-        this.#record({ event: 'resume', node: wf.host.spec.id, text: `${wf.name}${input === TIMEOUT ? ' (timeout)' : ''}` });
-        if (wf.rpcId !== 0) {
-          wf.host.calls.delete(wf.rpcId);
-          wf.rpcId = 0;
-        }
+        if (this.records !== null) this.#record({ event: 'resume', node: wf.host.spec.id, text: `${wf.name}${input === TIMEOUT ? ' (timeout)' : ''}` });
+        wf.rpcId = 0;
         this.#advance(wf, input);
-        return { index, timeMs: this.#now, kind: 'resume', node: wf.host.spec.id, from: null, envelope: null, message: input };
+        return this.#stepRecord(index, 'resume', wf.host.spec.id, null, null, input);
       }
       case 'action': {
         fp.foldString(ev.label);
-        this.#record({ event: 'action', node: '', text: ev.label });
-        ev.run();
-        return { index, timeMs: this.#now, kind: 'action', node: '', from: null, envelope: null, message: ev.label };
+        if (this.records !== null) this.#record({ event: 'action', node: '', text: ev.label });
+        (ev.payload as () => void)();
+        return this.#stepRecord(index, 'action', '', null, null, ev.label);
       }
     }
   }
 
-  #deliver(from: Host, to: Host, envelope: Envelope): void {
+  #stepRecord(index: number, kind: EventKind, node: NodeId, from: NodeId | null, envelope: Envelope | null, message: unknown): StepRecord {
+    const r = this.#step;
+    r.index = index;
+    r.timeMs = this.#now;
+    r.kind = kind;
+    r.node = node;
+    r.from = from;
+    r.envelope = envelope;
+    r.message = message;
+    return r;
+  }
+
+  #deliver(ev: SimEvent): void {
+    const from = ev.from!;
+    const to = ev.host!;
     const process = to.process!;
     const fromId = from.spec.id;
-    switch (envelope.type) {
+    const payload = ev.payload;
+    switch (ev.label as Envelope) {
       case 'msg':
-        if (process.onMessage !== undefined) this.#guarded(to, () => process.onMessage!(to.env!, fromId, envelope.payload));
+        if (process.onMessage !== undefined) {
+          try {
+            process.onMessage(to.env!, fromId, payload);
+          } catch (error) {
+            this.#caught(to, error);
+          }
+        }
         return;
       case 'req': {
-        const handler = process.onRequest;
-        if (handler === undefined) {
-          this.#protocolPanic(to, `received a call but serves none: ${messageType(envelope.payload)}`);
+        if (process.onCall !== undefined) {
+          // A synchronous server: the reply goes out in this same step, no workflow needed.
+          let reply: unknown;
+          try {
+            reply = process.onCall(to.env!, fromId, payload);
+          } catch (error) {
+            this.#caught(to, error);
+            return;
+          }
+          if (to.up) this.#transmit(to, fromId, 'rep', ev.rpcId, ev.wf, reply);
           return;
         }
-        let wf: Workflow | undefined;
-        this.#guarded(to, () => {
-          wf = handler.call(process, to.env!, fromId, envelope.payload);
-        });
-        if (wf !== undefined) this.#start(to, `serve ${messageType(envelope.payload)}`, wf, { to: from, rpcId: envelope.rpcId });
+        const handler = process.onRequest;
+        if (handler === undefined) {
+          this.#protocolPanic(to, `received a call but serves none: ${messageType(payload)}`);
+          return;
+        }
+        let wf: Workflow;
+        try {
+          wf = handler.call(process, to.env!, fromId, payload);
+        } catch (error) {
+          this.#caught(to, error);
+          return;
+        }
+        this.#start(to, this.#serveName(payload), wf, { to: from, rpcId: ev.rpcId, caller: ev.wf! });
         return;
       }
       case 'rep': {
-        const wf = to.calls.get(envelope.rpcId);
-        if (wf === undefined || !wf.alive || wf.rpcId !== envelope.rpcId) return; // late or duplicate
-        to.calls.delete(envelope.rpcId);
+        const wf = ev.wf!;
+        if (wf.rpcId !== ev.rpcId || !alive(wf)) return; // late or duplicate
         wf.rpcId = 0;
         wf.token++;
-        this.#advance(wf, { ok: true, reply: envelope.payload } satisfies CallResult);
+        this.#advance(wf, { ok: true, reply: payload } satisfies CallResult);
         return;
       }
     }
+  }
+
+  #reply(host: Host, replyTo: ReplyTo, payload: unknown): void {
+    if (host.up) this.#transmit(host, replyTo.to.spec.id, 'rep', replyTo.rpcId, replyTo.caller, payload);
   }
 
   // ---- workflows ---------------------------------------------------------------------------
 
-  #start(host: Host, name: string, gen: Workflow, replyTo: WorkflowRun['replyTo']): void {
-    const wf: WorkflowRun = { id: ++this.#workflowIds, name, host, gen, token: 0, rpcId: 0, replyTo, alive: true };
-    host.workflows.add(wf);
+  #serveName(request: unknown): string {
+    const type = messageType(request);
+    let name = this.#serveNames.get(type);
+    if (name === undefined) this.#serveNames.set(type, (name = `serve ${type}`));
+    return name;
+  }
+
+  #start(host: Host, name: string, gen: Workflow, replyTo: ReplyTo | null): void {
+    const wf: WorkflowRun = { name, host, inc: host.incarnation, gen, token: 0, rpcId: 0, replyTo, done: false };
     this.#advance(wf, undefined);
   }
 
   #advance(wf: WorkflowRun, input: unknown): void {
     const host = wf.host;
-    let result: IteratorResult<Effect, unknown> | undefined;
-    this.#guarded(host, () => {
+    let result: IteratorResult<Effect, unknown>;
+    try {
       result = wf.gen.next(input);
-    });
-    if (result === undefined) {
+    } catch (error) {
       this.#finish(wf);
+      this.#caught(host, error);
       return;
     }
     if (result.done === true) {
       this.#finish(wf);
-      if (wf.replyTo !== null && host.up) this.#transmit(host, wf.replyTo.to.spec.id, { type: 'rep', rpcId: wf.replyTo.rpcId, payload: result.value });
+      if (wf.replyTo !== null) this.#reply(host, wf.replyTo, result.value);
       return;
     }
     const effect = result.value;
@@ -386,14 +471,13 @@ export class Simulator {
         }
         const rpcId = ++this.#rpcIds;
         wf.rpcId = rpcId;
-        host.calls.set(rpcId, wf);
-        this.#transmit(host, effect.to, { type: 'req', rpcId, payload: effect.request });
-        this.#queue.push({ kind: 'resume', time: this.#now + effect.timeoutMs, seq: 0, wf, token, input: TIMEOUT });
+        this.#transmit(host, effect.to, 'req', rpcId, wf, effect.request);
+        this.#queue.push(new SimEvent('resume', this.#now + effect.timeoutMs, host, null, token, 0, TIMEOUT, wf, 0, ''));
         return;
       }
       case 'sleep':
-        assert(effect.ms >= 0, `workflow ${wf.name} sleeps a negative time`);
-        this.#queue.push({ kind: 'resume', time: this.#now + effect.ms, seq: 0, wf, token, input: undefined });
+        if (effect.ms < 0) fail(`workflow ${wf.name} sleeps a negative time`);
+        this.#queue.push(new SimEvent('resume', this.#now + effect.ms, host, null, token, 0, undefined, wf, 0, ''));
         return;
       default:
         this.#finish(wf);
@@ -402,9 +486,8 @@ export class Simulator {
   }
 
   #finish(wf: WorkflowRun): void {
-    wf.alive = false;
-    wf.host.workflows.delete(wf);
-    if (wf.rpcId !== 0) wf.host.calls.delete(wf.rpcId);
+    wf.done = true;
+    wf.rpcId = 0;
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -413,28 +496,32 @@ export class Simulator {
     const env = this.#makeEnv(host);
     host.boot(env);
     this.#record({ event: 'boot', node: host.spec.id });
-    this.#guarded(host, () => {
+    try {
       host.process = host.spec.boot(env, host.durable);
-    });
+    } catch (error) {
+      this.#caught(host, error);
+    }
     if (host.process === null) host.process = {}; // boot panicked; the run stops at this step
   }
 
   #makeEnv(host: Host): Env {
     const inc = host.incarnation + 1;
     const sim = this;
-    const live = (): void => assert(host.up && host.incarnation === inc, `${host.spec.id}: env used after a crash`);
+    const live = (): void => {
+      if (!host.up || host.incarnation !== inc) fail(`${host.spec.id}: env used after a crash`);
+    };
     return {
       self: host.spec.id,
       now: () => sim.#now,
       send(to, message) {
         live();
         if (!sim.#hosts.has(to)) throw new Error(`send to unknown node ${to}`);
-        sim.#transmit(host, to, { type: 'msg', payload: message });
+        sim.#transmit(host, to, 'msg', 0, null, message);
       },
       setTimer(delayMs, tag) {
         live();
-        assert(delayMs >= 0, `${host.spec.id}: negative timer`);
-        sim.#queue.push({ kind: 'timer', time: sim.#now + delayMs, seq: 0, host, inc, tag });
+        if (delayMs < 0) fail(`${host.spec.id}: negative timer`);
+        sim.#queue.push(new SimEvent('timer', sim.#now + delayMs, host, null, inc, 0, tag, null, 0, ''));
       },
       spawn(name, workflow) {
         live();
@@ -448,29 +535,27 @@ export class Simulator {
     };
   }
 
-  #transmit(from: Host, toId: NodeId, envelope: Envelope): void {
+  #transmit(from: Host, toId: NodeId, envelope: Envelope, rpcId: number, caller: WorkflowRun | null, payload: unknown): void {
     const to = this.#hosts.get(toId)!;
-    for (const o of this.#observers) o.onSend(from.spec.id, toId, envelope.payload, envelope.type);
-    const times = this.network.plan(from.spec.id, toId, this.#now, this.choices);
-    if (times.length === 0) {
-      this.#record({ event: 'lost', node: toId, from: from.spec.id, envelope: envelope.type, message: envelope.payload });
+    for (const o of this.#observers) o.onSend(from.spec.id, toId, payload, envelope);
+    const times = this.#times;
+    const copies = this.network.plan(from.spec.id, toId, this.#now, this.choices, times);
+    if (copies === 0) {
+      if (this.records !== null) this.#record({ event: 'lost', node: toId, from: from.spec.id, envelope, message: payload });
       return;
     }
     const toInc = to.up ? to.incarnation : -1;
-    for (const time of times) {
-      this.#queue.push({ kind: 'deliver', time, seq: 0, from, to, fromInc: from.incarnation, toInc, envelope });
+    for (let c = 0; c < copies; c++) {
+      this.#queue.push(new SimEvent('deliver', times[c]!, to, from, toInc, from.incarnation, payload, caller, rpcId, envelope));
     }
   }
 
-  #guarded(host: Host, fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof SimAssertionError) throw error;
-      const determinism = error instanceof DeterminismViolation;
-      const message = error instanceof Error ? error.message : String(error);
-      this.panic ??= { node: host.spec.id, determinism, message };
-    }
+  /** What protocol code threw becomes the run's finding; an engine assertion propagates. */
+  #caught(host: Host, error: unknown): void {
+    if (error instanceof SimAssertionError) throw error;
+    const determinism = error instanceof DeterminismViolation;
+    const message = error instanceof Error ? error.message : String(error);
+    this.panic ??= { node: host.spec.id, determinism, message };
   }
 
   #protocolPanic(host: Host, message: string): void {

@@ -10,7 +10,7 @@ import { emitJson } from '../report.ts';
 
 export function bench(argv: readonly string[]): number {
   const p = parseArgs(argv, { json: 'json', seeds: 'value', rounds: 'value' });
-  const seeds = nonNegativeInt(one(p, 'seeds') ?? '200', '--seeds');
+  const seeds = nonNegativeInt(one(p, 'seeds') ?? '500', '--seeds');
   const rounds = Math.max(1, nonNegativeInt(one(p, 'rounds') ?? '5', '--rounds'));
   const json = one(p, 'json');
   const results = SCENARIOS.map((scenario) => {
@@ -18,13 +18,19 @@ export function bench(argv: readonly string[]): number {
     const off: number[] = [];
     const bare: number[] = [];
     let events = 0;
-    scenarioRate(scenario, Math.min(seeds, 20), true); // warm up the JIT
+    let queuePushes = 0;
+    let choices = 0;
+    scenarioRate(scenario, seeds, true); // warm up the JIT: the figures are for a sweep's steady state
+    scenarioRate(scenario, seeds, false);
+    bareLoopRate(200_000, 200_000, 200_000);
     for (let r = 0; r < rounds; r++) {
       const withOracle = scenarioRate(scenario, seeds, true);
       events = withOracle.events;
+      queuePushes = withOracle.queuePushes;
+      choices = withOracle.choices;
       on.push(withOracle.eventsPerSecond);
       off.push(scenarioRate(scenario, seeds, false).eventsPerSecond);
-      bare.push(bareLoopRate(events).eventsPerSecond);
+      bare.push(bareLoopRate(events, queuePushes, choices).eventsPerSecond);
     }
     const oracleOn = median(on);
     const bareLoop = median(bare);
@@ -32,6 +38,8 @@ export function bench(argv: readonly string[]): number {
       scenario: scenario.name,
       seeds,
       eventsPerRound: events,
+      queuePushesPerRound: queuePushes,
+      choicesPerRound: choices,
       eventsPerSecondOracleOn: oracleOn,
       eventsPerSecondOracleOff: median(off),
       eventsPerSecondBareLoop: bareLoop,

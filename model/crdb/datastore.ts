@@ -2,44 +2,53 @@
 // inside one step of the CockroachDB node, so each is atomic; conditional writes check their
 // condition and write in the same call, as the real CTEs do.
 
-import { match } from 'ts-pattern';
-import { panicUnless } from '../assert.ts';
+import { panic, unreachable } from '../assert.ts';
 import { isTerminal, NONEXISTENT_STATES, type VmmRuntimeState, type VmmState } from '../common/vmm-state.ts';
 import type { DbRequest, InstanceSnapshot, VmmWriteResult } from './queries.ts';
 import type { InstanceRow, Tables, VmmRow } from './tables.ts';
 
 export function execute(tables: Tables, request: DbRequest, nowMs: number): unknown {
-  return match(request)
-    .with({ type: 'InstanceCreate' }, (r) => instanceCreate(tables, r.instanceId))
-    .with({ type: 'InstanceFetch' }, (r) => instanceFetch(tables, r.instanceId))
-    .with({ type: 'InstanceSetIntendedState' }, (r) => {
-      const row = tables.instance.get(r.instanceId);
+  switch (request.type) {
+    case 'InstanceCreate':
+      return instanceCreate(tables, request.instanceId);
+    case 'InstanceFetch':
+      return instanceFetch(tables, request.instanceId);
+    case 'InstanceSetIntendedState': {
+      const row = tables.instance.get(request.instanceId);
       if (row === undefined) return { found: false };
-      if (row.intendedState !== r.intended) write(tables, () => (row.intendedState = r.intended));
+      if (row.intendedState !== request.intended) write(tables, () => (row.intendedState = request.intended));
       return { found: true };
-    })
-    .with({ type: 'InstanceStartVmm' }, (r) => ({ started: instanceStartVmm(tables, r, nowMs) }))
-    .with({ type: 'InstanceClearFailed' }, (r) => {
-      const row = tables.instance.get(r.instanceId);
-      const ok = row !== undefined && row.stateGeneration === r.expectedGeneration && row.state === 'Failed';
+    }
+    case 'InstanceStartVmm':
+      return { started: instanceStartVmm(tables, request, nowMs) };
+    case 'InstanceClearFailed': {
+      const row = tables.instance.get(request.instanceId);
+      const ok = row !== undefined && row.stateGeneration === request.expectedGeneration && row.state === 'Failed';
       if (ok) write(tables, () => setRuntime(row, 'NoVmm', null));
       return { updated: ok };
-    })
-    .with({ type: 'VmmUpdateRuntime' }, (r) => vmmUpdateRuntime(tables, r.vmmId, r.runtime, null))
-    .with({ type: 'VmmMarkFailed' }, (r) => vmmUpdateRuntime(tables, r.vmmId, { state: 'Failed', gen: r.gen }, SYNTHESIZED_FAILED_OVER))
-    .with({ type: 'InstanceCommitUpdate' }, (r) => ({ committed: instanceCommitUpdate(tables, r, nowMs) }))
-    .with({ type: 'InstanceAndVmmListBySledAgent' }, () => ({
-      vmms: [...tables.vmm.values()].filter((v) => v.timeDeleted === null && !NONEXISTENT_STATES.includes(v.state)).map(copyVmm),
-    }))
-    .with({ type: 'InstancesNeedingUpdate' }, () => ({
-      instanceIds: [...tables.instance.values()]
-        .filter((i) => {
-          const vmm = i.activePropolisId === null ? undefined : tables.vmm.get(i.activePropolisId);
-          return vmm !== undefined && isTerminal(vmm.state);
-        })
-        .map((i) => i.id),
-    }))
-    .exhaustive();
+    }
+    case 'VmmUpdateRuntime':
+      return vmmUpdateRuntime(tables, request.vmmId, request.runtime, null);
+    case 'VmmMarkFailed':
+      return vmmUpdateRuntime(tables, request.vmmId, { state: 'Failed', gen: request.gen }, SYNTHESIZED_FAILED_OVER);
+    case 'InstanceCommitUpdate':
+      return { committed: instanceCommitUpdate(tables, request, nowMs) };
+    case 'InstanceAndVmmListBySledAgent':
+      return {
+        vmms: [...tables.vmm.values()].filter((v) => v.timeDeleted === null && !NONEXISTENT_STATES.includes(v.state)).map(copyVmm),
+      };
+    case 'InstancesNeedingUpdate':
+      return {
+        instanceIds: [...tables.instance.values()]
+          .filter((i) => {
+            const vmm = i.activePropolisId === null ? undefined : tables.vmm.get(i.activePropolisId);
+            return vmm !== undefined && isTerminal(vmm.state);
+          })
+          .map((i) => i.id),
+      };
+    default:
+      return unreachable(request, 'database request');
+  }
 }
 
 /** States a synthesized Failed may overwrite: the VMM is believed to be on a sled. */
@@ -77,7 +86,7 @@ function instanceFetch(tables: Tables, instanceId: string): InstanceSnapshot | n
   const row = tables.instance.get(instanceId);
   if (row === undefined || row.timeDeleted !== null) return null;
   const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);
-  panicUnless(row.activePropolisId === null || vmm !== undefined, `instance ${instanceId} points at a missing VMM`);
+  if (row.activePropolisId !== null && vmm === undefined) panic(`instance ${instanceId} points at a missing VMM`);
   return { instance: { ...row }, activeVmm: vmm === undefined ? null : copyVmm(vmm) };
 }
 
@@ -88,7 +97,7 @@ function instanceStartVmm(tables: Tables, r: { instanceId: string; expectedGener
   if (row.activePropolisId === r.vmmId) return true;
   if (row.stateGeneration !== r.expectedGeneration || row.activePropolisId !== null) return false;
   if (row.state !== 'NoVmm' && row.state !== 'Failed') return false;
-  panicUnless(!tables.vmm.has(r.vmmId), `VMM id ${r.vmmId} reused`);
+  if (tables.vmm.has(r.vmmId)) panic(`VMM id ${r.vmmId} reused`);
   write(tables, () => {
     tables.vmm.set(r.vmmId, {
       id: r.vmmId,
@@ -109,7 +118,10 @@ function instanceCommitUpdate(tables: Tables, r: { instanceId: string; expectedG
   const row = tables.instance.get(r.instanceId);
   if (row === undefined || row.stateGeneration !== r.expectedGeneration || row.activePropolisId !== r.vmmId) return false;
   const vmm = tables.vmm.get(r.vmmId);
-  panicUnless(vmm !== undefined && isTerminal(vmm.state), `update commit for VMM ${r.vmmId} that is not terminal`);
+  if (vmm === undefined) panic(`update commit for missing VMM ${r.vmmId}`);
+  // The instance's generation guards the instance, not the VMM row: a sled-agent report at a
+  // higher generation may have moved the VMM on since the snapshot. Then the snapshot is stale.
+  if (!isTerminal(vmm.state)) return false;
   write(tables, () => {
     setRuntime(row, r.newState, null);
     vmm.timeDeleted = nowMs;
@@ -119,7 +131,7 @@ function instanceCommitUpdate(tables: Tables, r: { instanceId: string; expectedG
 
 /** Every runtime change of an instance bumps its state generation by exactly one. */
 function setRuntime(row: InstanceRow, state: InstanceRow['state'], activePropolisId: string | null): void {
-  panicUnless((state === 'Vmm') === (activePropolisId !== null), `instance ${row.id}: state ${state} with active VMM ${activePropolisId}`);
+  if ((state === 'Vmm') !== (activePropolisId !== null)) panic(`instance ${row.id}: state ${state} with active VMM ${activePropolisId}`);
   row.state = state;
   row.activePropolisId = activePropolisId;
   row.stateGeneration++;

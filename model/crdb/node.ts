@@ -4,7 +4,7 @@
 import type { DbRequest } from './queries.ts';
 import { execute } from './datastore.ts';
 import { emptyTables, type Tables } from './tables.ts';
-import type { Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
+import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
 
 export function cockroachDb(id: NodeId): NodeDef<Tables> {
   return {
@@ -12,8 +12,7 @@ export function cockroachDb(id: NodeId): NodeDef<Tables> {
     initDurable: emptyTables,
     boot(_env: Env, tables: Tables): Process {
       return {
-        // eslint-disable-next-line require-yield
-        *onRequest(env: Env, _from: NodeId, request: unknown): Flow<unknown> {
+        onCall(env: Env, _from: NodeId, request: unknown): unknown {
           return execute(tables, request as DbRequest, env.now());
         },
       };

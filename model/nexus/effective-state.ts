@@ -1,29 +1,46 @@
 // The state a user sees, derived from the instance record and its active VMM
 // (InstanceStateComputer::compute_state in nexus/db-model/src/vmm_state.rs).
 
-import { match } from 'ts-pattern';
+import { unreachable } from '../assert.ts';
 import type { ExternalInstanceState } from '../common/vmm-state.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
 
 export function effectiveState({ instance, activeVmm }: InstanceSnapshot): ExternalInstanceState {
   if (instance.state === 'Vmm' && activeVmm !== null) {
-    return match(activeVmm.state)
-      .returnType<ExternalInstanceState>()
-      .with('Creating', 'Starting', () => 'Starting')
-      .with('Running', () => 'Running')
+    const state = activeVmm.state;
+    switch (state) {
+      case 'Creating':
+      case 'Starting':
+        return 'Starting';
+      case 'Running':
+        return 'Running';
       // Stopped, Destroyed and Failed VMMs still hold resources until the update folds them in,
       // so the instance is Stopping, not yet Stopped or Failed.
-      .with('Stopping', 'Stopped', 'Destroyed', 'Failed', () => 'Stopping')
-      .with('SagaUnwound', () => 'Failed')
-      .with('Rebooting', () => 'Rebooting')
-      .with('Migrating', () => 'Migrating')
-      .exhaustive();
+      case 'Stopping':
+      case 'Stopped':
+      case 'Destroyed':
+      case 'Failed':
+        return 'Stopping';
+      case 'SagaUnwound':
+        return 'Failed';
+      case 'Rebooting':
+        return 'Rebooting';
+      case 'Migrating':
+        return 'Migrating';
+      default:
+        return unreachable(state, 'VMM state');
+    }
   }
-  return match(instance.state)
-    .returnType<ExternalInstanceState>()
-    .with('NoVmm', 'Vmm', () => 'Stopped')
-    .with('Creating', () => 'Creating')
-    .with('Failed', () => 'Failed')
-    .with('Destroyed', () => 'Destroyed')
-    .exhaustive();
+  const state = instance.state;
+  switch (state) {
+    case 'NoVmm':
+    case 'Vmm':
+      return 'Stopped';
+    case 'Creating':
+    case 'Failed':
+    case 'Destroyed':
+      return state;
+    default:
+      return unreachable(state, 'instance state');
+  }
 }

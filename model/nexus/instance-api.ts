@@ -8,7 +8,7 @@
 //   VMM has the stop forwarded to its sled-agent, whose answer is written through the
 //   conditional write; a 404 from the sled-agent marks the VMM Failed (mark_vmm_failed).
 
-import { match } from 'ts-pattern';
+import { unreachable } from '../assert.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
 import { call, sleep, type Flow } from '../ports.ts';
 import type { SledAgentReply } from '../sled-agent/api.ts';
@@ -39,32 +39,34 @@ export function* instanceStart(ctx: NexusContext, instanceId: string): Flow<Nexu
   const snapshot = yield* setIntentAndFetch(ctx, instanceId, 'Running');
   if (typeof snapshot === 'string') return snapshot === 'unavailable' ? UNAVAILABLE : error('NotFound', `no instance ${instanceId}`);
   const state = effectiveState(snapshot);
-  return yield* match(state)
-    .with('Starting', 'Running', 'Rebooting', 'Migrating', function* () {
+  switch (state) {
+    case 'Starting':
+    case 'Running':
+    case 'Rebooting':
+    case 'Migrating':
       return ok(state); // AlreadyStarted
-    })
-    .with('Stopped', 'Failed', function* () {
+    case 'Stopped':
+    case 'Failed':
       if (snapshot.activeVmm !== null) return error('InvalidRequest', `instance is ${state} but still has an active VMM`);
       return yield* startVmm(ctx, snapshot);
-    })
-    .with('Stopping', function* () {
+    case 'Stopping':
       return error('Conflict', 'instance must finish stopping before it can be started');
-    })
-    .with('Creating', 'Destroyed', function* () {
+    case 'Creating':
+    case 'Destroyed':
       return error('Conflict', `instance is in state ${state} but it must be stopped to be started`);
-    })
-    .exhaustive();
+    default:
+      return unreachable(state, 'instance state');
+  }
 }
 
 export function* instanceStop(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
   const snapshot = yield* setIntentAndFetch(ctx, instanceId, 'Stopped');
   if (typeof snapshot === 'string') return snapshot === 'unavailable' ? UNAVAILABLE : error('NotFound', `no instance ${instanceId}`);
   const state = effectiveState(snapshot);
-  return yield* match(state)
-    .with('Stopped', function* () {
+  switch (state) {
+    case 'Stopped':
       return ok('Stopped'); // AlreadyDone
-    })
-    .with('Failed', function* () {
+    case 'Failed': {
       if (snapshot.activeVmm !== null) return error('InvalidRequest', 'instance is Failed but still has an active VMM');
       const cleared = yield* db<'InstanceClearFailed'>(ctx, {
         type: 'InstanceClearFailed',
@@ -73,14 +75,19 @@ export function* instanceStop(ctx: NexusContext, instanceId: string): Flow<Nexus
       });
       if (!cleared.ok) return UNAVAILABLE;
       return cleared.reply.updated ? ok('Stopped') : error('Conflict', 'instance changed while stopping it');
-    })
-    .with('Creating', 'Destroyed', function* () {
+    }
+    case 'Creating':
+    case 'Destroyed':
       return error('InvalidRequest', `instance state cannot be changed from ${state}`);
-    })
-    .with('Starting', 'Running', 'Stopping', 'Rebooting', 'Migrating', function* () {
+    case 'Starting':
+    case 'Running':
+    case 'Stopping':
+    case 'Rebooting':
+    case 'Migrating':
       return yield* stopOnSled(ctx, snapshot);
-    })
-    .exhaustive();
+    default:
+      return unreachable(state, 'instance state');
+  }
 }
 
 function* setIntentAndFetch(ctx: NexusContext, instanceId: string, intended: 'Running' | 'Stopped'): Flow<InstanceSnapshot | 'unavailable' | 'not-found'> {

@@ -2,7 +2,7 @@
 // are flows; its background tasks run on periodic timers, one pass at a time per task (an
 // activation that finds a pass still running is skipped, as Nexus's background task driver does).
 
-import { match } from 'ts-pattern';
+import { unreachable } from '../assert.ts';
 import type { VmmRuntimeState } from '../common/vmm-state.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
 import { ok, error, type NexusReply, type NexusRequest } from './api.ts';
@@ -46,13 +46,20 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
         },
         onRequest(_env: Env, _from: NodeId, request: unknown): Flow<NexusReply> {
           const r = request as NexusRequest;
-          return match(r)
-            .with({ type: 'InstanceCreate' }, (q) => instanceCreate(ctx, q.instanceId))
-            .with({ type: 'InstanceView' }, (q) => instanceView(ctx, q.instanceId))
-            .with({ type: 'InstanceStart' }, (q) => instanceStart(ctx, q.instanceId))
-            .with({ type: 'InstanceStop' }, (q) => instanceStop(ctx, q.instanceId))
-            .with({ type: 'CpapiVmmPut' }, (q) => vmmPut(ctx, q.vmmId, q.runtime))
-            .exhaustive();
+          switch (r.type) {
+            case 'InstanceCreate':
+              return instanceCreate(ctx, r.instanceId);
+            case 'InstanceView':
+              return instanceView(ctx, r.instanceId);
+            case 'InstanceStart':
+              return instanceStart(ctx, r.instanceId);
+            case 'InstanceStop':
+              return instanceStop(ctx, r.instanceId);
+            case 'CpapiVmmPut':
+              return vmmPut(ctx, r.vmmId, r.runtime);
+            default:
+              return unreachable(r, 'Nexus request');
+          }
         },
       };
     },

@@ -7,7 +7,7 @@
 // restores the simulated sled-agent's historical order (omicron#7282: sim_poke removes a
 // Destroyed VMM from its collection first and notifies Nexus after).
 
-import { match } from 'ts-pattern';
+import { unreachable } from '../assert.ts';
 import { call, sleep, between, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import type { SledAgentReply, SledAgentRequest } from './api.ts';
@@ -74,34 +74,34 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         vmm.publishing = false;
       }
 
-      // eslint-disable-next-line require-yield
-      function* serve(request: SledAgentRequest): Flow<SledAgentReply> {
-        return match(request)
-          .returnType<SledAgentReply>()
-          .with({ type: 'VmmRegister' }, (q) => {
-            let vmm = vmms.get(q.vmmId);
+      function serve(request: SledAgentRequest): SledAgentReply {
+        switch (request.type) {
+          case 'VmmRegister': {
+            let vmm = vmms.get(request.vmmId);
             if (vmm === undefined) {
-              vmm = newSimVmm(q.vmmId, q.instanceId);
+              vmm = newSimVmm(request.vmmId, request.instanceId);
               vmms.set(vmm.id, vmm);
               publish(vmm);
               scheduleProgress(vmm);
             }
             return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
-          })
-          .with({ type: 'VmmPutState' }, (q) => {
-            const vmm = vmms.get(q.vmmId);
-            if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: q.vmmId };
-            if (q.target === 'Stopped' && vmm.target !== 'Stopped') {
+          }
+          case 'VmmPutState': {
+            const vmm = vmms.get(request.vmmId);
+            if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
+            if (request.target === 'Stopped' && vmm.target !== 'Stopped') {
               vmm.target = 'Stopped';
               if (vmm.state === 'Starting' || vmm.state === 'Running') transition(vmm, 'Stopping');
             }
             return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
-          })
-          .with({ type: 'VmmGetState' }, (q) => {
-            const vmm = vmms.get(q.vmmId);
-            return vmm === undefined ? { type: 'NoSuchInstance', vmmId: q.vmmId } : { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
-          })
-          .exhaustive();
+          }
+          case 'VmmGetState': {
+            const vmm = vmms.get(request.vmmId);
+            return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
+          }
+          default:
+            return unreachable(request, 'sled-agent request');
+        }
       }
 
       return {
@@ -113,7 +113,7 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
           const to = nextState(vmm);
           if (to !== null) transition(vmm, to);
         },
-        onRequest(_env: Env, _from: NodeId, request: unknown): Flow<SledAgentReply> {
+        onCall(_env: Env, _from: NodeId, request: unknown): SledAgentReply {
           return serve(request as SledAgentRequest);
         },
       };

@@ -2,7 +2,7 @@
 // lifecycle needs). It walks Starting -> Running, and on a stop Stopping -> Stopped -> Destroyed,
 // bumping its generation by one at every state: only the sled-agent moves a VMM's generation.
 
-import { panicUnless } from '../assert.ts';
+import { panic } from '../assert.ts';
 import type { VmmRuntimeState, VmmState } from '../common/vmm-state.ts';
 
 export interface SimVmm {
@@ -38,12 +38,12 @@ export function nextState(vmm: SimVmm): VmmState | null {
     case 'Destroyed':
       return null;
     default:
-      panicUnless(false, `simulated VMM ${vmm.id} in unexpected state ${vmm.state}`);
+      return panic(`simulated VMM ${vmm.id} in unexpected state ${vmm.state}`);
   }
 }
 
 export function advance(vmm: SimVmm, to: VmmState): void {
-  panicUnless(vmm.state !== 'Destroyed', `simulated VMM ${vmm.id} moves after Destroyed`);
+  if (vmm.state === 'Destroyed') panic(`simulated VMM ${vmm.id} moves after Destroyed`);
   vmm.state = to;
   vmm.gen++;
 }

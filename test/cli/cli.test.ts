@@ -1,0 +1,98 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../cli/bin.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'stairwell-'));
+
+function stairwell(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const BAD_INPUT: [string, string[], RegExp][] = [
+  ['unknown scenario', ['run', 'no-such-world', '--seed', '1'], /unknown scenario 'no-such-world'/],
+  ['unknown bug', ['sweep', 'instance-lifecycle', '--seeds', '1..2', '--bug', 'nexus/imaginary'], /unknown bug 'nexus\/imaginary'/],
+  ['an empty seed range', ['sweep', 'instance-lifecycle', '--seeds', '5..1'], /--seeds 5\.\.1: the range is empty/],
+  ['a malformed seed range', ['sweep', '--seeds', 'lots'], /--seeds takes A\.\.B/],
+  ['a missing seed', ['run', 'instance-lifecycle'], /run needs --seed N/],
+  ['an unknown option', ['run', 'instance-lifecycle', '--seed', '1', '--colour'], /unknown option --colour/],
+  ['an unknown strategy', ['run', 'instance-lifecycle', '--seed', '1', '--strategy', 'telepathy'], /unknown strategy 'telepathy'/],
+  ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+];
+
+for (const [what, args, message] of BAD_INPUT) {
+  test(`bad input: ${what} gives one line and exit 2`, (t) => {
+    const r = stairwell(...args);
+    t.is(r.status, 2);
+    t.regex(r.stderr, message);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.notRegex(r.stderr, /\n\s+at /);
+  });
+}
+
+test('bad input: malformed tape files give one line and exit 2', (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['garbage.json', '{ not json', /is not JSON/],
+    ['empty.json', '{}', /not a stairwell tape/],
+    ['values.json', JSON.stringify({ stairwell: 1, scenario: 'instance-lifecycle', bugs: [], seed: 1, choices: [['x', 2, 5]] }), /choice 0 is not \[label, n, value\]/],
+    ['world.json', JSON.stringify({ stairwell: 1, scenario: 'atlantis', bugs: [], seed: 1, choices: [] }), /unknown scenario 'atlantis'/],
+  ];
+  for (const [name, text, message] of cases) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    const r = stairwell('replay', path);
+    t.is(r.status, 2, name);
+    t.regex(r.stderr, message, name);
+    t.is(r.stderr.trim().split('\n').length, 1, name);
+  }
+  t.is(stairwell('replay', join(dir, 'missing.json')).status, 2);
+});
+
+test('run --json prints the same fingerprint twice', (t) => {
+  const a = stairwell('run', 'instance-lifecycle', '--seed', '7', '--json');
+  const b = stairwell('run', 'instance-lifecycle', '--seed', '7', '--json');
+  t.is(a.status, 0);
+  const [ja, jb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+  t.is(ja.fingerprint, jb.fingerprint);
+  t.true(ja.ok);
+  t.is(ja.violation, null);
+  t.is(ja.replay, 'npx stairwell run instance-lifecycle --seed 7');
+  t.true(ja.steps > 0);
+});
+
+test('a sweep with the bug exits 1 naming the first failing seed, its invariant and a replay command; its tape replays', (t) => {
+  const r = stairwell('sweep', 'instance-lifecycle', '--seeds', '1..300', '--bug', 'sled-agent/remove-before-notify');
+  t.is(r.status, 1);
+  const m = /first failure: instance-lifecycle seed (\d+), O-I5 at step \d+\nreplay: (npx stairwell run instance-lifecycle --seed \d+ --bug sled-agent\/remove-before-notify)/.exec(r.stdout);
+  t.truthy(m, r.stdout);
+  const seed = m![1]!;
+  const tape = join(dir, 'found.json');
+  const trace = join(dir, 'found.jsonl');
+  const run = stairwell('run', 'instance-lifecycle', '--seed', seed, '--bug', 'sled-agent/remove-before-notify', '--tape', tape, '--trace', trace);
+  t.is(run.status, 1);
+  t.regex(run.stdout, /VIOLATION O-I5/);
+  t.regex(run.stdout, /last 25 events:/);
+  t.true(readFileSync(trace, 'utf8').split('\n').filter(Boolean).every((l) => typeof JSON.parse(l).event === 'string'));
+  const replay = stairwell('replay', tape, '--json');
+  t.is(replay.status, 1);
+  const j = JSON.parse(replay.stdout);
+  t.true(j.reproduced);
+  t.true(j.sameFingerprint);
+  t.is(j.divergence, null);
+  t.is(j.violation.invariant, 'O-I5');
+});
+
+test('sweep --json lists seeds and failures; list names every scenario and bug', (t) => {
+  const r = stairwell('sweep', 'all', '--seeds', '1..40', '--json');
+  t.is(r.status, 0);
+  const j = JSON.parse(r.stdout);
+  t.is(j.seeds, 40);
+  t.deepEqual(j.failures, []);
+  const list = stairwell('list');
+  t.is(list.status, 0);
+  t.regex(list.stdout, /instance-lifecycle/);
+  t.regex(list.stdout, /sled-agent\/remove-before-notify/);
+});

@@ -1,0 +1,75 @@
+import test from 'ava';
+import type { NexusContext } from '../../model/nexus/context.ts';
+import { effectiveState } from '../../model/nexus/effective-state.ts';
+import { instanceStop } from '../../model/nexus/instance-api.ts';
+import { instanceWatcherPass } from '../../model/nexus/instance-watcher.ts';
+import type { CallResult, Env } from '../../model/ports.ts';
+import type { InstanceRow, VmmRow } from '../../model/crdb/tables.ts';
+import { driveFlow, type Call } from '../helpers/drive-flow.ts';
+
+const config = { id: 'nexus', db: 'crdb', sleds: ['sled-1'], dbTimeoutMs: 100, sledTimeoutMs: 100, watcherPeriodMs: 1000, updaterPeriodMs: 1000 };
+const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config, bugs: new Set(bugs) });
+const vmm = (state: VmmRow['state'], gen: number): VmmRow => ({ id: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1', state, gen, timeCreated: 0, timeDeleted: null });
+const instance: InstanceRow = { id: 'inst-1', state: 'Vmm', stateGeneration: 2, activePropolisId: 'vmm-1', intendedState: 'Running', timeDeleted: null };
+const reply = (r: unknown): CallResult<unknown> => ({ ok: true, reply: r });
+
+test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation + 1, then the update step", (t) => {
+  const { calls } = driveFlow(
+    (env) => instanceWatcherPass(ctx(env)),
+    (call: Call) => {
+      switch (call.request.type) {
+        case 'InstanceAndVmmListBySledAgent':
+          return reply({ vmms: [vmm('Running', 3)] });
+        case 'VmmGetState':
+          return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
+        case 'VmmMarkFailed':
+          return reply({ found: true, updated: true, instanceId: 'inst-1' });
+        case 'InstanceFetch':
+          return reply({ instance, activeVmm: vmm('Failed', 4) });
+        case 'InstanceCommitUpdate':
+          return reply({ committed: true });
+        default:
+          throw new Error(`unexpected ${call.request.type}`);
+      }
+    },
+  );
+  t.deepEqual(calls.map((c) => c.request.type), ['InstanceAndVmmListBySledAgent', 'VmmGetState', 'VmmMarkFailed', 'InstanceFetch', 'InstanceCommitUpdate']);
+  t.like(calls[2]!.request, { vmmId: 'vmm-1', gen: 4 });
+  t.like(calls[4]!.request, { newState: 'Failed', expectedGeneration: 2 });
+});
+
+test('other watcher outcomes are inconclusive or fed through the conditional write', (t) => {
+  const { calls } = driveFlow(
+    (env) => instanceWatcherPass(ctx(env)),
+    (call) => (call.request.type === 'InstanceAndVmmListBySledAgent' ? reply({ vmms: [vmm('Running', 3), { ...vmm('Running', 3), id: 'vmm-2' }] }) : call.request.type === 'VmmGetState' && call.request.vmmId === 'vmm-1' ? { ok: false, error: 'timeout' } : call.request.type === 'VmmGetState' ? reply({ type: 'VmmState', vmmId: 'vmm-2', runtime: { state: 'Running', gen: 3 } }) : reply({ found: true, updated: false, instanceId: 'inst-1' })),
+  );
+  t.deepEqual(calls.map((c) => c.request.type), ['InstanceAndVmmListBySledAgent', 'VmmGetState', 'VmmGetState', 'VmmUpdateRuntime']);
+});
+
+test('with nexus/mark-failed-any-state the synthesized Failed goes through the plain conditional write', (t) => {
+  const { calls } = driveFlow(
+    (env) => instanceStop(ctx(env, ['nexus/mark-failed-any-state']), 'inst-1'),
+    (call) => {
+      switch (call.request.type) {
+        case 'InstanceSetIntendedState':
+          return reply({ found: true });
+        case 'InstanceFetch':
+          return reply({ instance, activeVmm: vmm('Destroyed', 7) });
+        case 'VmmPutState':
+          return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
+        default:
+          return reply({ found: true, updated: false, instanceId: 'inst-1' });
+      }
+    },
+  );
+  t.like(calls.at(-1)!.request, { type: 'VmmUpdateRuntime', runtime: { state: 'Failed', gen: 8 } });
+});
+
+test('the effective state follows compute_state', (t) => {
+  const s = (state: VmmRow['state']) => effectiveState({ instance, activeVmm: vmm(state, 3) });
+  t.deepEqual(['Creating', 'Starting', 'Running', 'Stopping', 'Stopped', 'Destroyed', 'Failed', 'SagaUnwound'].map((x) => s(x as VmmRow['state'])), [
+    'Starting', 'Starting', 'Running', 'Stopping', 'Stopping', 'Stopping', 'Stopping', 'Failed',
+  ]);
+  t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null }), 'Stopped');
+  t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null }), 'Failed');
+});

@@ -1,0 +1,71 @@
+import test from 'ava';
+import type { NexusReply } from '../../model/nexus/api.ts';
+import type { Process } from '../../model/ports.ts';
+import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
+import { seededChoices } from '../../sim/choice.ts';
+import { Simulator } from '../../sim/simulator.ts';
+
+/** A Nexus stand-in that acknowledges every report and remembers them. */
+function fakeNexus(reports: string[]): { id: string; initDurable: () => null; boot: () => Process } {
+  return {
+    id: 'nexus',
+    initDurable: () => null,
+    boot: () => ({
+      *onRequest(_env, _from, request) {
+        const r = request as { type: string; runtime: { state: string; gen: number } };
+        reports.push(`${r.runtime.state}@${r.runtime.gen}`);
+        return { type: 'Ok', state: null } satisfies NexusReply;
+      },
+    }),
+  };
+}
+
+function world(bugs: string[]): { sim: Simulator; reports: string[]; table: () => SledAgentProcess['vmms'] } {
+  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const reports: string[] = [];
+  sim.addNode(fakeNexus(reports));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: 'nexus', nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10 }, new Set(bugs)));
+  sim.addNode({
+    id: 'driver',
+    initDurable: () => null,
+    boot(env) {
+      env.spawn('drive', (function* () {
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i' }, timeoutMs: 100 };
+        yield { kind: 'sleep', ms: 200 };
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };
+        return undefined;
+      })());
+      return {};
+    },
+  });
+  return { sim, reports, table: () => (sim.node('sled').process as SledAgentProcess).vmms };
+}
+
+test('a VMM walks Starting, Running, Stopping, Stopped, Destroyed, one generation per state, each published', (t) => {
+  const { sim, reports, table } = world([]);
+  while (sim.step() !== null);
+  t.deepEqual(reports, ['Starting@2', 'Running@3', 'Stopping@4', 'Stopped@5', 'Destroyed@6']);
+  t.is(table().size, 0, 'gone once Destroyed was acknowledged');
+});
+
+test('the fixed sled-agent keeps a Destroyed VMM until Nexus has acknowledged it', (t) => {
+  const { sim, table } = world([]);
+  while (sim.step() !== null && table().get('v')?.state !== 'Destroyed');
+  t.is(table().get('v')?.state, 'Destroyed');
+  sim.hold('sled', 'nexus');
+  for (let i = 0; i < 5; i++) sim.step();
+  t.is(table().get('v')?.state, 'Destroyed', 'still there while the report is held');
+  sim.release('sled', 'nexus');
+  while (sim.step() !== null);
+  t.is(table().size, 0);
+});
+
+test('with sled-agent/remove-before-notify the VMM is gone before Nexus hears of Destroyed', (t) => {
+  const { sim, reports, table } = world(['sled-agent/remove-before-notify']);
+  let sawDestroyed = false;
+  while (sim.step() !== null) {
+    if (!reports.includes('Destroyed@6') && table().size === 0 && reports.includes('Stopped@5')) sawDestroyed = true;
+  }
+  t.true(sawDestroyed, 'the table was empty while Destroyed was still unpublished');
+  t.true(reports.includes('Destroyed@6'));
+});

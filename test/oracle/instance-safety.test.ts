@@ -1,0 +1,86 @@
+import test from 'ava';
+import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
+import type { UserProcess } from '../../model/user/node.ts';
+import { InstanceSafety } from '../../oracle/instance-safety.ts';
+import type { InstanceWorld } from '../../oracle/instance-world.ts';
+import type { FaultRecord, StepRecord } from '../../sim/simulator.ts';
+
+const step: StepRecord = { index: 1, timeMs: 0, kind: 'timer', node: 'x', from: null, envelope: null, message: null };
+
+function fixture(): { tables: Tables; faults: FaultRecord[]; lastAsked: Map<string, 'start' | 'stop'>; safety: InstanceSafety } {
+  const tables = emptyTables();
+  tables.instance.set('i', { id: 'i', state: 'Vmm', stateGeneration: 2, activePropolisId: 'v', intendedState: 'Running', timeDeleted: null });
+  tables.vmm.set('v', { id: 'v', instanceId: 'i', sledId: 'sled-1', state: 'Running', gen: 3, timeCreated: 100, timeDeleted: null });
+  const faults: FaultRecord[] = [];
+  const lastAsked = new Map<string, 'start' | 'stop'>();
+  const user = { lastAsked, finished: new Set<string>(), abandoned: [] } as unknown as UserProcess;
+  const world: InstanceWorld = { nexusIds: ['nexus'], sledIds: ['sled-1'], tables: () => tables, sledAgent: () => null, user: () => user, faultLog: () => faults };
+  return { tables, faults, lastAsked, safety: new InstanceSafety(world) };
+}
+
+test('O-I1: a VMM generation going down, or a state change at the same generation, is caught', (t) => {
+  const { tables, safety } = fixture();
+  t.is(safety.afterStep(step), null);
+  tables.vmm.get('v')!.gen = 2;
+  tables.writes++;
+  t.is(safety.afterStep(step)?.invariant, 'O-I1');
+  const again = fixture();
+  again.safety.afterStep(step);
+  again.tables.vmm.get('v')!.state = 'Stopping';
+  again.tables.writes++;
+  t.regex(again.safety.afterStep(step)?.message ?? '', /without a higher generation/);
+});
+
+test("O-I5: a 404 for a VMM the database does not show terminal, unless the sled-agent's crash lost it", (t) => {
+  const { safety, faults } = fixture();
+  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', runtime: { state: 'Destroyed', gen: 4 } }, 'req');
+  safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
+  t.is(safety.afterStep(step)?.invariant, 'O-I5');
+  faults.push({ kind: 'crash', nodes: ['sled-1'], description: 'crash sled-1', startMs: 150, endMs: 200 });
+  safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
+  t.is(safety.afterStep(step), null, 'a crash after the VMM was created explains it');
+});
+
+test('O-I5 does not fire for a VMM the sled-agent never had, nor once the database shows it terminal', (t) => {
+  const { safety, tables } = fixture();
+  safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
+  t.is(safety.afterStep(step), null);
+  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', runtime: { state: 'Destroyed', gen: 4 } }, 'req');
+  Object.assign(tables.vmm.get('v')!, { state: 'Destroyed', gen: 4 });
+  tables.writes++;
+  safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
+  t.is(safety.afterStep(step), null);
+});
+
+test('O-I6: becoming Failed after a stop is caught unless a crash of its sled-agent explains it', (t) => {
+  const fail = (f: ReturnType<typeof fixture>): void => {
+    Object.assign(f.tables.instance.get('i')!, { state: 'Failed', activePropolisId: null });
+    f.tables.writes++;
+  };
+  const plain = fixture();
+  plain.lastAsked.set('i', 'stop');
+  t.is(plain.safety.afterStep(step), null);
+  fail(plain);
+  t.is(plain.safety.afterStep(step)?.invariant, 'O-I6');
+
+  const asked = fixture();
+  asked.lastAsked.set('i', 'start');
+  asked.safety.afterStep(step);
+  fail(asked);
+  t.is(asked.safety.afterStep(step), null, 'Failed after a start is not O-I6');
+
+  const early = fixture();
+  early.lastAsked.set('i', 'stop');
+  early.faults.push({ kind: 'crash', nodes: ['sled-1'], description: 'crash sled-1', startMs: 50, endMs: 60 });
+  early.faults.push({ kind: 'partition', nodes: ['nexus', 'sled-1'], description: 'partition', startMs: 150, endMs: 160 });
+  early.safety.afterStep(step);
+  fail(early);
+  t.is(early.safety.afterStep(step)?.invariant, 'O-I6', 'neither a crash before the VMM existed nor a partition explains it');
+
+  const crashed = fixture();
+  crashed.lastAsked.set('i', 'stop');
+  crashed.faults.push({ kind: 'crash', nodes: ['sled-1'], description: 'crash sled-1', startMs: 150, endMs: 160 });
+  crashed.safety.afterStep(step);
+  fail(crashed);
+  t.is(crashed.safety.afterStep(step), null);
+});
