@@ -38,12 +38,39 @@ export interface LinkFault {
   readonly extraDelayMsMax?: number;
 }
 
+/** Per directed link values, keyed by both ends: no key string is built per message. */
+class LinkTable<T> {
+  readonly #rows = new Map<NodeId, Map<NodeId, T>>();
+  size = 0;
+
+  get(from: NodeId, to: NodeId): T | undefined {
+    return this.#rows.get(from)?.get(to);
+  }
+
+  set(from: NodeId, to: NodeId, value: T): void {
+    let row = this.#rows.get(from);
+    if (row === undefined) this.#rows.set(from, (row = new Map()));
+    if (!row.has(to)) this.size++;
+    row.set(to, value);
+  }
+
+  delete(from: NodeId, to: NodeId): void {
+    const row = this.#rows.get(from);
+    if (row?.delete(to) === true) this.size--;
+  }
+
+  clear(): void {
+    this.#rows.clear();
+    this.size = 0;
+  }
+}
+
 export class Network {
   readonly #base: LinkParams;
-  readonly #links = new Map<string, LinkParams>();
-  readonly #blocked = new Map<string, number>();
+  readonly #links = new LinkTable<LinkParams>();
+  readonly #blocked = new LinkTable<number>();
   readonly #faults: LinkFault[] = [];
-  readonly #lastDelivery = new Map<string, number>();
+  readonly #lastDelivery = new LinkTable<number>();
 
   constructor(base: LinkParams = DEFAULT_LINK) {
     checkParams(base);
@@ -54,27 +81,25 @@ export class Network {
   configure(from: NodeId, to: NodeId, params: Partial<LinkParams>): void {
     const merged = { ...this.params(from, to), ...params };
     checkParams(merged);
-    this.#links.set(key(from, to), merged);
+    this.#links.set(from, to, merged);
   }
 
   params(from: NodeId, to: NodeId): LinkParams {
-    return this.#links.size === 0 ? this.#base : (this.#links.get(key(from, to)) ?? this.#base);
+    return this.#links.size === 0 ? this.#base : (this.#links.get(from, to) ?? this.#base);
   }
 
   block(from: NodeId, to: NodeId): void {
-    const k = key(from, to);
-    this.#blocked.set(k, (this.#blocked.get(k) ?? 0) + 1);
+    this.#blocked.set(from, to, (this.#blocked.get(from, to) ?? 0) + 1);
   }
 
   unblock(from: NodeId, to: NodeId): void {
-    const k = key(from, to);
-    const count = this.#blocked.get(k) ?? 0;
-    if (count <= 1) this.#blocked.delete(k);
-    else this.#blocked.set(k, count - 1);
+    const count = this.#blocked.get(from, to) ?? 0;
+    if (count <= 1) this.#blocked.delete(from, to);
+    else this.#blocked.set(from, to, count - 1);
   }
 
   isBlocked(from: NodeId, to: NodeId): boolean {
-    return this.#blocked.size > 0 && this.#blocked.has(key(from, to));
+    return this.#blocked.size > 0 && this.#blocked.get(from, to) !== undefined;
   }
 
   get partitioned(): boolean {
@@ -107,7 +132,9 @@ export class Network {
     let loss = p.lossPerMille;
     let dup = p.dupPerMille;
     let extraMax = 0;
-    for (const f of this.#faults) {
+    const faults = this.#faults;
+    for (let i = 0; i < faults.length; i++) {
+      const f = faults[i]!;
       if ((f.from === '*' || f.from === from) && (f.to === '*' || f.to === to)) {
         loss += f.lossPerMille ?? 0;
         dup += f.dupPerMille ?? 0;
@@ -120,18 +147,13 @@ export class Network {
       let at = now + between(choices, 'net.delayMs', p.delayMsMin, p.delayMsMax);
       if (extraMax > 0) at += between(choices, 'net.extraDelayMs', 0, extraMax);
       if (p.fifo) {
-        const k = key(from, to);
-        at = Math.max(at, this.#lastDelivery.get(k) ?? 0);
-        this.#lastDelivery.set(k, at);
+        at = Math.max(at, this.#lastDelivery.get(from, to) ?? 0);
+        this.#lastDelivery.set(from, to, at);
       }
       times[c] = at;
     }
     return copies;
   }
-}
-
-function key(from: NodeId, to: NodeId): string {
-  return `${from}>${to}`;
 }
 
 function checkParams(p: LinkParams): void {

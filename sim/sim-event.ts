@@ -17,15 +17,17 @@ export type EventKind = 'deliver' | 'timer' | 'resume' | 'action';
 export class SimEvent {
   time: number;
   seq = 0;
-  readonly kind: EventKind;
-  readonly host: Host | null;
-  readonly from: Host | null;
-  readonly inc: number;
-  readonly fromInc: number;
-  readonly payload: unknown;
-  readonly wf: WorkflowRun | null;
-  readonly rpcId: number;
-  readonly label: string;
+  kind: EventKind;
+  host: Host | null;
+  from: Host | null;
+  inc: number;
+  fromInc: number;
+  payload: unknown;
+  wf: WorkflowRun | null;
+  rpcId: number;
+  label: string;
+  /** Parked on a held link: not to be recycled when its step ends. */
+  held = false;
 
   constructor(kind: EventKind, time: number, host: Host | null, from: Host | null, inc: number, fromInc: number, payload: unknown, wf: WorkflowRun | null, rpcId: number, label: string) {
     this.kind = kind;
@@ -41,3 +43,36 @@ export class SimEvent {
   }
 }
 
+/**
+ * A free list of events. A sweep schedules millions of events and each is done with after its
+ * step, so the simulator recycles them instead of leaving them all to the garbage collector.
+ */
+export class EventPool {
+  readonly #free: SimEvent[] = [];
+
+  make(kind: EventKind, time: number, host: Host | null, from: Host | null, inc: number, fromInc: number, payload: unknown, wf: WorkflowRun | null, rpcId: number, label: string): SimEvent {
+    const ev = this.#free.pop();
+    if (ev === undefined) return new SimEvent(kind, time, host, from, inc, fromInc, payload, wf, rpcId, label);
+    ev.kind = kind;
+    ev.time = time;
+    ev.host = host;
+    ev.from = from;
+    ev.inc = inc;
+    ev.fromInc = fromInc;
+    ev.payload = payload;
+    ev.wf = wf;
+    ev.rpcId = rpcId;
+    ev.label = label;
+    return ev;
+  }
+
+  /** The event is off the queue and referenced nowhere else. */
+  recycle(ev: SimEvent): void {
+    if (ev.held || this.#free.length >= 4096) return;
+    ev.host = null;
+    ev.from = null;
+    ev.payload = null;
+    ev.wf = null;
+    this.#free.push(ev);
+  }
+}

@@ -17,7 +17,7 @@ import { EventQueue } from './event-queue.ts';
 import { Network, type LinkParams } from './network.ts';
 import type { CallResult, Effect, Env, NodeId, NodeSpec, Process, Workflow } from './process.ts';
 import { Fingerprint, messageType, type TraceRecord } from './trace.ts';
-import { SimEvent, type EventKind } from './sim-event.ts';
+import { EventPool, type SimEvent, type EventKind } from './sim-event.ts';
 import { alive, Host, type ReplyTo, type WorkflowRun } from './host.ts';
 
 /** How a message travels: one-way, a call, or a call's reply. */
@@ -82,6 +82,7 @@ export class Simulator {
   #now = 0;
   readonly #queue: EventQueue<SimEvent>;
   readonly #ready: SimEvent[] = [];
+  readonly #events = new EventPool();
   readonly #hosts = new Map<NodeId, Host>();
   readonly #held = new Map<string, SimEvent[]>();
   readonly #observers: SendObserver[] = [];
@@ -182,6 +183,7 @@ export class Simulator {
     this.#held.delete(`${from}>${to}`);
     for (const ev of held) {
       ev.time = this.#now;
+      ev.held = false;
       this.#queue.push(ev);
     }
   }
@@ -209,7 +211,7 @@ export class Simulator {
   /** Run `fn` as a step of its own `delayMs` from now. */
   at(delayMs: number, label: string, fn: () => void): void {
     if (delayMs < 0) fail(`at(${label}): negative delay`);
-    this.#queue.push(new SimEvent('action', this.#now + delayMs, null, null, 0, 0, fn, null, 0, label));
+    this.#queue.push(this.#events.make('action', this.#now + delayMs, null, null, 0, 0, fn, null, 0, label));
   }
 
   observe(observer: SendObserver): void {
@@ -237,6 +239,7 @@ export class Simulator {
       const ev = this.#next();
       if (ev === undefined) return null;
       const rec = this.#run(ev);
+      this.#events.recycle(ev);
       if (rec !== null) return rec;
     }
     throw new SimAssertionError('a million stale events in a row');
@@ -254,18 +257,22 @@ export class Simulator {
       // The common case: one event alone at its time, no choice to make.
       if (queue.peekTime() !== t) {
         if (this.#live(ev)) return ev;
+        this.#events.recycle(ev);
         continue;
       }
       if (this.#live(ev)) ready.push(ev);
+      else this.#events.recycle(ev);
       while (queue.peekTime() === t) {
         const other = queue.pop()!;
         if (this.#live(other)) ready.push(other);
+        else this.#events.recycle(other);
       }
     }
     // Events that became ready at this same time since (zero delays) join the choice.
     while (queue.peekTime() === this.#now) {
       const other = queue.pop()!;
       if (this.#live(other)) ready.push(other);
+      else this.#events.recycle(other);
     }
     if (ready.length === 1) return ready.pop();
     const i = this.choices.choose('sched.next', ready.length);
@@ -296,6 +303,7 @@ export class Simulator {
       if (this.#held.size > 0) {
         const held = this.#held.get(`${from}>${to}`);
         if (held !== undefined) {
+          ev.held = true;
           held.push(ev);
           return null;
         }
@@ -472,12 +480,12 @@ export class Simulator {
         const rpcId = ++this.#rpcIds;
         wf.rpcId = rpcId;
         this.#transmit(host, effect.to, 'req', rpcId, wf, effect.request);
-        this.#queue.push(new SimEvent('resume', this.#now + effect.timeoutMs, host, null, token, 0, TIMEOUT, wf, 0, ''));
+        this.#queue.push(this.#events.make('resume', this.#now + effect.timeoutMs, host, null, token, 0, TIMEOUT, wf, 0, ''));
         return;
       }
       case 'sleep':
         if (effect.ms < 0) fail(`workflow ${wf.name} sleeps a negative time`);
-        this.#queue.push(new SimEvent('resume', this.#now + effect.ms, host, null, token, 0, undefined, wf, 0, ''));
+        this.#queue.push(this.#events.make('resume', this.#now + effect.ms, host, null, token, 0, undefined, wf, 0, ''));
         return;
       default:
         this.#finish(wf);
@@ -521,7 +529,7 @@ export class Simulator {
       setTimer(delayMs, tag) {
         live();
         if (delayMs < 0) fail(`${host.spec.id}: negative timer`);
-        sim.#queue.push(new SimEvent('timer', sim.#now + delayMs, host, null, inc, 0, tag, null, 0, ''));
+        sim.#queue.push(sim.#events.make('timer', sim.#now + delayMs, host, null, inc, 0, tag, null, 0, ''));
       },
       spawn(name, workflow) {
         live();
@@ -537,7 +545,8 @@ export class Simulator {
 
   #transmit(from: Host, toId: NodeId, envelope: Envelope, rpcId: number, caller: WorkflowRun | null, payload: unknown): void {
     const to = this.#hosts.get(toId)!;
-    for (const o of this.#observers) o.onSend(from.spec.id, toId, payload, envelope);
+    const observers = this.#observers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.onSend(from.spec.id, toId, payload, envelope);
     const times = this.#times;
     const copies = this.network.plan(from.spec.id, toId, this.#now, this.choices, times);
     if (copies === 0) {
@@ -546,7 +555,7 @@ export class Simulator {
     }
     const toInc = to.up ? to.incarnation : -1;
     for (let c = 0; c < copies; c++) {
-      this.#queue.push(new SimEvent('deliver', times[c]!, to, from, toInc, from.incarnation, payload, caller, rpcId, envelope));
+      this.#queue.push(this.#events.make('deliver', times[c]!, to, from, toInc, from.incarnation, payload, caller, rpcId, envelope));
     }
   }
 

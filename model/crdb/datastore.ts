@@ -33,19 +33,19 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
       return vmmUpdateRuntime(tables, request.vmmId, { state: 'Failed', gen: request.gen }, SYNTHESIZED_FAILED_OVER);
     case 'InstanceCommitUpdate':
       return { committed: instanceCommitUpdate(tables, request, nowMs) };
-    case 'InstanceAndVmmListBySledAgent':
-      return {
-        vmms: [...tables.vmm.values()].filter((v) => v.timeDeleted === null && !NONEXISTENT_STATES.includes(v.state)).map(copyVmm),
-      };
-    case 'InstancesNeedingUpdate':
-      return {
-        instanceIds: [...tables.instance.values()]
-          .filter((i) => {
-            const vmm = i.activePropolisId === null ? undefined : tables.vmm.get(i.activePropolisId);
-            return vmm !== undefined && isTerminal(vmm.state);
-          })
-          .map((i) => i.id),
-      };
+    case 'InstanceAndVmmListBySledAgent': {
+      const vmms: VmmRow[] = [];
+      for (const v of tables.vmm.values()) if (v.timeDeleted === null && !NONEXISTENT_STATES.includes(v.state)) vmms.push(copyVmm(v));
+      return { vmms };
+    }
+    case 'InstancesNeedingUpdate': {
+      const instanceIds: string[] = [];
+      for (const i of tables.instance.values()) {
+        const vmm = i.activePropolisId === null ? undefined : tables.vmm.get(i.activePropolisId);
+        if (vmm !== undefined && isTerminal(vmm.state)) instanceIds.push(i.id);
+      }
+      return { instanceIds };
+    }
     default:
       return unreachable(request, 'database request');
   }
