@@ -1,17 +1,13 @@
-// What the instance-lifecycle invariants read: the database, each sled-agent's table, the user's
-// requests and the fault log. Read-only; the oracle never changes the model.
+// What the instance-lifecycle invariants read: the database, the user's requests and the fault
+// log (the sled-agents' messages arrive through the send observer). Read-only; the oracle never changes the model.
 
 import type { Tables, VmmRow } from '../model/crdb/tables.ts';
-import type { SledAgentProcess } from '../model/sled-agent/node.ts';
 import type { UserProcess } from '../model/user/node.ts';
 import type { FaultRecord } from '../sim/simulator.ts';
 
 export interface InstanceWorld {
-  readonly nexusIds: readonly string[];
   readonly sledIds: readonly string[];
   tables(): Tables;
-  /** null while the sled-agent is down. */
-  sledAgent(id: string): SledAgentProcess | null;
   user(): UserProcess | null;
   faultLog(): readonly FaultRecord[];
 }

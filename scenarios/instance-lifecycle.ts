@@ -8,7 +8,7 @@ import { cockroachDb } from '../model/crdb/node.ts';
 import type { Tables } from '../model/crdb/tables.ts';
 import { nexus } from '../model/nexus/node.ts';
 import type { Bugs } from '../model/ports.ts';
-import { simSledAgent, type SledAgentProcess } from '../model/sled-agent/node.ts';
+import { simSledAgent } from '../model/sled-agent/node.ts';
 import { user, type UserProcess } from '../model/user/node.ts';
 import { instanceLivenessGoal } from '../oracle/instance-liveness.ts';
 import { InstanceSafety } from '../oracle/instance-safety.ts';
@@ -62,10 +62,8 @@ function setup(sim: Simulator, bugs: Bugs): ReturnType<RunSpec['setup']> {
   const db = sim.node(DB);
   const userHost = sim.node(USER);
   const world: InstanceWorld = {
-    nexusIds: [NEXUS],
     sledIds: SLEDS,
     tables: () => db.durable as Tables,
-    sledAgent: (id) => sim.node(id).process as SledAgentProcess | null,
     user: () => userHost.process as UserProcess | null,
     faultLog: () => sim.faultLog,
   };

@@ -10,17 +10,10 @@
 // - Replaying past the end of a tape gives 0, so a shortened tape is still a valid run.
 
 import seedrandom from 'seedrandom';
-import { assert, fail } from './assert.ts';
+import { fail } from './assert.ts';
 
 export interface ChoiceSource {
   choose(label: string, n: number): number;
-}
-
-/** One recorded choice. `n` is kept so a replay can tell a changed choice space. */
-export interface Choice {
-  readonly label: string;
-  readonly n: number;
-  readonly value: number;
 }
 
 /** Where a replayed tape stopped lining up with the code that replays it. */
@@ -59,13 +52,7 @@ export class ChoiceRecorder implements ChoiceSource {
     return value;
   }
 
-  get length(): number {
-    return this.values.length;
-  }
 
-  recorded(): Choice[] {
-    return this.values.map((value, i) => ({ label: this.labels[i]!, n: this.bounds[i]!, value }));
-  }
 }
 
 /** Choices drawn from a seed: alea, always seeded with a string (shared/tooling.md pitfall 2). */

@@ -2,7 +2,7 @@
 // order is total and never depends on engine internals; which of several events ready at the same
 // virtual time runs first is decided by the scheduler through the choice source, not here.
 
-import { assert, fail } from './assert.ts';
+import { fail } from './assert.ts';
 
 export interface Timed {
   time: number;

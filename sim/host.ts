@@ -3,7 +3,7 @@
 // not). A workflow belongs to the incarnation that started it; a crash ends the incarnation,
 // and with it every workflow and every call it was waiting on, without a list to walk.
 
-import type { Env, NodeId, NodeSpec, Process, Workflow } from './process.ts';
+import type { Env, NodeSpec, Process, Workflow } from './process.ts';
 
 export interface WorkflowRun {
   readonly name: string;
@@ -44,10 +44,6 @@ export class Host {
     this.spec = spec;
     this.index = index;
     this.durable = spec.initDurable();
-  }
-
-  get id(): NodeId {
-    return this.spec.id;
   }
 
   boot(env: Env): void {

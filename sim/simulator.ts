@@ -15,7 +15,7 @@ import type { ChoiceRecorder } from './choice.ts';
 import { DeterminismViolation } from './determinism-guard.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network, type LinkParams } from './network.ts';
-import type { CallResult, Effect, Env, NodeId, NodeSpec, Process, Workflow } from './process.ts';
+import type { CallResult, Effect, Env, NodeId, NodeSpec, Workflow } from './process.ts';
 import { Fingerprint, messageType, type TraceRecord } from './trace.ts';
 import { EventPool, type SimEvent, type EventKind } from './sim-event.ts';
 import { alive, Host, type ReplyTo, type WorkflowRun } from './host.ts';
@@ -221,11 +221,6 @@ export class Simulator {
   /** Events ever scheduled, stale ones (cancelled timeouts, dead incarnations) included. */
   get queuePushes(): number {
     return this.#queue.pushes;
-  }
-
-  /** Events scheduled and not yet run (stale ones included). */
-  get pendingEvents(): number {
-    return this.#queue.size + this.#ready.length;
   }
 
   /** Virtual time of the next event, Infinity if nothing is pending. */

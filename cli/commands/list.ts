@@ -3,6 +3,7 @@
 import { INVARIANTS } from '../../oracle/catalog.ts';
 import { BUGS } from '../../scenarios/bugs.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
+import { describeFault } from '../../sim/nemesis.ts';
 import { parseArgs, STRATEGIES } from '../args.ts';
 import { emitJson } from '../report.ts';
 
@@ -11,7 +12,7 @@ export function list(argv: readonly string[]): number {
   const json = p.flags.get('json')?.[0];
   if (json !== undefined) {
     emitJson(json, {
-      scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary, invariants: s.invariants, limits: s.limits })),
+      scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary, invariants: s.invariants, faults: s.faultMenu.map(describeFault), limits: s.limits })),
       bugs: BUGS,
       invariants: INVARIANTS,
       strategies: STRATEGIES,
@@ -19,7 +20,9 @@ export function list(argv: readonly string[]): number {
     return 0;
   }
   const out: string[] = ['Scenarios:'];
-  for (const s of SCENARIOS) out.push(`  ${s.name}  ${s.summary}`, `    checks ${s.invariants.join(', ')}`);
+  for (const s of SCENARIOS) {
+    out.push(`  ${s.name}  ${s.summary}`, `    checks ${s.invariants.join(', ')}`, `    faults: ${s.faultMenu.map(describeFault).join('; ')}`);
+  }
   out.push('', 'Bugs (--bug ID):');
   for (const b of BUGS) out.push(`  ${b.id}  [${b.scenario}, ${b.invariant}]`, `    ${b.title}`, `    source: ${b.source}`);
   out.push('', 'Invariants:');

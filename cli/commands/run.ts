@@ -38,7 +38,7 @@ export function run(argv: readonly string[]): number {
       fingerprint: outcome.fingerprint,
       steps: outcome.steps,
       timeMs: outcome.timeMs,
-      choices: outcome.choices.length,
+      choices: outcome.choices.values.length,
       violation: violationJson(outcome.violation),
       replay,
     });

@@ -14,7 +14,7 @@ function fixture(): { tables: Tables; faults: FaultRecord[]; lastAsked: Map<stri
   const faults: FaultRecord[] = [];
   const lastAsked = new Map<string, 'start' | 'stop'>();
   const user = { lastAsked, finished: new Set<string>(), abandoned: [] } as unknown as UserProcess;
-  const world: InstanceWorld = { nexusIds: ['nexus'], sledIds: ['sled-1'], tables: () => tables, sledAgent: () => null, user: () => user, faultLog: () => faults };
+  const world: InstanceWorld = { sledIds: ['sled-1'], tables: () => tables, user: () => user, faultLog: () => faults };
   return { tables, faults, lastAsked, safety: new InstanceSafety(world) };
 }
 

@@ -17,7 +17,7 @@ test('a forced choice is not recorded; labels and bounds are', (t) => {
   c.choose('pick', 3);
   t.deepEqual(c.labels, ['pick']);
   t.deepEqual(c.bounds, [3]);
-  t.is(c.length, 1);
+  t.is(c.values.length, 1);
 });
 
 test('a tape replays its values, then gives the simplest value past its end', (t) => {
