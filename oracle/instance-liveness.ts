@@ -1,23 +1,57 @@
 // Liveness goals of the instance lifecycle, checked once every fault has healed.
-// O-L1  No instance is left with a terminal active VMM: every Destroyed or Failed VMM has been
-//       folded into its instance by a committed update (shared/protocols.md §2.7).
+// O-L1  Every terminal VMM has been folded in by a committed update saga: no instance keeps a
+//       Destroyed or Failed active VMM, no updater lock is held, no saga is left unfinished.
+// O-L2  Abandoned VMMs (Destroyed, Failed or SagaUnwound, held by no instance) are reaped, and
+//       Failed instances that may auto-restart and are meant to run have been restarted.
 // O-L3  Every instance settles where the user last asked, once the user's script has finished:
-//       stop (or never asked) -> NoVmm; start -> Vmm with its VMM Running. An instance whose VMM
-//       a sled-agent crash lost may be Failed instead (nothing restarts Failed instances yet).
+//       stop (or nothing) -> NoVmm; start -> Vmm with its VMM Running; an accepted delete ->
+//       deleted. An instance whose VMM a sled-agent crash lost may be Failed instead, unless it
+//       was meant to run and may auto-restart (then O-L2 wants it restarted).
 
-import { isTerminal } from '../model/common/vmm-state.ts';
+import { DESTROYABLE_STATES, isTerminal } from '../model/common/vmm-state.ts';
 import type { Finding } from '../sim/runner.ts';
-import { faultExplainingFailure, type InstanceWorld } from './instance-world.ts';
+import { faultExplainingFailure, unfinished, type InstanceWorld } from './instance-world.ts';
 
 export function instanceLivenessGoal(world: InstanceWorld, instanceIds: readonly string[]): Finding | null {
+  return foldedIn(world) ?? reaped(world) ?? settled(world, instanceIds);
+}
+
+function foldedIn(world: InstanceWorld): Finding | null {
   const tables = world.tables();
-  for (const id of instanceIds) {
-    const row = tables.instance.get(id);
-    const vmm = row?.activePropolisId == null ? undefined : tables.vmm.get(row.activePropolisId);
-    if (vmm !== undefined && isTerminal(vmm.state)) {
-      return { invariant: 'O-L1', message: `instance ${id} still has its ${vmm.state} VMM ${vmm.id} active` };
+  for (const row of tables.instance.values()) {
+    if (row.timeDeleted !== null) continue;
+    const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);
+    if (vmm !== undefined && isTerminal(vmm.state)) return { invariant: 'O-L1', message: `instance ${row.id} still has its ${vmm.state} VMM ${vmm.id} active` };
+    if (row.updaterId !== null) return { invariant: 'O-L1', message: `instance ${row.id} is still locked by ${row.updaterId}` };
+  }
+  for (const saga of tables.saga.values()) {
+    if (unfinished(saga)) return { invariant: 'O-L1', message: `saga ${saga.name} ${saga.id} on ${saga.instanceId} is still ${saga.state}` };
+  }
+  return null;
+}
+
+function reaped(world: InstanceWorld): Finding | null {
+  const tables = world.tables();
+  const held = new Set<string>();
+  for (const row of tables.instance.values()) {
+    if (row.activePropolisId !== null) held.add(row.activePropolisId);
+    if (row.targetPropolisId !== null) held.add(row.targetPropolisId);
+  }
+  for (const vmm of tables.vmm.values()) {
+    if (vmm.timeDeleted === null && DESTROYABLE_STATES.includes(vmm.state) && !held.has(vmm.id)) {
+      return { invariant: 'O-L2', message: `abandoned VMM ${vmm.id} (${vmm.state}) was never reaped` };
     }
   }
+  for (const row of tables.instance.values()) {
+    if (row.timeDeleted === null && row.state === 'Failed' && row.intendedState === 'Running' && row.autoRestartPolicy !== 'Never') {
+      return { invariant: 'O-L2', message: `instance ${row.id} is Failed, meant to run and may auto-restart, but was not restarted` };
+    }
+  }
+  return null;
+}
+
+function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding | null {
+  const tables = world.tables();
   const user = world.user();
   if (user === null) return { invariant: 'O-L3', message: 'the user node is down' };
   if (user.abandoned.length > 0) return { invariant: 'O-L3', message: `the user gave up on ${user.abandoned[0]}` };
@@ -26,15 +60,15 @@ export function instanceLivenessGoal(world: InstanceWorld, instanceIds: readonly
     const row = tables.instance.get(id);
     if (row === undefined) return { invariant: 'O-L3', message: `instance ${id} was never created` };
     const asked = user.lastAsked.get(id) ?? 'stop';
-    if (row.state === 'Failed' && faultExplainingFailure(world, id) !== null) continue;
-    if (asked === 'stop' && row.state !== 'NoVmm') {
-      return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
+    if (asked === 'delete') {
+      if (user.deleted.has(id) && row.timeDeleted === null) return { invariant: 'O-L3', message: `instance ${id}'s delete was accepted but it is ${row.state}` };
+      continue;
     }
+    if (row.state === 'Failed' && faultExplainingFailure(world, id) !== null && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
+    if (asked === 'stop' && row.state !== 'NoVmm') return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
     if (asked === 'start') {
       const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);
-      if (row.state !== 'Vmm' || vmm?.state !== 'Running') {
-        return { invariant: 'O-L3', message: `instance ${id} was last asked to start but is ${describe(world, id)}` };
-      }
+      if (row.state !== 'Vmm' || vmm?.state !== 'Running') return { invariant: 'O-L3', message: `instance ${id} was last asked to start but is ${describe(world, id)}` };
     }
   }
   return null;

@@ -2,10 +2,12 @@
 // O-I1  VMM generations never go down, and a VMM's state never changes without a higher one.
 // O-I5  When a sled-agent answers "no such instance" for a VMM it once had, the database already
 //       shows that VMM terminal at a generation at least the last one the sled-agent published,
-//       unless a crash of that sled-agent lost the VMM. Checked when the sled-agent answers.
+//       unless a crash of that sled-agent lost the VMM or it unregistered the VMM at Nexus's
+//       request (an unwinding start). Checked when the sled-agent answers.
 // O-I6  An instance never becomes Failed after its user's last request was stop, unless a fault
 //       explains it (a crash of a sled-agent that hosted one of its VMMs; see instance-world.ts).
-// All three look at the database only when a write has committed since the last step.
+// All of them, and the record invariants of instance-records.ts, look at the database only when a
+// write has committed since the last step.
 
 import { isTerminal, type InstanceState, type VmmState } from '../model/common/vmm-state.ts';
 import type { Tables } from '../model/crdb/tables.ts';
@@ -13,6 +15,7 @@ import type { NexusRequest } from '../model/nexus/api.ts';
 import type { SledAgentReply } from '../model/sled-agent/api.ts';
 import type { Finding } from '../sim/runner.ts';
 import type { SendObserver, StepRecord } from '../sim/simulator.ts';
+import { InstanceRecords } from './instance-records.ts';
 import { crashThatLostVmm, faultExplainingFailure, type InstanceWorld } from './instance-world.ts';
 
 export class InstanceSafety implements SendObserver {
@@ -24,6 +27,9 @@ export class InstanceSafety implements SendObserver {
   #seenWrites = -1;
   /** O-I5's memory: the highest generation each VMM's sled-agent has sent to Nexus. */
   readonly #published = new Map<string, number>();
+  readonly #records = new InstanceRecords();
+  /** VMMs a sled-agent unregistered at Nexus's request: gone on purpose, not "missing". */
+  readonly #unregistered = new Set<string>();
   /** A violation seen while a message was sent, reported after the step. */
   #pending: Finding | null = null;
 
@@ -36,8 +42,10 @@ export class InstanceSafety implements SendObserver {
     if (envelope === 'req') {
       const m = message as NexusRequest;
       if (m.type === 'CpapiVmmPut') this.#published.set(m.vmmId, Math.max(this.#published.get(m.vmmId) ?? 0, m.runtime.gen));
-    } else if (envelope === 'rep' && (message as SledAgentReply).type === 'NoSuchInstance') {
-      this.#pending ??= this.#noSuchInstance(from, (message as SledAgentReply).vmmId);
+    } else if (envelope === 'rep') {
+      const reply = message as SledAgentReply;
+      if (reply.type === 'VmmUnregistered') this.#unregistered.add(reply.vmmId);
+      else if (reply.type === 'NoSuchInstance') this.#pending ??= this.#noSuchInstance(from, reply.vmmId);
     }
   }
 
@@ -48,7 +56,7 @@ export class InstanceSafety implements SendObserver {
     const tables = this.#world.tables();
     if (tables.writes === this.#seenWrites) return null;
     this.#seenWrites = tables.writes;
-    return this.#vmmGenerations(tables) ?? this.#stoppedNotFailed(tables);
+    return this.#vmmGenerations(tables) ?? this.#stoppedNotFailed(tables) ?? this.#records.check(tables);
   }
 
   #vmmGenerations(tables: Tables): Finding | null {
@@ -68,7 +76,7 @@ export class InstanceSafety implements SendObserver {
 
   #noSuchInstance(sledId: string, vmmId: string): Finding | null {
     const published = this.#published.get(vmmId);
-    if (published === undefined) return null; // never on the sled-agent's table: not "missing"
+    if (published === undefined || this.#unregistered.has(vmmId)) return null; // never there, or removed on purpose
     const row = this.#world.tables().vmm.get(vmmId);
     if (row === undefined || crashThatLostVmm(this.#world, row) !== null) return null;
     if (isTerminal(row.state) && row.gen >= published) return null;

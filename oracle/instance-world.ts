@@ -1,7 +1,7 @@
-// What the instance-lifecycle invariants read: the database, the user's requests and the fault
-// log (the sled-agents' messages arrive through the send observer). Read-only; the oracle never changes the model.
+// What the instance-lifecycle invariants read: the database (the saga log included), the user's
+// requests and the fault log (the sled-agents' messages arrive through the send observer).
 
-import type { Tables, VmmRow } from '../model/crdb/tables.ts';
+import type { SagaRow, Tables, VmmRow } from '../model/crdb/tables.ts';
 import type { UserProcess } from '../model/user/node.ts';
 import type { FaultRecord } from '../sim/simulator.ts';
 
@@ -35,4 +35,15 @@ export function faultExplainingFailure(world: InstanceWorld, instanceId: string)
     if (crash !== null) return crash;
   }
   return null;
+}
+
+export function unfinished(saga: SagaRow): boolean {
+  return saga.state === 'Running' || saga.state === 'Unwinding';
+}
+
+/** Instances with a saga still running or unwinding on them. */
+export function instancesInSagas(tables: Tables): Set<string> {
+  const ids = new Set<string>();
+  for (const saga of tables.saga.values()) if (unfinished(saga)) ids.add(saga.instanceId);
+  return ids;
 }

@@ -43,7 +43,8 @@ export function describeFault(f: FaultOption): string {
         f.dupPerMille === undefined ? '' : ` dup ${f.dupPerMille}‰`,
         f.extraDelayMsMax === undefined ? '' : ` +delay ≤${f.extraDelayMsMax}ms`,
       ];
-      return `link ${f.from} -> ${f.to}${parts.join('')}`;
+      const except = f.exclude === undefined ? '' : ` (not ${f.exclude.join(',')})`;
+      return `link ${f.from} -> ${f.to}${except}${parts.join('')}`;
     }
   }
 }

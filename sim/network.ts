@@ -29,10 +29,12 @@ export const DEFAULT_LINK: LinkParams = {
   fifo: false,
 };
 
-/** Extra trouble on the links it matches while active. '*' matches any node. */
+/** Extra trouble on the links it matches while active. '*' matches any node but those excluded. */
 export interface LinkFault {
   readonly from: NodeId | '*';
   readonly to: NodeId | '*';
+  /** Nodes whose links a '*' does not match (a database reached over one TCP connection, say). */
+  readonly exclude?: readonly NodeId[];
   readonly lossPerMille?: number;
   readonly dupPerMille?: number;
   readonly extraDelayMsMax?: number;
@@ -135,7 +137,7 @@ export class Network {
     const faults = this.#faults;
     for (let i = 0; i < faults.length; i++) {
       const f = faults[i]!;
-      if ((f.from === '*' || f.from === from) && (f.to === '*' || f.to === to)) {
+      if (matches(f.from, from, f.exclude) && matches(f.to, to, f.exclude)) {
         loss += f.lossPerMille ?? 0;
         dup += f.dupPerMille ?? 0;
         extraMax += f.extraDelayMsMax ?? 0;
@@ -154,6 +156,10 @@ export class Network {
     }
     return copies;
   }
+}
+
+function matches(pattern: NodeId | '*', node: NodeId, exclude: readonly NodeId[] | undefined): boolean {
+  return pattern === '*' ? exclude === undefined || !exclude.includes(node) : pattern === node;
 }
 
 function checkParams(p: LinkParams): void {

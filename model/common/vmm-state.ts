@@ -1,4 +1,5 @@
-// VMM and instance states as Omicron names them (nexus/db-model/src/{vmm_state,instance_state}.rs).
+// VMM, instance and migration states as Omicron names them
+// (nexus/db-model/src/{vmm_state,instance_state,migration_state}.rs).
 
 export type VmmState =
   | 'Creating'
@@ -18,6 +19,9 @@ export const TERMINAL_STATES: readonly VmmState[] = ['Destroyed', 'Failed'];
 /** Not on a sled: the instance watcher never asks a sled-agent about these. */
 export const NONEXISTENT_STATES: readonly VmmState[] = ['Creating', 'SagaUnwound', 'Destroyed'];
 
+/** The abandoned VMM reaper may delete these once no instance points at them. */
+export const DESTROYABLE_STATES: readonly VmmState[] = ['Destroyed', 'Failed', 'SagaUnwound'];
+
 export function isTerminal(state: VmmState): boolean {
   return state === 'Destroyed' || state === 'Failed';
 }
@@ -31,7 +35,10 @@ export interface VmmRuntimeState {
 /** The instance record's own state (nexus_state). */
 export type InstanceState = 'Creating' | 'NoVmm' | 'Vmm' | 'Failed' | 'Destroyed';
 
-export type IntendedState = 'Running' | 'Stopped';
+export type IntendedState = 'Running' | 'Stopped' | 'GuestShutdown';
+
+/** InstanceAutoRestartPolicy; null means the default, BestEffort. */
+export type AutoRestartPolicy = 'Never' | 'BestEffort' | null;
 
 /** What the API shows a user. */
 export type ExternalInstanceState =

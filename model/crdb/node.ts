@@ -2,7 +2,7 @@
 // the step it arrives in. Crashing it loses nothing that was committed.
 
 import type { DbRequest } from './queries.ts';
-import { execute } from './datastore.ts';
+import { execute } from './datastore/execute.ts';
 import { emptyTables, type Tables } from './tables.ts';
 import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
 

@@ -1,20 +1,47 @@
 // The transactions Nexus runs against CockroachDB, each atomic, as request and reply types.
-// The names follow omicron's datastore functions (nexus/db-queries/src/db/datastore/*.rs).
+// Names follow omicron's datastore functions (nexus/db-queries/src/db/datastore/*.rs).
 
-import type { IntendedState, VmmRuntimeState } from '../common/vmm-state.ts';
-import type { InstanceRow, VmmRow } from './tables.ts';
+import type { AutoRestartPolicy, IntendedState, VmmRuntimeState } from '../common/vmm-state.ts';
+import type { InstanceRow, InstanceRuntime, SagaRow, SagaState, VmmRow } from './tables.ts';
+
+/** An updater lock as its holder knows it. */
+export interface UpdaterLock {
+  readonly id: string;
+  readonly gen: number;
+}
+
+/**
+ * The lock fields as a caller last read them. Sent with runtime writes only under the bug switch
+ * `nexus/lock-in-runtime-state`, which restores the pre-#5831 design where they travelled with
+ * the runtime state and a runtime write overwrote them.
+ */
+export type StaleLockFields = Pick<InstanceRow, 'updaterId' | 'updaterGen'> | null;
+
+export type LockResult = { readonly kind: 'Locked'; readonly lock: UpdaterLock } | { readonly kind: 'AlreadyLocked' } | { readonly kind: 'NotFound' };
+
+/** commit_update's outcomes: written; nothing to do (someone else did it); lost the lock; gone. */
+export type CommitOutcome = 'Committed' | 'AlreadyDone' | 'Conflict' | 'NotFound';
 
 export interface Queries {
-  InstanceCreate: { req: { instanceId: string }; rep: { created: boolean } };
+  InstanceCreate: { req: { instanceId: string; ncpus: number; memoryMib: number; autoRestartPolicy: AutoRestartPolicy }; rep: { created: boolean } };
   InstanceFetch: { req: { instanceId: string }; rep: InstanceSnapshot | null };
   InstanceSetIntendedState: { req: { instanceId: string; intended: IntendedState }; rep: { found: boolean } };
-  /** The start saga's record step: a new VMM (Creating, gen 1) becomes the instance's active one. */
-  InstanceStartVmm: {
-    req: { instanceId: string; expectedGeneration: number; vmmId: string; sledId: string };
-    rep: { started: boolean };
+  /** instance-start's move_to_starting: the VMM becomes active (idempotent; takes over a SagaUnwound one). */
+  InstanceMoveToStarting: {
+    req: { instanceId: string; vmmId: string; expectedGeneration: number; autoRestart: boolean; stale: StaleLockFields };
+    rep: { moved: boolean };
   };
+  /**
+   * Its undo: back to NoVmm, only if nothing moved on since. `force` (the bug switch
+   * nexus/unwind-clears-vmm-ids) clears the active VMM id whatever happened since.
+   */
+  InstanceMoveToStartingUndo: { req: { instanceId: string; vmmId: string; stale: StaleLockFields; force: boolean }; rep: { undone: boolean } };
   /** Stop of a Failed instance with no VMM: Failed -> NoVmm. */
-  InstanceClearFailed: { req: { instanceId: string; expectedGeneration: number }; rep: { updated: boolean } };
+  InstanceClearFailed: { req: { instanceId: string; expectedGeneration: number; stale: StaleLockFields }; rep: { updated: boolean } };
+  /** project_delete_instance: only NoVmm or Failed with no active VMM. */
+  InstanceDelete: { req: { instanceId: string }; rep: { deleted: boolean; reason: string | null } };
+  /** instance-start's create_vmm_record (idempotent). */
+  VmmInsert: { req: { vmmId: string; instanceId: string; sledId: string }; rep: { inserted: boolean } };
   /** A sled-agent's report: lands only at a higher generation on a row not deleted. */
   VmmUpdateRuntime: { req: { vmmId: string; runtime: VmmRuntimeState }; rep: VmmWriteResult };
   /**
@@ -23,15 +50,42 @@ export interface Queries {
    * not Creating, not already terminal or unwound. Destroyed wins over a synthesized Failed.
    */
   VmmMarkFailed: { req: { vmmId: string; gen: number }; rep: VmmWriteResult };
-  /** The update step's commit: the active VMM is folded into the instance. */
-  InstanceCommitUpdate: {
-    req: { instanceId: string; expectedGeneration: number; vmmId: string; newState: 'NoVmm' | 'Failed' };
-    rep: { committed: boolean };
-  };
+  /** vmm_mark_saga_unwound: unconditional gen+1 -> SagaUnwound, for the saga that created it. */
+  VmmMarkSagaUnwound: { req: { vmmId: string }; rep: VmmWriteResult };
+  /** vmm_mark_deleted: only a destroyable VMM. */
+  VmmMarkDeleted: { req: { vmmId: string }; rep: { deleted: boolean } };
   /** The instance watcher's list: VMMs on a sled, not deleted. */
   InstanceAndVmmListBySledAgent: { req: object; rep: { vmms: VmmRow[] } };
-  /** The instance updater's list: instances whose active VMM is terminal. */
+  /** The instance updater's list: unlocked instances whose active VMM is terminal. */
   InstancesNeedingUpdate: { req: object; rep: { instanceIds: string[] } };
+  /** vmm_list_abandoned: destroyable VMMs no instance points at, not deleted. */
+  VmmListAbandoned: { req: object; rep: { vmms: VmmRow[] } };
+  /** find_reincarnatable_instances: Failed (or on a SagaUnwound VMM), policy allows, cooled down, unlocked. */
+  InstancesReincarnatable: { req: { nowMs: number; cooldownMs: number }; rep: { instanceIds: string[] } };
+  UpdaterLock: { req: { instanceId: string; sagaId: string }; rep: LockResult };
+  UpdaterInherit: { req: { instanceId: string; parent: UpdaterLock; child: string }; rep: LockResult };
+  UpdaterUnlock: { req: { instanceId: string; lock: UpdaterLock }; rep: { unlocked: boolean } };
+  /**
+   * instance_commit_update: writes the new runtime (one generation above the snapshot) and
+   * unlocks, in one transaction, only while `lock` still holds (no lock: nexus/no-updater-lock).
+   */
+  InstanceCommitUpdate: {
+    req: { instanceId: string; lock: UpdaterLock | null; runtime: InstanceRuntime; intended: IntendedState | null; stale: StaleLockFields };
+    rep: { outcome: CommitOutcome };
+  };
+  ProvisioningInsertInstance: { req: { instanceId: string }; rep: { charged: boolean } };
+  /**
+   * Release the instance's charge. `onlyIfActive`: only while that VMM is still the instance's
+   * active one (an unwinding start must not release a charge a newer start has taken since).
+   */
+  ProvisioningDeleteInstance: { req: { instanceId: string; onlyIfActive: string | null }; rep: { released: boolean } };
+  SagaCreate: { req: { sagaId: string; name: string; owner: string; instanceId: string; params: unknown }; rep: { created: boolean } };
+  SagaNodeDone: { req: { sagaId: string; node: string; output: unknown }; rep: { ok: boolean } };
+  SagaUnwind: { req: { sagaId: string; error: string }; rep: { ok: boolean } };
+  SagaNodeUndone: { req: { sagaId: string; node: string }; rep: { ok: boolean } };
+  SagaFinish: { req: { sagaId: string; state: Extract<SagaState, 'Done' | 'Failed'> }; rep: { ok: boolean } };
+  SagaListUnfinished: { req: { owner: string }; rep: { sagas: SagaRow[] } };
+  SagaFetch: { req: { sagaId: string }; rep: SagaRow | null };
 }
 
 export type QueryName = keyof Queries;
@@ -41,6 +95,7 @@ export type DbReply<K extends QueryName> = Queries[K]['rep'];
 export interface InstanceSnapshot {
   readonly instance: InstanceRow;
   readonly activeVmm: VmmRow | null;
+  readonly targetVmm: VmmRow | null;
 }
 
 export interface VmmWriteResult {

@@ -1,15 +1,28 @@
 // CockroachDB's tables as far as the instance lifecycle needs them. This is the durable state of
 // the CockroachDB node: it survives a crash of any node, itself included.
 
-import type { InstanceState, IntendedState, VmmState } from '../common/vmm-state.ts';
+import type { AutoRestartPolicy, InstanceState, IntendedState, VmmState } from '../common/vmm-state.ts';
 
-export interface InstanceRow {
-  readonly id: string;
+/** The instance's runtime state: written only by sagas, each write one generation higher. */
+export interface InstanceRuntime {
   state: InstanceState;
-  /** Owned by Nexus; bumped by every write of the instance's runtime state. */
+  /** state_generation: owned by Nexus, bumped by every write of the runtime state. */
   stateGeneration: number;
   activePropolisId: string | null;
+  targetPropolisId: string | null;
+  migrationId: string | null;
+}
+
+export interface InstanceRow extends InstanceRuntime {
+  readonly id: string;
+  readonly ncpus: number;
+  readonly memoryMib: number;
   intendedState: IntendedState;
+  /** The updater lock (#5831): kept apart from the runtime state on purpose. */
+  updaterId: string | null;
+  updaterGen: number;
+  readonly autoRestartPolicy: AutoRestartPolicy;
+  timeLastAutoRestarted: number | null;
   timeDeleted: number | null;
 }
 
@@ -24,13 +37,52 @@ export interface VmmRow {
   timeDeleted: number | null;
 }
 
+export type SagaState = 'Running' | 'Unwinding' | 'Done' | 'Failed';
+
+/** The durable saga log: enough to resume a saga after its Nexus crashed. */
+export interface SagaRow {
+  readonly id: string;
+  readonly name: string;
+  /** The Nexus that runs it, and recovers it after a crash. */
+  readonly owner: string;
+  readonly instanceId: string;
+  readonly params: unknown;
+  state: SagaState;
+  /** Outputs of the nodes that finished, by node name. */
+  readonly outputs: Record<string, unknown>;
+  /** Nodes whose undo finished. */
+  readonly undone: string[];
+  error: string | null;
+}
+
+/** virtual_provisioning_resource: one row per instance charged, keyed by the instance id. */
+export interface ProvisioningRow {
+  readonly instanceId: string;
+  readonly cpus: number;
+  readonly ramMib: number;
+}
+
 export interface Tables {
   readonly instance: Map<string, InstanceRow>;
   readonly vmm: Map<string, VmmRow>;
+  readonly saga: Map<string, SagaRow>;
+  readonly provisioning: Map<string, ProvisioningRow>;
+  /** virtual_provisioning_collection: what the charged rows add up to. */
+  readonly collection: { cpus: number; ramMib: number };
   /** Bumped by every committed write, so observers can skip unchanged snapshots. */
   writes: number;
 }
 
 export function emptyTables(): Tables {
-  return { instance: new Map(), vmm: new Map(), writes: 0 };
+  return { instance: new Map(), vmm: new Map(), saga: new Map(), provisioning: new Map(), collection: { cpus: 0, ramMib: 0 }, writes: 0 };
+}
+
+export function write(tables: Tables, fn: () => void): void {
+  fn();
+  tables.writes++;
+}
+
+export function runtimeOf(row: InstanceRow): InstanceRuntime {
+  const { state, stateGeneration, activePropolisId, targetPropolisId, migrationId } = row;
+  return { state, stateGeneration, activePropolisId, targetPropolisId, migrationId };
 }

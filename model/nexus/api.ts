@@ -1,13 +1,14 @@
 // Nexus's APIs: the external one a user calls, and the internal one a sled-agent calls
 // (cpapi_vmms_put, "received new VMM runtime state from sled agent").
 
-import type { ExternalInstanceState, VmmRuntimeState } from '../common/vmm-state.ts';
+import type { AutoRestartPolicy, ExternalInstanceState, VmmRuntimeState } from '../common/vmm-state.ts';
 
 export type NexusRequest =
-  | { readonly type: 'InstanceCreate'; readonly instanceId: string }
+  | { readonly type: 'InstanceCreate'; readonly instanceId: string; readonly autoRestartPolicy: AutoRestartPolicy }
   | { readonly type: 'InstanceStart'; readonly instanceId: string }
   | { readonly type: 'InstanceStop'; readonly instanceId: string }
   | { readonly type: 'InstanceView'; readonly instanceId: string }
+  | { readonly type: 'InstanceDelete'; readonly instanceId: string }
   | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly runtime: VmmRuntimeState };
 
 export type NexusErrorCode =

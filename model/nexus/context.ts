@@ -1,6 +1,9 @@
-// What every Nexus flow needs: its environment, its configuration and the bug switches.
+// What every Nexus flow needs: its environment, its configuration, the bug switches, and a way
+// to activate a background task now rather than at its next period.
 
 import type { Bugs, Env, NodeId } from '../ports.ts';
+
+export type BackgroundTask = 'instance_watcher' | 'instance_updater' | 'abandoned_vmm_reaper' | 'instance_reincarnation';
 
 export interface NexusConfig {
   readonly id: NodeId;
@@ -8,12 +11,14 @@ export interface NexusConfig {
   readonly sleds: readonly NodeId[];
   readonly dbTimeoutMs: number;
   readonly sledTimeoutMs: number;
-  readonly watcherPeriodMs: number;
-  readonly updaterPeriodMs: number;
+  readonly periodsMs: Readonly<Record<BackgroundTask, number>>;
+  /** How long a reincarnated instance waits before it may be restarted again. */
+  readonly reincarnationCooldownMs: number;
 }
 
 export interface NexusContext {
   readonly env: Env;
   readonly config: NexusConfig;
   readonly bugs: Bugs;
+  kick(task: BackgroundTask): void;
 }

@@ -1,30 +1,31 @@
-// Nexus's instance endpoints (nexus/src/app/instance.rs): create, view, start and stop. Each is a
-// flow whose return value is the reply to the user.
+// Nexus's instance endpoints (nexus/src/app/instance.rs): create, view, start, stop, delete.
+// Each is a flow whose return value is the reply to the user; the state changes run as sagas.
 //
-// start: intended state Running; if the instance is Stopped or Failed with no VMM, record a new
-//   VMM (Creating) as active and ask a sled-agent to register and run it; if it is already
-//   starting or running, nothing to do; if it is stopping, Conflict.
-// stop: intended state Stopped; a Failed instance with no VMM becomes NoVmm; an instance with a
-//   VMM has the stop forwarded to its sled-agent, whose answer is written through the
-//   conditional write; a 404 from the sled-agent marks the VMM Failed (mark_vmm_failed).
+// start: intended state Running; Stopped or Failed with no VMM (or on a SagaUnwound one) runs the
+//   instance-start saga; already starting or running, nothing to do; stopping, Conflict.
+// stop: intended state Stopped, then the instance-stop saga.
+// delete: the instance-delete saga (Stopped or Failed only).
 
 import { unreachable } from '../assert.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
-import { call, sleep, type Flow } from '../ports.ts';
-import type { SledAgentReply } from '../sled-agent/api.ts';
-import { error, ok, type NexusReply } from './api.ts';
+import type { Flow } from '../ports.ts';
+import { error, ok, type NexusErrorCode, type NexusReply } from './api.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { effectiveState } from './effective-state.ts';
-import { markVmmFailed, notifyVmmUpdated } from './vmm-updated.ts';
+import { executeSaga } from './saga/executor.ts';
+import type { SagaOutcome } from './saga/saga.ts';
+import { instanceDelete } from './sagas/instance-delete.ts';
+import { instanceStart, newStartParams } from './sagas/instance-start.ts';
+import { instanceStop } from './sagas/instance-stop.ts';
 
 const UNAVAILABLE = error('ServiceUnavailable', 'the database did not answer');
-/** Register attempts for a new VMM; with backoff they outlast any fault episode. */
-const ENSURE_ATTEMPTS = 60;
-const ENSURE_BACKOFF_MS_MAX = 1000;
 
-export function* instanceCreate(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
-  const created = yield* db<'InstanceCreate'>(ctx, { type: 'InstanceCreate', instanceId });
+export const INSTANCE_NCPUS = 2;
+export const INSTANCE_MEMORY_MIB = 4096;
+
+export function* instanceCreate(ctx: NexusContext, instanceId: string, autoRestartPolicy: 'Never' | 'BestEffort' | null): Flow<NexusReply> {
+  const created = yield* db<'InstanceCreate'>(ctx, { type: 'InstanceCreate', instanceId, ncpus: INSTANCE_NCPUS, memoryMib: INSTANCE_MEMORY_MIB, autoRestartPolicy });
   return created.ok ? ok('Stopped') : UNAVAILABLE;
 }
 
@@ -35,7 +36,7 @@ export function* instanceView(ctx: NexusContext, instanceId: string): Flow<Nexus
   return ok(effectiveState(fetched.reply));
 }
 
-export function* instanceStart(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
+export function* instanceStartApi(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
   const snapshot = yield* setIntentAndFetch(ctx, instanceId, 'Running');
   if (typeof snapshot === 'string') return snapshot === 'unavailable' ? UNAVAILABLE : error('NotFound', `no instance ${instanceId}`);
   const state = effectiveState(snapshot);
@@ -46,9 +47,12 @@ export function* instanceStart(ctx: NexusContext, instanceId: string): Flow<Nexu
     case 'Migrating':
       return ok(state); // AlreadyStarted
     case 'Stopped':
-    case 'Failed':
-      if (snapshot.activeVmm !== null) return error('InvalidRequest', `instance is ${state} but still has an active VMM`);
-      return yield* startVmm(ctx, snapshot);
+    case 'Failed': {
+      const vmm = snapshot.activeVmm;
+      if (vmm !== null && vmm.state !== 'SagaUnwound') return error('InvalidRequest', `instance is ${state} but still has an active VMM`);
+      const outcome = yield* executeSaga(ctx, instanceStart, ctx.env.mintId('saga'), newStartParams(ctx, snapshot.instance, 'User'));
+      return sagaReply(outcome, 'Starting');
+    }
     case 'Stopping':
       return error('Conflict', 'instance must finish stopping before it can be started');
     case 'Creating':
@@ -59,34 +63,35 @@ export function* instanceStart(ctx: NexusContext, instanceId: string): Flow<Nexu
   }
 }
 
-export function* instanceStop(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
+export function* instanceStopApi(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
   const snapshot = yield* setIntentAndFetch(ctx, instanceId, 'Stopped');
   if (typeof snapshot === 'string') return snapshot === 'unavailable' ? UNAVAILABLE : error('NotFound', `no instance ${instanceId}`);
   const state = effectiveState(snapshot);
-  switch (state) {
-    case 'Stopped':
-      return ok('Stopped'); // AlreadyDone
+  if (state === 'Stopped') return ok('Stopped'); // AlreadyDone
+  if (state === 'Creating' || state === 'Destroyed') return error('InvalidRequest', `instance state cannot be changed from ${state}`);
+  if (state === 'Failed' && snapshot.activeVmm !== null && snapshot.activeVmm.state !== 'SagaUnwound') {
+    return error('InvalidRequest', 'instance is Failed but still has an active VMM');
+  }
+  const outcome = yield* executeSaga(ctx, instanceStop, ctx.env.mintId('saga'), { instanceId, snapshot });
+  return sagaReply(outcome, outcome.kind === 'Done' ? (outcome.outputs['stop'] as 'Stopped' | 'Stopping') : 'Stopping');
+}
+
+export function* instanceDeleteApi(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
+  const outcome = yield* executeSaga(ctx, instanceDelete, ctx.env.mintId('saga'), { instanceId });
+  return sagaReply(outcome, 'Destroyed');
+}
+
+function sagaReply(outcome: SagaOutcome, state: 'Starting' | 'Stopping' | 'Stopped' | 'Destroyed'): NexusReply {
+  switch (outcome.kind) {
+    case 'Done':
+      return ok(state);
+    case 'Stalled':
+      return UNAVAILABLE;
     case 'Failed': {
-      if (snapshot.activeVmm !== null) return error('InvalidRequest', 'instance is Failed but still has an active VMM');
-      const cleared = yield* db<'InstanceClearFailed'>(ctx, {
-        type: 'InstanceClearFailed',
-        instanceId,
-        expectedGeneration: snapshot.instance.stateGeneration,
-      });
-      if (!cleared.ok) return UNAVAILABLE;
-      return cleared.reply.updated ? ok('Stopped') : error('Conflict', 'instance changed while stopping it');
+      // The saga's error names the HTTP error the real endpoint gives, where it has one.
+      const code: NexusErrorCode = outcome.error.includes('Conflict') ? 'Conflict' : 'ServiceUnavailable';
+      return error(code, outcome.error);
     }
-    case 'Creating':
-    case 'Destroyed':
-      return error('InvalidRequest', `instance state cannot be changed from ${state}`);
-    case 'Starting':
-    case 'Running':
-    case 'Stopping':
-    case 'Rebooting':
-    case 'Migrating':
-      return yield* stopOnSled(ctx, snapshot);
-    default:
-      return unreachable(state, 'instance state');
   }
 }
 
@@ -97,60 +102,4 @@ function* setIntentAndFetch(ctx: NexusContext, instanceId: string, intended: 'Ru
   const fetched = yield* db<'InstanceFetch'>(ctx, { type: 'InstanceFetch', instanceId });
   if (!fetched.ok) return 'unavailable';
   return fetched.reply ?? 'not-found';
-}
-
-/** The start saga, before sagas: record the VMM, then have a sled-agent register and run it. */
-function* startVmm(ctx: NexusContext, snapshot: InstanceSnapshot): Flow<NexusReply> {
-  const { env, config } = ctx;
-  const instanceId = snapshot.instance.id;
-  const sledId = config.sleds[env.choose('nexus.placeSled', config.sleds.length)]!;
-  const vmmId = env.mintId('vmm');
-  // InstanceStartVmm is idempotent, so an answer lost in the network is simply asked again:
-  // giving up here could leave a recorded VMM that no one registers.
-  let recorded = false;
-  for (let attempt = 0; attempt < ENSURE_ATTEMPTS && !recorded; attempt++) {
-    const r = yield* db<'InstanceStartVmm'>(ctx, {
-      type: 'InstanceStartVmm',
-      instanceId,
-      expectedGeneration: snapshot.instance.stateGeneration,
-      vmmId,
-      sledId,
-    });
-    if (r.ok && !r.reply.started) return error('Conflict', 'instance changed while starting it');
-    if (r.ok) recorded = true;
-    else yield* sleep(backoffMs(attempt));
-  }
-  if (!recorded) return UNAVAILABLE;
-  env.log(`instance ${instanceId}: VMM ${vmmId} on ${sledId}`);
-  for (let attempt = 0; attempt < ENSURE_ATTEMPTS; attempt++) {
-    const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId }, config.sledTimeoutMs);
-    if (r.ok && r.reply.type === 'VmmState') {
-      // Record what the sled-agent registered before answering: until then the database says
-      // Creating, and a VMM in Creating is one nobody may conclude has failed.
-      for (let write = 0; write < ENSURE_ATTEMPTS; write++) {
-        if (yield* notifyVmmUpdated(ctx, vmmId, r.reply.runtime)) return ok('Starting');
-        yield* sleep(backoffMs(write));
-      }
-      return UNAVAILABLE;
-    }
-    yield* sleep(backoffMs(attempt));
-  }
-  return error('ServiceUnavailable', `sled-agent ${sledId} did not register VMM ${vmmId}`);
-}
-
-function backoffMs(attempt: number): number {
-  return Math.min(ENSURE_BACKOFF_MS_MAX, 50 * 2 ** attempt);
-}
-
-/** SendToSled: ask the VMM's sled-agent to stop it and record what it says. */
-function* stopOnSled(ctx: NexusContext, snapshot: InstanceSnapshot): Flow<NexusReply> {
-  const vmm = snapshot.activeVmm!;
-  const r = yield* call<SledAgentReply>(vmm.sledId, { type: 'VmmPutState', vmmId: vmm.id, target: 'Stopped' }, ctx.config.sledTimeoutMs);
-  if (!r.ok) return error('ServiceUnavailable', `sled-agent ${vmm.sledId} did not answer`);
-  if (r.reply.type === 'NoSuchInstance') {
-    yield* markVmmFailed(ctx, vmm);
-    return error('ServiceUnavailable', `sled-agent ${vmm.sledId} has no VMM ${vmm.id}`);
-  }
-  const written = yield* notifyVmmUpdated(ctx, vmm.id, r.reply.runtime);
-  return written ? ok('Stopping') : UNAVAILABLE;
 }

@@ -1,45 +1,57 @@
-// Nexus as a node. It keeps nothing durable: every record lives in CockroachDB. Its API handlers
-// are flows; its background tasks run on periodic timers, one pass at a time per task (an
-// activation that finds a pass still running is skipped, as Nexus's background task driver does).
+// Nexus as a node. It keeps nothing durable: every record, the saga log included, lives in
+// CockroachDB. On boot it recovers the sagas it owned. Its API handlers are flows; its background
+// tasks run on periodic timers (or when kicked), one pass at a time per task: an activation that
+// finds a pass still running is skipped, as Nexus's background task driver does.
 
 import { unreachable } from '../assert.ts';
 import type { VmmRuntimeState } from '../common/vmm-state.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
-import { ok, error, type NexusReply, type NexusRequest } from './api.ts';
-import type { NexusConfig, NexusContext } from './context.ts';
-import { instanceCreate, instanceStart, instanceStop, instanceView } from './instance-api.ts';
+import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
+import { error, ok, type NexusReply, type NexusRequest } from './api.ts';
+import type { BackgroundTask, NexusConfig, NexusContext } from './context.ts';
+import { instanceCreate, instanceDeleteApi, instanceStartApi, instanceStopApi, instanceView } from './instance-api.ts';
+import { instanceReincarnationPass } from './instance-reincarnation.ts';
 import { instanceUpdaterPass } from './instance-updater.ts';
 import { instanceWatcherPass } from './instance-watcher.ts';
+import { recoverSagas } from './saga/recovery.ts';
 import { notifyVmmUpdated } from './vmm-updated.ts';
 
-type BackgroundTask = 'instance_watcher' | 'instance_updater';
-type Tag = { readonly type: 'Activate'; readonly task: BackgroundTask };
+type Tag = { readonly type: 'Activate'; readonly task: BackgroundTask; readonly periodic: boolean };
+
+const PASSES: Record<BackgroundTask, (ctx: NexusContext) => Flow<void>> = {
+  instance_watcher: instanceWatcherPass,
+  instance_updater: instanceUpdaterPass,
+  abandoned_vmm_reaper: abandonedVmmReaperPass,
+  instance_reincarnation: instanceReincarnationPass,
+};
 
 export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
   return {
     id: config.id,
     initDurable: () => null,
     boot(env: Env): Process {
-      const ctx: NexusContext = { env, config, bugs };
       const running = new Set<BackgroundTask>();
-      const periods: Record<BackgroundTask, number> = {
-        instance_watcher: config.watcherPeriodMs,
-        instance_updater: config.updaterPeriodMs,
+      const ctx: NexusContext = {
+        env,
+        config,
+        bugs,
+        kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
       };
-      for (const task of Object.keys(periods) as BackgroundTask[]) {
-        env.setTimer(env.choose(`nexus.${task}.phaseMs`, periods[task]), { type: 'Activate', task } satisfies Tag);
+      for (const task of Object.keys(PASSES) as BackgroundTask[]) {
+        env.setTimer(env.choose(`nexus.${task}.phaseMs`, config.periodsMs[task]), { type: 'Activate', task, periodic: true } satisfies Tag);
       }
+      env.spawn('saga recovery', recoverSagas(ctx));
       function* activation(task: BackgroundTask): Flow<void> {
         try {
-          yield* task === 'instance_watcher' ? instanceWatcherPass(ctx) : instanceUpdaterPass(ctx);
+          yield* PASSES[task](ctx);
         } finally {
           running.delete(task);
         }
       }
       return {
         onTimer(_env: Env, tag: unknown): void {
-          const { task } = tag as Tag;
-          env.setTimer(periods[task], tag);
+          const { task, periodic } = tag as Tag;
+          if (periodic) env.setTimer(config.periodsMs[task], tag);
           if (running.has(task)) return;
           running.add(task);
           env.spawn(task, activation(task));
@@ -48,13 +60,15 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
           const r = request as NexusRequest;
           switch (r.type) {
             case 'InstanceCreate':
-              return instanceCreate(ctx, r.instanceId);
+              return instanceCreate(ctx, r.instanceId, r.autoRestartPolicy);
             case 'InstanceView':
               return instanceView(ctx, r.instanceId);
             case 'InstanceStart':
-              return instanceStart(ctx, r.instanceId);
+              return instanceStartApi(ctx, r.instanceId);
             case 'InstanceStop':
-              return instanceStop(ctx, r.instanceId);
+              return instanceStopApi(ctx, r.instanceId);
+            case 'InstanceDelete':
+              return instanceDeleteApi(ctx, r.instanceId);
             case 'CpapiVmmPut':
               return vmmPut(ctx, r.vmmId, r.runtime);
             default:

@@ -1,21 +1,21 @@
 // How a VMM state reaches the database: a sled-agent's report (notify_vmm_updated), or Nexus's
 // own conclusion that the VMM is gone (the instance watcher's 404, a 404 on a state change:
-// mark_vmm_failed). Both are conditional writes; if one lands a terminal state, the instance
-// update step folds the VMM into its instance.
+// mark_vmm_failed). Both are conditional writes; if one lands a terminal state, an
+// instance-update saga is started to fold the VMM into its instance (update_saga_needed).
 
 import { isTerminal, type VmmRuntimeState } from '../common/vmm-state.ts';
 import type { VmmRow } from '../crdb/tables.ts';
 import type { Flow } from '../ports.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
-import { instanceUpdate } from './instance-update.ts';
+import { startUpdateSaga } from './sagas/instance-update.ts';
 
 /** Returns false if the database did not answer. */
 export function* notifyVmmUpdated(ctx: NexusContext, vmmId: string, runtime: VmmRuntimeState): Flow<boolean> {
   const written = yield* db<'VmmUpdateRuntime'>(ctx, { type: 'VmmUpdateRuntime', vmmId, runtime });
   if (!written.ok) return false;
   const { updated, instanceId } = written.reply;
-  if (updated && instanceId !== null && isTerminal(runtime.state)) yield* instanceUpdate(ctx, instanceId);
+  if (updated && instanceId !== null && isTerminal(runtime.state)) startUpdateSaga(ctx, instanceId);
   return true;
 }
 
@@ -31,5 +31,5 @@ export function* markVmmFailed(ctx: NexusContext, vmm: VmmRow): Flow<void> {
     : yield* db<'VmmMarkFailed'>(ctx, { type: 'VmmMarkFailed', vmmId: vmm.id, gen: runtime.gen });
   if (!written.ok || !written.reply.updated) return;
   ctx.env.log(`VMM ${vmm.id} marked Failed at gen ${runtime.gen}`);
-  yield* instanceUpdate(ctx, vmm.instanceId);
+  startUpdateSaga(ctx, vmm.instanceId);
 }

@@ -15,7 +15,8 @@ import { advance, newSimVmm, nextState, runtimeOf, type SimVmm } from './sim-vmm
 
 export interface SledAgentConfig {
   readonly id: NodeId;
-  readonly nexus: NodeId;
+  /** Every Nexus; each report goes to one of them (internal DNS would pick one). */
+  readonly nexus: readonly NodeId[];
   readonly nexusTimeoutMs: number;
   readonly progressMsMin: number;
   readonly progressMsMax: number;
@@ -61,7 +62,8 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
       function* publisher(vmm: SimVmm): Flow<void> {
         for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
           const runtime = runtimeOf(vmm);
-          const r = yield* call<NexusReply>(config.nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, runtime }, config.nexusTimeoutMs);
+          const nexus = config.nexus[env.choose('sled.nexus', config.nexus.length)]!;
+          const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, runtime }, config.nexusTimeoutMs);
           if (r.ok && r.reply.type === 'Ok') {
             vmm.publishedGen = Math.max(vmm.publishedGen, runtime.gen);
             if (runtime.state === 'Destroyed' && vmms.get(vmm.id) === vmm) vmms.delete(vmm.id);
@@ -95,6 +97,9 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
             }
             return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
           }
+          case 'VmmUnregister':
+            vmms.delete(request.vmmId);
+            return { type: 'VmmUnregistered', vmmId: request.vmmId };
           case 'VmmGetState': {
             const vmm = vmms.get(request.vmmId);
             return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };

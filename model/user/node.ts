@@ -1,27 +1,38 @@
-// The user: creates instances, then starts, stops and restarts them, one request at a time per
-// instance, every choice drawn through the environment. Like a careful API client it retries a
-// request until it gets a final answer: timeouts, 503 and 409 are tried again after a pause
-// (bounded), Ok and 400/404 end the request. It remembers, per instance, the last state it
-// asked for: the oracle holds the system to it.
+// The user: creates instances, then starts, stops and restarts them (and now and then deletes
+// one), one request at a time per instance, every choice drawn through the environment. Each
+// request goes to a Nexus chosen at random, as a load balancer would send it. Like a careful API
+// client it retries a request until it gets a final answer: timeouts, 503 and 409 are tried again
+// after a pause (bounded), Ok and 400/404 end the request. It remembers, per instance, the last
+// thing it asked for: the oracle holds the system to it.
 
 import { call, sleep, between, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import type { AutoRestartPolicy } from '../common/vmm-state.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
+
+export interface UserInstance {
+  readonly id: string;
+  readonly autoRestartPolicy: AutoRestartPolicy;
+}
 
 export interface UserConfig {
   readonly id: NodeId;
-  readonly nexus: NodeId;
-  readonly instances: readonly string[];
+  readonly nexus: readonly NodeId[];
+  readonly instances: readonly UserInstance[];
   readonly opsMax: number;
   readonly thinkMsMax: number;
   readonly timeoutMs: number;
   readonly attemptsMax: number;
+  /** Chance, per mille, that an instance's script ends by deleting it. */
+  readonly deletePerMille: number;
 }
 
-export type UserAction = 'start' | 'stop';
+export type UserAction = 'start' | 'stop' | 'delete';
 
 export interface UserProcess extends Process {
-  /** The last state asked for, per instance, from the moment the request is sent. */
+  /** The last thing asked for, per instance, from the moment the request is sent. */
   readonly lastAsked: ReadonlyMap<string, UserAction>;
+  /** Deletes that Nexus accepted. */
+  readonly deleted: ReadonlySet<string>;
   /** Instances whose whole script has run. */
   readonly finished: ReadonlySet<string>;
   /** Requests given up after `attemptsMax` tries. */
@@ -29,8 +40,10 @@ export interface UserProcess extends Process {
 }
 
 const RETRY_PAUSE_MS = 200;
-/** Polls of the instance while waiting for a stop to finish before a restart's start. */
+/** Polls of the instance while waiting for it to settle. */
 const WAIT_POLLS_MAX = 40;
+/** Starts of one instance that settled Stopped before the user stops trying. */
+const START_ROUNDS = 5;
 
 export function user(config: UserConfig): NodeDef<null> {
   return {
@@ -38,12 +51,14 @@ export function user(config: UserConfig): NodeDef<null> {
     initDurable: () => null,
     boot(env: Env): UserProcess {
       const lastAsked = new Map<string, UserAction>();
+      const deleted = new Set<string>();
       const finished = new Set<string>();
       const abandoned: string[] = [];
 
       function* request(req: NexusRequest): Flow<NexusReply | null> {
         for (let attempt = 0; attempt < config.attemptsMax; attempt++) {
-          const r = yield* call<NexusReply>(config.nexus, req, config.timeoutMs);
+          const nexus = config.nexus[env.choose('user.nexus', config.nexus.length)]!;
+          const r = yield* call<NexusReply>(nexus, req, config.timeoutMs);
           if (r.ok && (r.reply.type === 'Ok' || r.reply.code === 'InvalidRequest' || r.reply.code === 'NotFound')) return r.reply;
           yield* sleep(RETRY_PAUSE_MS);
         }
@@ -51,38 +66,63 @@ export function user(config: UserConfig): NodeDef<null> {
         return null;
       }
 
-      function* ask(instanceId: string, action: UserAction): Flow<void> {
+      function* ask(instanceId: string, action: UserAction): Flow<NexusReply | null> {
         lastAsked.set(instanceId, action);
-        yield* request({ type: action === 'start' ? 'InstanceStart' : 'InstanceStop', instanceId });
+        const type = action === 'start' ? 'InstanceStart' : action === 'stop' ? 'InstanceStop' : 'InstanceDelete';
+        return yield* request({ type, instanceId });
+      }
+
+      /** Poll until the instance is in one of `states`; the last state seen. */
+      function* waitFor(instanceId: string, states: readonly string[]): Flow<string | null> {
+        let state: string | null = null;
+        for (let i = 0; i < WAIT_POLLS_MAX; i++) {
+          const view = yield* request({ type: 'InstanceView', instanceId });
+          if (view === null) return null;
+          state = view.type === 'Ok' ? view.state : null;
+          if (state !== null && states.includes(state)) return state;
+          yield* sleep(RETRY_PAUSE_MS);
+        }
+        return state;
       }
 
       function* waitStopped(instanceId: string): Flow<void> {
-        for (let i = 0; i < WAIT_POLLS_MAX; i++) {
-          const view = yield* request({ type: 'InstanceView', instanceId });
-          if (view === null || (view.type === 'Ok' && (view.state === 'Stopped' || view.state === 'Failed'))) return;
-          yield* sleep(RETRY_PAUSE_MS);
+        yield* waitFor(instanceId, ['Stopped', 'Failed']);
+      }
+
+      function* start(instanceId: string): Flow<void> {
+        for (let round = 0; round < START_ROUNDS; round++) {
+          const reply = yield* ask(instanceId, 'start');
+          if (reply?.type !== 'Ok') return;
+          if ((yield* waitFor(instanceId, ['Running', 'Stopped', 'Failed'])) !== 'Stopped') return;
         }
       }
 
-      function* script(instanceId: string): Flow<void> {
-        yield* request({ type: 'InstanceCreate', instanceId });
+      function* script(instance: UserInstance): Flow<void> {
+        const instanceId = instance.id;
+        yield* request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
         const ops = between(env, 'user.ops', 1, config.opsMax);
         for (let i = 0; i < ops; i++) {
           yield* sleep(between(env, 'user.thinkMs', 0, config.thinkMsMax));
           const op = env.choose('user.op', 3);
-          if (op === 0) yield* ask(instanceId, 'start');
+          if (op === 0) yield* start(instanceId);
           else if (op === 1) yield* ask(instanceId, 'stop');
           else {
             yield* ask(instanceId, 'stop');
             yield* waitStopped(instanceId);
-            yield* ask(instanceId, 'start');
+            yield* start(instanceId);
           }
+        }
+        if (env.choose('user.delete', 1000) >= 1000 - config.deletePerMille) {
+          yield* ask(instanceId, 'stop');
+          yield* waitStopped(instanceId);
+          const reply = yield* ask(instanceId, 'delete');
+          if (reply?.type === 'Ok') deleted.add(instanceId);
         }
         finished.add(instanceId);
       }
 
-      for (const instanceId of config.instances) env.spawn(`user ${instanceId}`, script(instanceId));
-      return { lastAsked, finished, abandoned };
+      for (const instance of config.instances) env.spawn(`user ${instance.id}`, script(instance));
+      return { lastAsked, deleted, finished, abandoned };
     },
   };
 }

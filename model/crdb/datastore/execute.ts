@@ -1,0 +1,75 @@
+// One request, one transaction: the CockroachDB node runs each to completion within one step.
+
+import { unreachable } from '../../assert.ts';
+import type { DbRequest } from '../queries.ts';
+import type { Tables } from '../tables.ts';
+import * as instance from './instance.ts';
+import { provisioningDeleteInstance, provisioningInsertInstance } from './provisioning.ts';
+import * as sagaLog from './saga-log.ts';
+import { instanceCommitUpdate, updaterInherit, updaterLock, updaterUnlock } from './updater-lock.ts';
+import * as vmm from './vmm.ts';
+
+export function execute(tables: Tables, request: DbRequest, nowMs: number): unknown {
+  switch (request.type) {
+    case 'InstanceCreate':
+      return instance.instanceCreate(tables, request);
+    case 'InstanceFetch':
+      return instance.instanceFetch(tables, request.instanceId);
+    case 'InstanceSetIntendedState':
+      return instance.instanceSetIntendedState(tables, request.instanceId, request.intended);
+    case 'InstanceMoveToStarting':
+      return instance.instanceMoveToStarting(tables, request, nowMs);
+    case 'InstanceMoveToStartingUndo':
+      return instance.instanceMoveToStartingUndo(tables, request);
+    case 'InstanceClearFailed':
+      return instance.instanceClearFailed(tables, request);
+    case 'InstanceDelete':
+      return instance.instanceDelete(tables, request.instanceId, nowMs);
+    case 'VmmInsert':
+      return vmm.vmmInsert(tables, request, nowMs);
+    case 'VmmUpdateRuntime':
+      return vmm.vmmUpdateRuntime(tables, request.vmmId, request.runtime, null);
+    case 'VmmMarkFailed':
+      return vmm.vmmUpdateRuntime(tables, request.vmmId, { state: 'Failed', gen: request.gen }, vmm.SYNTHESIZED_FAILED_OVER);
+    case 'VmmMarkSagaUnwound':
+      return vmm.vmmMarkSagaUnwound(tables, request.vmmId);
+    case 'VmmMarkDeleted':
+      return vmm.vmmMarkDeleted(tables, request.vmmId, nowMs);
+    case 'InstanceAndVmmListBySledAgent':
+      return { vmms: vmm.vmmListOnSleds(tables) };
+    case 'InstancesNeedingUpdate':
+      return { instanceIds: vmm.instancesNeedingUpdate(tables) };
+    case 'VmmListAbandoned':
+      return { vmms: vmm.vmmListAbandoned(tables) };
+    case 'InstancesReincarnatable':
+      return { instanceIds: vmm.instancesReincarnatable(tables, request.nowMs, request.cooldownMs) };
+    case 'UpdaterLock':
+      return updaterLock(tables, request.instanceId, request.sagaId);
+    case 'UpdaterInherit':
+      return updaterInherit(tables, request.instanceId, request.parent, request.child);
+    case 'UpdaterUnlock':
+      return updaterUnlock(tables, request.instanceId, request.lock);
+    case 'InstanceCommitUpdate':
+      return instanceCommitUpdate(tables, request);
+    case 'ProvisioningInsertInstance':
+      return provisioningInsertInstance(tables, request.instanceId);
+    case 'ProvisioningDeleteInstance':
+      return provisioningDeleteInstance(tables, request.instanceId, request.onlyIfActive);
+    case 'SagaCreate':
+      return sagaLog.sagaCreate(tables, request);
+    case 'SagaNodeDone':
+      return sagaLog.sagaNodeDone(tables, request.sagaId, request.node, request.output);
+    case 'SagaUnwind':
+      return sagaLog.sagaUnwind(tables, request.sagaId, request.error);
+    case 'SagaNodeUndone':
+      return sagaLog.sagaNodeUndone(tables, request.sagaId, request.node);
+    case 'SagaFinish':
+      return sagaLog.sagaFinish(tables, request.sagaId, request.state);
+    case 'SagaListUnfinished':
+      return { sagas: sagaLog.sagaListUnfinished(tables, request.owner) };
+    case 'SagaFetch':
+      return sagaLog.sagaFetch(tables, request.sagaId);
+    default:
+      return unreachable(request, 'database request');
+  }
+}

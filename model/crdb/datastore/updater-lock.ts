@@ -1,0 +1,74 @@
+// The instance updater lock (omicron #5831, nexus/db-queries/src/db/datastore/instance.rs):
+// `updater_id` names the saga that holds it, `updater_gen` counts every change of hands, and
+// both live apart from the runtime state so a runtime write can never release or reset them.
+// Only instance-update sagas take it; each undo releases it.
+
+import type { CommitOutcome, LockResult, StaleLockFields, UpdaterLock } from '../queries.ts';
+import type { IntendedState } from '../../common/vmm-state.ts';
+import { write, type InstanceRuntime, type Tables } from '../tables.ts';
+import { liveInstance, setRuntime } from './instance.ts';
+
+/** lock(S): re-entrant for S; another holder -> AlreadyLocked; free -> S at gen + 1. */
+export function updaterLock(tables: Tables, instanceId: string, sagaId: string): LockResult {
+  const row = liveInstance(tables, instanceId);
+  if (row === null) return { kind: 'NotFound' };
+  if (row.updaterId === sagaId) return { kind: 'Locked', lock: { id: sagaId, gen: row.updaterGen } };
+  if (row.updaterId !== null) return { kind: 'AlreadyLocked' };
+  write(tables, () => {
+    row.updaterId = sagaId;
+    row.updaterGen++;
+  });
+  return { kind: 'Locked', lock: { id: sagaId, gen: row.updaterGen } };
+}
+
+/** inherit({P, g}, C): the lock passes from parent to child, gen + 1; already C's -> Ok. */
+export function updaterInherit(tables: Tables, instanceId: string, parent: UpdaterLock, child: string): LockResult {
+  const row = liveInstance(tables, instanceId);
+  if (row === null) return { kind: 'NotFound' };
+  if (row.updaterId === child) return { kind: 'Locked', lock: { id: child, gen: row.updaterGen } };
+  if (row.updaterId !== parent.id || row.updaterGen !== parent.gen) return { kind: 'AlreadyLocked' };
+  write(tables, () => {
+    row.updaterId = child;
+    row.updaterGen++;
+  });
+  return { kind: 'Locked', lock: { id: child, gen: row.updaterGen } };
+}
+
+/** unlock({S, g}): only the holder at that generation; anything else -> false. */
+export function updaterUnlock(tables: Tables, instanceId: string, lock: UpdaterLock): { unlocked: boolean } {
+  const row = liveInstance(tables, instanceId);
+  if (row === null || row.updaterId !== lock.id || row.updaterGen !== lock.gen) return { unlocked: false };
+  write(tables, () => {
+    row.updaterId = null;
+    row.updaterGen++;
+  });
+  return { unlocked: true };
+}
+
+/**
+ * commit_update: write the runtime and unlock in one transaction, only while the lock holds and
+ * the state generation is still below the new one. A null lock (nexus/no-updater-lock) checks
+ * the generation alone.
+ */
+export function instanceCommitUpdate(
+  tables: Tables,
+  r: { instanceId: string; lock: UpdaterLock | null; runtime: InstanceRuntime; intended: IntendedState | null; stale: StaleLockFields },
+): { outcome: CommitOutcome } {
+  const row = liveInstance(tables, r.instanceId);
+  if (row === null) return { outcome: 'NotFound' };
+  const holds = r.lock === null || (row.updaterId === r.lock.id && row.updaterGen === r.lock.gen);
+  const fresh = row.stateGeneration < r.runtime.stateGeneration;
+  if (holds && fresh) {
+    write(tables, () => {
+      setRuntime(row, r.runtime, r.stale);
+      if (r.intended !== null) row.intendedState = r.intended;
+      if (r.lock !== null && r.stale === null) {
+        row.updaterId = null;
+        row.updaterGen++;
+      }
+    });
+    return { outcome: 'Committed' };
+  }
+  if (!fresh && !holds) return { outcome: 'AlreadyDone' };
+  return { outcome: 'Conflict' };
+}

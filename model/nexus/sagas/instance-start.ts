@@ -1,0 +1,144 @@
+// The instance-start saga (nexus/src/app/sagas/instance_start.rs), its nodes in the real order
+// less the networking ones: create the VMM record (undo: mark it SagaUnwound), make it the
+// instance's active VMM (undo: back to NoVmm while nothing moved on), have its sled-agent register
+// it (undo: unregister), charge virtual provisioning (undo: release it), and ask the VMM to run.
+// An unwound start leaves its VMM SagaUnwound, which counts as "no VMM": a later start may take
+// the instance over, and the reincarnation task picks such instances up.
+//
+// Bug switch nexus/unwind-clears-vmm-ids: the undo of create_vmm_record clears the instance's
+// active VMM id itself instead of leaving the VMM for the update saga (see the registry note).
+
+import type { SledAgentReply } from '../../sled-agent/api.ts';
+import { call, sleep } from '../../ports.ts';
+import type { NexusContext } from '../context.ts';
+import { db, dbStep } from '../db-client.ts';
+import { backoffMs } from '../saga/executor.ts';
+import { failed, ok, type SagaDef } from '../saga/saga.ts';
+import { notifyVmmUpdated } from '../vmm-updated.ts';
+import { staleLockFields } from './stale-lock.ts';
+import type { InstanceRow } from '../../crdb/tables.ts';
+
+export interface StartParams {
+  readonly instanceId: string;
+  readonly vmmId: string;
+  readonly sledId: string;
+  /** The state generation the start was decided on. */
+  readonly generation: number;
+  readonly reason: 'User' | 'AutoRestart';
+  /** The lock fields as read (used only by the bug switch nexus/lock-in-runtime-state). */
+  readonly lockAsRead: Pick<InstanceRow, 'updaterId' | 'updaterGen'>;
+}
+
+/** Calls to the sled-agent before the step gives up and the saga unwinds. */
+const SLED_ATTEMPTS = 8;
+
+export const instanceStart: SagaDef<StartParams> = {
+  name: 'instance-start',
+  instanceOf: (p) => p.instanceId,
+  nodes: [
+    {
+      name: 'create_vmm_record',
+      *action(run) {
+        const { vmmId, instanceId, sledId } = run.params;
+        const r = yield* dbStep<'VmmInsert'>(run.nexus, { type: 'VmmInsert', vmmId, instanceId, sledId });
+        return r === undefined ? failed('the database did not answer') : ok();
+      },
+      *undo(run) {
+        const r = yield* db<'VmmMarkSagaUnwound'>(run.nexus, { type: 'VmmMarkSagaUnwound', vmmId: run.params.vmmId });
+        if (!r.ok) return false;
+        if (run.nexus.bugs.has('nexus/unwind-clears-vmm-ids')) {
+          const cleared = yield* db<'InstanceMoveToStartingUndo'>(run.nexus, { type: 'InstanceMoveToStartingUndo', instanceId: run.params.instanceId, vmmId: run.params.vmmId, stale: null, force: true });
+          if (!cleared.ok) return false;
+        }
+        run.nexus.kick('instance_reincarnation');
+        return true;
+      },
+    },
+    {
+      name: 'move_to_starting',
+      *action(run) {
+        const { instanceId, vmmId, generation, reason } = run.params;
+        const r = yield* dbStep<'InstanceMoveToStarting'>(run.nexus, {
+          type: 'InstanceMoveToStarting',
+          instanceId,
+          vmmId,
+          expectedGeneration: generation,
+          autoRestart: reason === 'AutoRestart',
+          stale: staleLockFields(run.nexus, run.params.lockAsRead),
+        });
+        if (r === undefined) return failed('the database did not answer');
+        return r.moved ? ok() : failed('Conflict: the instance changed since the start was decided');
+      },
+      *undo(run) {
+        const { instanceId, vmmId } = run.params;
+        const r = yield* db<'InstanceMoveToStartingUndo'>(run.nexus, { type: 'InstanceMoveToStartingUndo', instanceId, vmmId, stale: staleLockFields(run.nexus, run.params.lockAsRead), force: false });
+        return r.ok;
+      },
+    },
+    {
+      name: 'ensure_registered',
+      *action(run) {
+        const { vmmId, instanceId, sledId } = run.params;
+        for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
+          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId }, run.nexus.config.sledTimeoutMs);
+          if (r.ok && r.reply.type === 'VmmState') {
+            // Record what the sled-agent registered: until then the database says Creating.
+            for (let write = 0; write < SLED_ATTEMPTS; write++) {
+              if (yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.runtime)) return ok();
+              yield* sleep(backoffMs(write));
+            }
+            return failed('the database did not answer');
+          }
+          yield* sleep(backoffMs(attempt));
+        }
+        return failed(`sled-agent ${sledId} did not register VMM ${vmmId}`);
+      },
+      *undo(run) {
+        const { vmmId, sledId } = run.params;
+        const r = yield* call<SledAgentReply>(sledId, { type: 'VmmUnregister', vmmId }, run.nexus.config.sledTimeoutMs);
+        return r.ok;
+      },
+    },
+    {
+      name: 'account_virtual_resources',
+      *action(run) {
+        const r = yield* dbStep<'ProvisioningInsertInstance'>(run.nexus, { type: 'ProvisioningInsertInstance', instanceId: run.params.instanceId });
+        return r === undefined ? failed('the database did not answer') : ok(r.charged);
+      },
+      *undo(run) {
+        // Only while our VMM is still the active one: if an update folded it in, that update
+        // released our charge, and any charge there now is a newer start's.
+        const onlyIfActive = run.nexus.bugs.has('nexus/start-undo-releases-any-charge') ? null : run.params.vmmId;
+        return (yield* db<'ProvisioningDeleteInstance'>(run.nexus, { type: 'ProvisioningDeleteInstance', instanceId: run.params.instanceId, onlyIfActive })).ok;
+      },
+    },
+    {
+      name: 'ensure_running',
+      *action(run) {
+        const { vmmId, sledId } = run.params;
+        for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
+          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmPutState', vmmId, target: 'Running' }, run.nexus.config.sledTimeoutMs);
+          if (r.ok && r.reply.type === 'NoSuchInstance') return failed(`sled-agent ${sledId} has no VMM ${vmmId}`);
+          if (r.ok && r.reply.type === 'VmmState') {
+            yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.runtime);
+            return ok();
+          }
+          yield* sleep(backoffMs(attempt));
+        }
+        return failed(`sled-agent ${sledId} did not answer`);
+      },
+    },
+  ],
+};
+
+export function newStartParams(nexus: NexusContext, instance: InstanceRow, reason: StartParams['reason']): StartParams {
+  const { sleds } = nexus.config;
+  return {
+    instanceId: instance.id,
+    vmmId: nexus.env.mintId('vmm'),
+    sledId: sleds[nexus.env.choose('nexus.placeSled', sleds.length)]!,
+    generation: instance.stateGeneration,
+    reason,
+    lockAsRead: { updaterId: instance.updaterId, updaterGen: instance.updaterGen },
+  };
+}

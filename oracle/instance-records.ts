@@ -1,0 +1,110 @@
+// Record invariants of the instance lifecycle (shared/protocols.md §2.7), checked after every
+// committed database write.
+// O-I2  An instance is in state Vmm exactly when it has an active VMM; the VMMs in its active and
+//       target slots are not deleted.
+// O-I3  updater_gen never goes down; a held lock belongs to a saga that is running or unwinding
+//       (or has handed it to its child saga, which is).
+// O-I4  state_generation moves only with the runtime state, and by exactly one per write.
+// O-I7  Virtual provisioning: the collection's totals are the sum of the charged instances and
+//       never negative; an instance is charged exactly when it has an active VMM, except while a
+//       saga is working on it (a start charges after it links its VMM, an update releases before
+//       it commits).
+
+import type { InstanceRow, Tables } from '../model/crdb/tables.ts';
+import type { Finding } from '../sim/runner.ts';
+import { instancesInSagas, unfinished } from './instance-world.ts';
+
+interface SeenInstance {
+  readonly stateGeneration: number;
+  readonly runtime: string;
+  readonly updaterGen: number;
+}
+
+export class InstanceRecords {
+  readonly #seen = new Map<string, SeenInstance>();
+
+  check(tables: Tables): Finding | null {
+    return this.#generations(tables) ?? vmmSlots(tables) ?? lockHolders(tables) ?? provisioning(tables);
+  }
+
+  #generations(tables: Tables): Finding | null {
+    for (const row of tables.instance.values()) {
+      const runtime = runtimeKey(row);
+      const prev = this.#seen.get(row.id);
+      this.#seen.set(row.id, { stateGeneration: row.stateGeneration, runtime, updaterGen: row.updaterGen });
+      if (prev === undefined) continue;
+      if (row.updaterGen < prev.updaterGen) {
+        return { invariant: 'O-I3', message: `instance ${row.id}: updater_gen went down ${prev.updaterGen} -> ${row.updaterGen} (lock now ${row.updaterId ?? 'free'})` };
+      }
+      const moved = row.stateGeneration !== prev.stateGeneration;
+      if (moved && row.stateGeneration !== prev.stateGeneration + 1) {
+        return { invariant: 'O-I4', message: `instance ${row.id}: state_generation ${prev.stateGeneration} -> ${row.stateGeneration}, not by one` };
+      }
+      if (moved !== (runtime !== prev.runtime)) {
+        return { invariant: 'O-I4', message: `instance ${row.id}: runtime ${prev.runtime} -> ${runtime} at generation ${prev.stateGeneration} -> ${row.stateGeneration}` };
+      }
+    }
+    return null;
+  }
+}
+
+function runtimeKey(row: InstanceRow): string {
+  return `${row.state}/${row.activePropolisId ?? '-'}/${row.targetPropolisId ?? '-'}/${row.migrationId ?? '-'}`;
+}
+
+function vmmSlots(tables: Tables): Finding | null {
+  for (const row of tables.instance.values()) {
+    if (row.timeDeleted !== null) continue;
+    if ((row.state === 'Vmm') !== (row.activePropolisId !== null)) {
+      return { invariant: 'O-I2', message: `instance ${row.id} is ${row.state} with active VMM ${row.activePropolisId ?? 'none'}` };
+    }
+    for (const [slot, id] of [['active', row.activePropolisId], ['target', row.targetPropolisId]] as const) {
+      if (id === null) continue;
+      const vmm = tables.vmm.get(id);
+      if (vmm === undefined || vmm.timeDeleted !== null) return { invariant: 'O-I2', message: `instance ${row.id}: its ${slot} VMM ${id} is ${vmm === undefined ? 'missing' : 'deleted'}` };
+    }
+  }
+  return null;
+}
+
+function lockHolders(tables: Tables): Finding | null {
+  for (const row of tables.instance.values()) {
+    if (row.updaterId === null) continue;
+    const holder = tables.saga.get(row.updaterId);
+    const child = tables.saga.get(`${row.updaterId}.real`);
+    if ((holder !== undefined && unfinished(holder)) || (child !== undefined && unfinished(child))) continue;
+    return {
+      invariant: 'O-I3',
+      message: `instance ${row.id} is locked by ${row.updaterId} (gen ${row.updaterGen}), which is ${holder === undefined ? 'not a saga' : `a saga in state ${holder.state}`}`,
+    };
+  }
+  return null;
+}
+
+function provisioning(tables: Tables): Finding | null {
+  let cpus = 0;
+  let ramMib = 0;
+  for (const row of tables.provisioning.values()) {
+    cpus += row.cpus;
+    ramMib += row.ramMib;
+  }
+  const { collection } = tables;
+  if (collection.cpus !== cpus || collection.ramMib !== ramMib || cpus < 0 || ramMib < 0) {
+    return { invariant: 'O-I7', message: `provisioning totals ${collection.cpus} CPUs / ${collection.ramMib} MiB, charged rows add up to ${cpus} / ${ramMib}` };
+  }
+  let busy: Set<string> | null = null;
+  for (const row of tables.instance.values()) {
+    const charged = tables.provisioning.has(row.id);
+    const active = row.activePropolisId !== null;
+    if (charged === active) continue;
+    busy ??= instancesInSagas(tables);
+    if (busy.has(row.id)) continue;
+    return {
+      invariant: 'O-I7',
+      message: active
+        ? `instance ${row.id} runs VMM ${row.activePropolisId} but no provisioning is charged for it`
+        : `instance ${row.id} has no active VMM but is still charged for ${tables.provisioning.get(row.id)!.cpus} CPUs`,
+    };
+  }
+  return null;
+}
