@@ -1,12 +1,15 @@
 // Liveness goals of the instance lifecycle, checked once every fault has healed.
 // O-L1  Every terminal VMM has been folded in by a committed update saga: no instance keeps a
 //       Destroyed or Failed active VMM, no updater lock is held, no saga is left unfinished.
-// O-L2  Abandoned VMMs (Destroyed, Failed or SagaUnwound, held by no instance) are reaped, and
-//       Failed instances that may auto-restart and are meant to run have been restarted.
+// O-L2  Every VMM record no instance holds is eventually deleted: abandoned VMMs (Destroyed,
+//       Failed or SagaUnwound) are reaped, and none is left behind in another state (a record
+//       no one will ever act on, or a VMM running for no instance); Failed instances that may
+//       auto-restart and are meant to run have been restarted.
 // O-L3  Every instance settles where the user last asked, once the user's script has finished:
 //       stop (or nothing) -> NoVmm; start -> Vmm with its VMM Running; an accepted delete ->
 //       deleted. An instance whose VMM a sled-agent crash lost may be Failed instead, unless it
-//       was meant to run and may auto-restart (then O-L2 wants it restarted).
+//       was meant to run and may auto-restart (then O-L2 wants it restarted), or stopped, if the
+//       crash made its start saga unwind.
 
 import { DESTROYABLE_STATES, isTerminal } from '../model/common/vmm-state.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -38,9 +41,13 @@ function reaped(world: InstanceWorld): Finding | null {
     if (row.targetPropolisId !== null) held.add(row.targetPropolisId);
   }
   for (const vmm of tables.vmm.values()) {
-    if (vmm.timeDeleted === null && DESTROYABLE_STATES.includes(vmm.state) && !held.has(vmm.id)) {
-      return { invariant: 'O-L2', message: `abandoned VMM ${vmm.id} (${vmm.state}) was never reaped` };
-    }
+    if (vmm.timeDeleted !== null || held.has(vmm.id)) continue;
+    return {
+      invariant: 'O-L2',
+      message: DESTROYABLE_STATES.includes(vmm.state)
+        ? `abandoned VMM ${vmm.id} (${vmm.state}) was never reaped`
+        : `VMM ${vmm.id} is left ${vmm.state}, held by no instance, and nothing will ever delete it`,
+    };
   }
   for (const row of tables.instance.values()) {
     if (row.timeDeleted === null && row.state === 'Failed' && row.intendedState === 'Running' && row.autoRestartPolicy !== 'Never') {
@@ -64,7 +71,11 @@ function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding 
       if (user.deleted.has(id) && row.timeDeleted === null) return { invariant: 'O-L3', message: `instance ${id}'s delete was accepted but it is ${row.state}` };
       continue;
     }
-    if (row.state === 'Failed' && faultExplainingFailure(world, id) !== null && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
+    // A sled-agent crash that lost the instance's VMM explains it ending Failed (if it may not
+    // auto-restart: else O-L2 wants it restarted) or stopped (its start saga unwound).
+    const lost = faultExplainingFailure(world, id) !== null;
+    if (lost && row.state === 'Failed' && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
+    if (lost && row.state === 'NoVmm' && asked === 'start') continue;
     if (asked === 'stop' && row.state !== 'NoVmm') return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
     if (asked === 'start') {
       const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);

@@ -6,9 +6,9 @@
 //       (or has handed it to its child saga, which is).
 // O-I4  state_generation moves only with the runtime state, and by exactly one per write.
 // O-I7  Virtual provisioning: the collection's totals are the sum of the charged instances and
-//       never negative; an instance is charged exactly when it has an active VMM, except while a
-//       saga is working on it (a start charges after it links its VMM, an update releases before
-//       it commits).
+//       never negative; an instance is charged exactly when it has an active VMM (a SagaUnwound one
+//       counts as none), except while a saga is working on it (a start charges after it links its
+//       VMM, an update releases before it commits).
 
 import type { InstanceRow, Tables } from '../model/crdb/tables.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -95,7 +95,7 @@ function provisioning(tables: Tables): Finding | null {
   let busy: Set<string> | null = null;
   for (const row of tables.instance.values()) {
     const charged = tables.provisioning.has(row.id);
-    const active = row.activePropolisId !== null;
+    const active = row.activePropolisId !== null && tables.vmm.get(row.activePropolisId)?.state !== 'SagaUnwound';
     if (charged === active) continue;
     busy ??= instancesInSagas(tables);
     if (busy.has(row.id)) continue;

@@ -73,12 +73,14 @@ export interface Queries {
     req: { instanceId: string; lock: UpdaterLock | null; runtime: InstanceRuntime; intended: IntendedState | null; stale: StaleLockFields };
     rep: { outcome: CommitOutcome };
   };
-  ProvisioningInsertInstance: { req: { instanceId: string }; rep: { charged: boolean } };
+  /** Charge the instance for its VMM, only while that VMM is the instance's active one. */
+  ProvisioningInsertInstance: { req: { instanceId: string; vmmId: string }; rep: { charged: boolean } };
   /**
-   * Release the instance's charge. `onlyIfActive`: only while that VMM is still the instance's
-   * active one (an unwinding start must not release a charge a newer start has taken since).
+   * Release the instance's charge, whoever took it (the update saga, as omicron does), or with
+   * `vmmId` only the charge taken for that VMM (an unwinding start: a newer start's charge is not
+   * its to release).
    */
-  ProvisioningDeleteInstance: { req: { instanceId: string; onlyIfActive: string | null }; rep: { released: boolean } };
+  ProvisioningDeleteInstance: { req: { instanceId: string; vmmId: string | null }; rep: { released: boolean } };
   SagaCreate: { req: { sagaId: string; name: string; owner: string; instanceId: string; params: unknown }; rep: { created: boolean } };
   SagaNodeDone: { req: { sagaId: string; node: string; output: unknown }; rep: { ok: boolean } };
   SagaUnwind: { req: { sagaId: string; error: string }; rep: { ok: boolean } };

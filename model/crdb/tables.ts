@@ -58,6 +58,8 @@ export interface SagaRow {
 /** virtual_provisioning_resource: one row per instance charged, keyed by the instance id. */
 export interface ProvisioningRow {
   readonly instanceId: string;
+  /** The VMM the charge was taken for (our bookkeeping; omicron keys by instance alone). */
+  readonly vmmId: string;
   readonly cpus: number;
   readonly ramMib: number;
 }

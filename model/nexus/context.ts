@@ -21,4 +21,6 @@ export interface NexusContext {
   readonly config: NexusConfig;
   readonly bugs: Bugs;
   kick(task: BackgroundTask): void;
+  /** Sagas this process started (volatile): recovery must not run them a second time. */
+  readonly localSagas: Set<string>;
 }

@@ -36,6 +36,7 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
         config,
         bugs,
         kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
+        localSagas: new Set(),
       };
       for (const task of Object.keys(PASSES) as BackgroundTask[]) {
         env.setTimer(env.choose(`nexus.${task}.phaseMs`, config.periodsMs[task]), { type: 'Activate', task, periodic: true } satisfies Tag);

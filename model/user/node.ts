@@ -93,7 +93,8 @@ export function user(config: UserConfig): NodeDef<null> {
         for (let round = 0; round < START_ROUNDS; round++) {
           const reply = yield* ask(instanceId, 'start');
           if (reply?.type !== 'Ok') return;
-          if ((yield* waitFor(instanceId, ['Running', 'Stopped', 'Failed'])) !== 'Stopped') return;
+          const settled = yield* waitFor(instanceId, ['Running', 'Stopped', 'Failed']);
+          if (settled !== 'Stopped' && settled !== 'Failed') return;
         }
       }
 

@@ -52,9 +52,9 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
     case 'InstanceCommitUpdate':
       return instanceCommitUpdate(tables, request);
     case 'ProvisioningInsertInstance':
-      return provisioningInsertInstance(tables, request.instanceId);
+      return provisioningInsertInstance(tables, request.instanceId, request.vmmId);
     case 'ProvisioningDeleteInstance':
-      return provisioningDeleteInstance(tables, request.instanceId, request.onlyIfActive);
+      return provisioningDeleteInstance(tables, request.instanceId, request.vmmId);
     case 'SagaCreate':
       return sagaLog.sagaCreate(tables, request);
     case 'SagaNodeDone':

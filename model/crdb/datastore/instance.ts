@@ -79,7 +79,7 @@ export function instanceMoveToStartingUndo(tables: Tables, r: { instanceId: stri
   const row = liveInstance(tables, r.instanceId);
   // Only if nothing moved on since: else the VMM stays linked and is left SagaUnwound.
   if (row === null || row.activePropolisId !== r.vmmId) return { undone: false };
-  if (!r.force && (row.targetPropolisId !== null || row.updaterId !== null)) return { undone: false };
+  if (!r.force && row.targetPropolisId !== null) return { undone: false };
   write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm', activePropolisId: null }, r.stale));
   return { undone: true };
 }

@@ -4,22 +4,22 @@
 
 import { write, type Tables } from '../tables.ts';
 
-export function provisioningInsertInstance(tables: Tables, instanceId: string): { charged: boolean } {
+export function provisioningInsertInstance(tables: Tables, instanceId: string, vmmId: string): { charged: boolean } {
   const instance = tables.instance.get(instanceId);
-  if (instance === undefined || tables.provisioning.has(instanceId)) return { charged: false };
+  if (instance === undefined || instance.activePropolisId !== vmmId) return { charged: false };
+  if (tables.provisioning.has(instanceId)) return { charged: tables.provisioning.get(instanceId)!.vmmId === vmmId };
   write(tables, () => {
-    tables.provisioning.set(instanceId, { instanceId, cpus: instance.ncpus, ramMib: instance.memoryMib });
+    tables.provisioning.set(instanceId, { instanceId, vmmId, cpus: instance.ncpus, ramMib: instance.memoryMib });
     tables.collection.cpus += instance.ncpus;
     tables.collection.ramMib += instance.memoryMib;
   });
   return { charged: true };
 }
 
-export function provisioningDeleteInstance(tables: Tables, instanceId: string, onlyIfActive: string | null): { released: boolean } {
+export function provisioningDeleteInstance(tables: Tables, instanceId: string, vmmId: string | null): { released: boolean } {
   const row = tables.provisioning.get(instanceId);
-  const instance = tables.instance.get(instanceId);
-  if (row === undefined || instance === undefined) return { released: false };
-  if (onlyIfActive !== null && instance.activePropolisId !== onlyIfActive) return { released: false };
+  if (row === undefined || !tables.instance.has(instanceId)) return { released: false };
+  if (vmmId !== null && row.vmmId !== vmmId) return { released: false };
   write(tables, () => {
     tables.provisioning.delete(instanceId);
     tables.collection.cpus -= row.cpus;

@@ -29,6 +29,7 @@ export function* logDurably(nexus: NexusContext, request: DbRequest): Flow<boole
 
 /** Create a saga in the log and run it to the end. */
 export function* executeSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string, params: P): Flow<SagaOutcome> {
+  nexus.localSagas.add(sagaId);
   const created = yield* logDurably(nexus, { type: 'SagaCreate', sagaId, name: def.name, owner: nexus.config.id, instanceId: def.instanceOf(params), params });
   if (!created) return { kind: 'Stalled' };
   return yield* runSaga(nexus, def, sagaId, params, null);

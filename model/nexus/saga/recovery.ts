@@ -1,5 +1,6 @@
 // Saga recovery: when a Nexus boots, it resumes every saga it owned that had not finished.
-// Subsagas (instance-update, run inside start-instance-update) are resumed by their parent.
+// Subsagas (instance-update, run inside start-instance-update) are resumed by their parent, and
+// sagas this process started while recovery was still listing are already running.
 
 import { sleep, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
@@ -15,7 +16,7 @@ export function* recoverSagas(nexus: NexusContext): Flow<void> {
     if (r.ok) {
       for (const row of r.reply.sagas) {
         const def = SAGAS.get(row.name);
-        if (def === undefined || SUBSAGAS.has(row.name)) continue;
+        if (def === undefined || SUBSAGAS.has(row.name) || nexus.localSagas.has(row.id)) continue;
         nexus.env.log(`recovering saga ${row.name} ${row.id} (${row.state})`);
         nexus.env.spawn(`recover ${row.name}`, runSaga(nexus, def, row.id, row.params as never, row) as Flow<unknown>);
       }

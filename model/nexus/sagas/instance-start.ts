@@ -6,7 +6,8 @@
 // the instance over, and the reincarnation task picks such instances up.
 //
 // Bug switch nexus/unwind-clears-vmm-ids: the undo of create_vmm_record clears the instance's
-// active VMM id itself instead of leaving the VMM for the update saga (see the registry note).
+// active VMM id itself and leaves the VMM record as it was, instead of marking it SagaUnwound for
+// the update saga, the reaper and reincarnation to act on.
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
 import { call, sleep } from '../../ports.ts';
@@ -29,8 +30,12 @@ export interface StartParams {
   readonly lockAsRead: Pick<InstanceRow, 'updaterId' | 'updaterGen'>;
 }
 
-/** Calls to the sled-agent before the step gives up and the saga unwinds. */
-const SLED_ATTEMPTS = 8;
+/**
+ * Calls to the sled-agent (and writes of what it answers) before the step gives up and the saga
+ * unwinds. With backoff they outlast any fault episode: a start that gives up while its VMM runs
+ * unwinds an instance the user has already seen Running.
+ */
+const SLED_ATTEMPTS = 40;
 
 export const instanceStart: SagaDef<StartParams> = {
   name: 'instance-start',
@@ -44,12 +49,13 @@ export const instanceStart: SagaDef<StartParams> = {
         return r === undefined ? failed('the database did not answer') : ok();
       },
       *undo(run) {
+        if (run.nexus.bugs.has('nexus/unwind-clears-vmm-ids')) {
+          // The pre-#5858 unwind: take the VMM off the instance here, leave the VMM record as it is.
+          const r = yield* db<'InstanceMoveToStartingUndo'>(run.nexus, { type: 'InstanceMoveToStartingUndo', instanceId: run.params.instanceId, vmmId: run.params.vmmId, stale: null, force: true });
+          return r.ok;
+        }
         const r = yield* db<'VmmMarkSagaUnwound'>(run.nexus, { type: 'VmmMarkSagaUnwound', vmmId: run.params.vmmId });
         if (!r.ok) return false;
-        if (run.nexus.bugs.has('nexus/unwind-clears-vmm-ids')) {
-          const cleared = yield* db<'InstanceMoveToStartingUndo'>(run.nexus, { type: 'InstanceMoveToStartingUndo', instanceId: run.params.instanceId, vmmId: run.params.vmmId, stale: null, force: true });
-          if (!cleared.ok) return false;
-        }
         run.nexus.kick('instance_reincarnation');
         return true;
       },
@@ -102,14 +108,14 @@ export const instanceStart: SagaDef<StartParams> = {
     {
       name: 'account_virtual_resources',
       *action(run) {
-        const r = yield* dbStep<'ProvisioningInsertInstance'>(run.nexus, { type: 'ProvisioningInsertInstance', instanceId: run.params.instanceId });
+        const r = yield* dbStep<'ProvisioningInsertInstance'>(run.nexus, { type: 'ProvisioningInsertInstance', instanceId: run.params.instanceId, vmmId: run.params.vmmId });
         return r === undefined ? failed('the database did not answer') : ok(r.charged);
       },
       *undo(run) {
-        // Only while our VMM is still the active one: if an update folded it in, that update
-        // released our charge, and any charge there now is a newer start's.
-        const onlyIfActive = run.nexus.bugs.has('nexus/start-undo-releases-any-charge') ? null : run.params.vmmId;
-        return (yield* db<'ProvisioningDeleteInstance'>(run.nexus, { type: 'ProvisioningDeleteInstance', instanceId: run.params.instanceId, onlyIfActive })).ok;
+        // Only our own charge: if an update folded our VMM in, it released that charge, and any
+        // charge there now is a newer start's.
+        const vmmId = run.nexus.bugs.has('nexus/start-undo-releases-any-charge') ? null : run.params.vmmId;
+        return (yield* db<'ProvisioningDeleteInstance'>(run.nexus, { type: 'ProvisioningDeleteInstance', instanceId: run.params.instanceId, vmmId })).ok;
       },
     },
     {

@@ -9,7 +9,7 @@
 // Bug switch nexus/no-updater-lock: no lock at all; the commit checks the generation alone.
 
 import type { InstanceSnapshot, UpdaterLock } from '../../crdb/queries.ts';
-import type { Flow } from '../../ports.ts';
+import { between, sleep, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { updatesRequired, type UpdatesRequired } from '../instance-update.ts';
@@ -29,6 +29,10 @@ export interface RealUpdateParams {
 }
 
 const noLock = (nexus: NexusContext): boolean => nexus.bugs.has('nexus/no-updater-lock');
+
+/** How long the switch takes to apply a network config change. */
+const DPD_MS_MIN = 5;
+const DPD_MS_MAX = 400;
 
 export const startInstanceUpdate: SagaDef<StartUpdateParams> = {
   name: 'start-instance-update',
@@ -103,10 +107,20 @@ export const instanceUpdate: SagaDef<RealUpdateParams> = {
       },
     },
     {
+      // siu_update_network_config: Dendrite (the switch) is told the instance's new location or
+      // that it has none. Not modelled beyond the time the call takes, which is real: it is why
+      // two updaters working from one snapshot can be far apart.
+      name: 'update_network_config',
+      *action(run) {
+        yield* sleep(between(run.nexus.env, 'nexus.dpdMs', DPD_MS_MIN, DPD_MS_MAX));
+        return ok();
+      },
+    },
+    {
       name: 'release_virtual_provisioning',
       *action(run) {
         if (!run.params.updates.deprovision) return ok(false);
-        const r = yield* dbStep<'ProvisioningDeleteInstance'>(run.nexus, { type: 'ProvisioningDeleteInstance', instanceId: run.params.instanceId, onlyIfActive: null });
+        const r = yield* dbStep<'ProvisioningDeleteInstance'>(run.nexus, { type: 'ProvisioningDeleteInstance', instanceId: run.params.instanceId, vmmId: null });
         return r === undefined ? failed('the database did not answer') : ok(r.released);
       },
     },
