@@ -2,8 +2,8 @@
 // committed database write.
 // O-I2  An instance is in state Vmm exactly when it has an active VMM; the VMMs in its active and
 //       target slots are not deleted.
-// O-I3  updater_gen never goes down; a held lock belongs to a saga that is running or unwinding
-//       (or has handed it to its child saga, which is).
+// O-I3  updater_gen never goes down; a held lock (on an instance not deleted) belongs to a saga
+//       that is running or unwinding (or has handed it to its child saga, which is).
 // O-I4  state_generation moves only with the runtime state, and by exactly one per write.
 // O-I7  Virtual provisioning: the collection's totals are the sum of the charged instances and
 //       never negative; an instance is charged exactly when it has an active VMM (a SagaUnwound one
@@ -69,7 +69,7 @@ function vmmSlots(tables: Tables): Finding | null {
 
 function lockHolders(tables: Tables): Finding | null {
   for (const row of tables.instance.values()) {
-    if (row.updaterId === null) continue;
+    if (row.updaterId === null || row.timeDeleted !== null) continue; // a deleted instance's lock is moot
     const holder = tables.saga.get(row.updaterId);
     const child = tables.saga.get(`${row.updaterId}.real`);
     if ((holder !== undefined && unfinished(holder)) || (child !== undefined && unfinished(child))) continue;

@@ -1,20 +1,6 @@
 import test from 'ava';
-import { execute } from '../../model/crdb/datastore.ts';
-import type { DbRequest } from '../../model/crdb/queries.ts';
-import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
-import type { VmmState } from '../../model/common/vmm-state.ts';
-
-function withVmm(state: VmmState, gen: number): Tables {
-  const tables = emptyTables();
-  execute(tables, { type: 'InstanceCreate', instanceId: 'i' }, 0);
-  execute(tables, { type: 'InstanceStartVmm', instanceId: 'i', expectedGeneration: 1, vmmId: 'v', sledId: 's' }, 0);
-  const vmm = tables.vmm.get('v')!;
-  vmm.state = state;
-  vmm.gen = gen;
-  return tables;
-}
-
-const run = (tables: Tables, request: DbRequest): unknown => execute(tables, request, 10);
+import { emptyTables } from '../../model/crdb/tables.ts';
+import { run, withVmm } from '../helpers/db.ts';
 
 test('a VMM runtime write lands only at a higher generation', (t) => {
   const tables = withVmm('Running', 3);
@@ -25,14 +11,16 @@ test('a VMM runtime write lands only at a higher generation', (t) => {
   t.deepEqual([tables.vmm.get('v')!.state, tables.vmm.get('v')!.gen], ['Stopping', 4]);
 });
 
-test('a deleted VMM row takes no more writes', (t) => {
+test('a deleted VMM row takes no more writes; only destroyable VMMs can be deleted', (t) => {
+  const running = withVmm('Running', 6);
+  t.deepEqual(run(running, { type: 'VmmMarkDeleted', vmmId: 'v' }), { deleted: false });
   const tables = withVmm('Destroyed', 6);
-  tables.vmm.get('v')!.timeDeleted = 5;
+  t.deepEqual(run(tables, { type: 'VmmMarkDeleted', vmmId: 'v' }), { deleted: true });
   t.like(run(tables, { type: 'VmmUpdateRuntime', vmmId: 'v', runtime: { state: 'Failed', gen: 9 } }), { found: false, updated: false });
 });
 
 test('a synthesized Failed never overwrites Destroyed or Creating, but does a Running VMM', (t) => {
-  for (const state of ['Destroyed', 'Creating', 'Failed'] as const) {
+  for (const state of ['Destroyed', 'Creating', 'Failed', 'SagaUnwound'] as const) {
     const tables = withVmm(state, 5);
     t.like(run(tables, { type: 'VmmMarkFailed', vmmId: 'v', gen: 6 }), { updated: false }, state);
     t.is(tables.vmm.get('v')!.state, state);
@@ -42,34 +30,91 @@ test('a synthesized Failed never overwrites Destroyed or Creating, but does a Ru
   t.like(run(running, { type: 'VmmMarkFailed', vmmId: 'v', gen: 6 }), { updated: false }, 'not twice at one generation');
 });
 
-test('recording a start is idempotent and otherwise guarded by the state generation', (t) => {
+test('SagaUnwound: one generation up, once; a start may take over an instance on a SagaUnwound VMM', (t) => {
   const tables = withVmm('Creating', 1);
-  const again = { type: 'InstanceStartVmm', instanceId: 'i', expectedGeneration: 1, vmmId: 'v', sledId: 's' } as const;
-  t.deepEqual(run(tables, again), { started: true }, 'the same request again succeeds');
-  t.deepEqual(run(tables, { ...again, vmmId: 'w' }), { started: false }, 'another VMM does not');
+  t.like(run(tables, { type: 'VmmMarkSagaUnwound', vmmId: 'v' }), { updated: true });
+  t.like(run(tables, { type: 'VmmMarkSagaUnwound', vmmId: 'v' }), { updated: false });
+  t.deepEqual([tables.vmm.get('v')!.state, tables.vmm.get('v')!.gen], ['SagaUnwound', 2]);
+  run(tables, { type: 'VmmInsert', vmmId: 'w', instanceId: 'i', sledId: 's' });
+  t.deepEqual(run(tables, { type: 'InstanceMoveToStarting', instanceId: 'i', vmmId: 'w', expectedGeneration: 2, autoRestart: true, stale: null }), { moved: true });
+  t.is(tables.instance.get('i')!.activePropolisId, 'w');
+  t.is(tables.instance.get('i')!.timeLastAutoRestarted, 10);
+});
+
+test('move_to_starting is idempotent and guarded by the state generation; its undo only while nothing moved on', (t) => {
+  const tables = withVmm('Creating', 1);
+  const again = { type: 'InstanceMoveToStarting', instanceId: 'i', vmmId: 'v', expectedGeneration: 1, autoRestart: false, stale: null } as const;
+  t.deepEqual(run(tables, again), { moved: true }, 'the same request again succeeds');
+  run(tables, { type: 'VmmInsert', vmmId: 'w', instanceId: 'i', sledId: 's' });
+  t.deepEqual(run(tables, { ...again, vmmId: 'w', expectedGeneration: 2 }), { moved: false }, 'another VMM cannot take a live one over');
   const row = tables.instance.get('i')!;
   t.deepEqual([row.state, row.activePropolisId, row.stateGeneration, row.intendedState], ['Vmm', 'v', 2, 'Running']);
-});
-
-test('the update commit folds a terminal VMM in, once, and bumps the generation by one', (t) => {
-  const tables = withVmm('Destroyed', 6);
-  const commit = { type: 'InstanceCommitUpdate', instanceId: 'i', expectedGeneration: 2, vmmId: 'v', newState: 'NoVmm' } as const;
-  t.deepEqual(run(tables, commit), { committed: true });
-  const row = tables.instance.get('i')!;
+  t.deepEqual(run(tables, { type: 'InstanceMoveToStartingUndo', instanceId: 'i', vmmId: 'w', stale: null, force: false }), { undone: false });
+  t.deepEqual(run(tables, { type: 'InstanceMoveToStartingUndo', instanceId: 'i', vmmId: 'v', stale: null, force: false }), { undone: true });
   t.deepEqual([row.state, row.activePropolisId, row.stateGeneration], ['NoVmm', null, 3]);
-  t.is(tables.vmm.get('v')!.timeDeleted, 10);
-  t.deepEqual(run(tables, commit), { committed: false }, 'a stale snapshot does not commit');
 });
 
-test('the update commit refuses a VMM that is no longer terminal', (t) => {
-  const tables = withVmm('Running', 6);
-  t.deepEqual(run(tables, { type: 'InstanceCommitUpdate', instanceId: 'i', expectedGeneration: 2, vmmId: 'v', newState: 'Failed' }), { committed: false });
+test('the updater lock: re-entrant, exclusive, inherited, released only by its holder', (t) => {
+  const tables = withVmm('Running', 3);
+  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 1 } });
+  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 1 } }, 're-entrant');
+  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'b' }), { kind: 'AlreadyLocked' });
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'b', gen: 1 }, child: 'c' }), { kind: 'AlreadyLocked' }, 'only from the holder');
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 1 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 2 } });
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 1 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 2 } }, 'again: already the child');
+  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a', gen: 1 } }), { unlocked: false }, 'a stale holder cannot unlock');
+  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a.real', gen: 2 } }), { unlocked: true });
+  t.deepEqual([tables.instance.get('i')!.updaterId, tables.instance.get('i')!.updaterGen], [null, 3]);
 });
 
-test('the watcher lists only VMMs that should be on a sled', (t) => {
+test('commit_update: written and unlocked at once, or AlreadyDone, Conflict, NotFound', (t) => {
+  const tables = withVmm('Destroyed', 6);
+  const lock = run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'u' }).lock;
+  const runtime = { state: 'NoVmm', stateGeneration: 3, activePropolisId: null, targetPropolisId: null, migrationId: null } as const;
+  const commit = { type: 'InstanceCommitUpdate', instanceId: 'i', lock, runtime, intended: null, stale: null } as const;
+  t.deepEqual(run(tables, commit), { outcome: 'Committed' });
+  const row = tables.instance.get('i')!;
+  t.deepEqual([row.state, row.activePropolisId, row.stateGeneration, row.updaterId, row.updaterGen], ['NoVmm', null, 3, null, 2]);
+  t.deepEqual(run(tables, commit), { outcome: 'AlreadyDone' }, 'both generations moved on: someone did it');
+
+  const conflict = withVmm('Destroyed', 6);
+  const held = run(conflict, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'u' }).lock;
+  run(conflict, { type: 'InstanceMoveToStartingUndo', instanceId: 'i', vmmId: 'v', stale: null, force: false });
+  t.deepEqual(run(conflict, { ...commit, lock: held }), { outcome: 'Conflict' }, 'the state moved on under the lock');
+
+  t.deepEqual(run(emptyTables(), commit), { outcome: 'NotFound' });
+});
+
+test('virtual provisioning: idempotent both ways; a start only charges for its active VMM and releases only its own charge', (t) => {
+  const tables = withVmm('Running', 3);
+  t.deepEqual(run(tables, { type: 'ProvisioningInsertInstance', instanceId: 'i', vmmId: 'other' }), { charged: false });
+  t.deepEqual(run(tables, { type: 'ProvisioningInsertInstance', instanceId: 'i', vmmId: 'v' }), { charged: true });
+  t.deepEqual(run(tables, { type: 'ProvisioningInsertInstance', instanceId: 'i', vmmId: 'v' }), { charged: true });
+  t.deepEqual(tables.collection, { cpus: 2, ramMib: 1024 }, 'charged once');
+  t.deepEqual(run(tables, { type: 'ProvisioningDeleteInstance', instanceId: 'i', vmmId: 'other' }), { released: false });
+  t.deepEqual(run(tables, { type: 'ProvisioningDeleteInstance', instanceId: 'i', vmmId: null }), { released: true });
+  t.deepEqual(run(tables, { type: 'ProvisioningDeleteInstance', instanceId: 'i', vmmId: null }), { released: false });
+  t.deepEqual(tables.collection, { cpus: 0, ramMib: 0 });
+});
+
+test('delete: only a Stopped or Failed instance with no active VMM', (t) => {
+  const tables = withVmm('Running', 3);
+  t.like(run(tables, { type: 'InstanceDelete', instanceId: 'i' }), { deleted: false });
+  run(tables, { type: 'InstanceMoveToStartingUndo', instanceId: 'i', vmmId: 'v', stale: null, force: false });
+  t.deepEqual(run(tables, { type: 'InstanceDelete', instanceId: 'i' }), { deleted: true, reason: null });
+  t.is(run(tables, { type: 'InstanceFetch', instanceId: 'i' }), null);
+});
+
+test('the background tasks\' lists', (t) => {
   for (const [state, listed] of [['Creating', false], ['Starting', true], ['Running', true], ['Stopped', true], ['Failed', true], ['Destroyed', false], ['SagaUnwound', false]] as const) {
-    const tables = withVmm(state, 3);
-    const { vmms } = run(tables, { type: 'InstanceAndVmmListBySledAgent' }) as { vmms: unknown[] };
-    t.is(vmms.length === 1, listed, state);
+    t.is(run(withVmm(state, 3), { type: 'InstanceAndVmmListBySledAgent' }).vmms.length === 1, listed, `watcher, ${state}`);
   }
+  const failed = withVmm('Failed', 4);
+  t.deepEqual(run(failed, { type: 'InstancesNeedingUpdate' }).instanceIds, ['i']);
+  run(failed, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'x' });
+  t.deepEqual(run(failed, { type: 'InstancesNeedingUpdate' }).instanceIds, [], 'locked instances are skipped');
+  const abandoned = withVmm('SagaUnwound', 2);
+  t.deepEqual(run(abandoned, { type: 'VmmListAbandoned' }).vmms, [], 'still active');
+  run(abandoned, { type: 'InstanceMoveToStartingUndo', instanceId: 'i', vmmId: 'v', stale: null, force: false });
+  t.is(run(abandoned, { type: 'VmmListAbandoned' }).vmms.length, 1);
 });

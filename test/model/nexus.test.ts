@@ -1,19 +1,42 @@
 import test from 'ava';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { effectiveState } from '../../model/nexus/effective-state.ts';
-import { instanceStop } from '../../model/nexus/instance-api.ts';
+import { instanceStopApi } from '../../model/nexus/instance-api.ts';
 import { instanceWatcherPass } from '../../model/nexus/instance-watcher.ts';
 import type { CallResult, Env } from '../../model/ports.ts';
 import type { InstanceRow, VmmRow } from '../../model/crdb/tables.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 
-const config = { id: 'nexus', db: 'crdb', sleds: ['sled-1'], dbTimeoutMs: 100, sledTimeoutMs: 100, watcherPeriodMs: 1000, updaterPeriodMs: 1000 };
-const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config, bugs: new Set(bugs) });
+const config = {
+  id: 'nexus',
+  db: 'crdb',
+  sleds: ['sled-1'],
+  dbTimeoutMs: 100,
+  sledTimeoutMs: 100,
+  periodsMs: { instance_watcher: 1000, instance_updater: 1000, abandoned_vmm_reaper: 1000, instance_reincarnation: 1000 },
+  reincarnationCooldownMs: 1000,
+};
+const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config, bugs: new Set(bugs), kick: () => {}, localSagas: new Set() });
 const vmm = (state: VmmRow['state'], gen: number): VmmRow => ({ id: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1', state, gen, timeCreated: 0, timeDeleted: null });
-const instance: InstanceRow = { id: 'inst-1', state: 'Vmm', stateGeneration: 2, activePropolisId: 'vmm-1', intendedState: 'Running', timeDeleted: null };
+const instance: InstanceRow = {
+  id: 'inst-1',
+  ncpus: 2,
+  memoryMib: 1024,
+  state: 'Vmm',
+  stateGeneration: 2,
+  activePropolisId: 'vmm-1',
+  targetPropolisId: null,
+  migrationId: null,
+  intendedState: 'Running',
+  updaterId: null,
+  updaterGen: 0,
+  autoRestartPolicy: null,
+  timeLastAutoRestarted: null,
+  timeDeleted: null,
+};
 const reply = (r: unknown): CallResult<unknown> => ({ ok: true, reply: r });
 
-test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation + 1, then the update step", (t) => {
+test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation + 1, then an update saga", (t) => {
   const { calls } = driveFlow(
     (env) => instanceWatcherPass(ctx(env)),
     (call: Call) => {
@@ -24,18 +47,18 @@ test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation
           return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
         case 'VmmMarkFailed':
           return reply({ found: true, updated: true, instanceId: 'inst-1' });
-        case 'InstanceFetch':
-          return reply({ instance, activeVmm: vmm('Failed', 4) });
-        case 'InstanceCommitUpdate':
-          return reply({ committed: true });
+        case 'SagaCreate':
+          return reply({ created: true });
+        case 'UpdaterLock':
+          return reply({ kind: 'AlreadyLocked' });
         default:
-          throw new Error(`unexpected ${call.request.type}`);
+          return reply({ ok: true });
       }
     },
   );
-  t.deepEqual(calls.map((c) => c.request.type), ['InstanceAndVmmListBySledAgent', 'VmmGetState', 'VmmMarkFailed', 'InstanceFetch', 'InstanceCommitUpdate']);
+  t.deepEqual(calls.slice(0, 5).map((c) => c.request.type), ['InstanceAndVmmListBySledAgent', 'VmmGetState', 'VmmMarkFailed', 'SagaCreate', 'UpdaterLock']);
   t.like(calls[2]!.request, { vmmId: 'vmm-1', gen: 4 });
-  t.like(calls[4]!.request, { newState: 'Failed', expectedGeneration: 2 });
+  t.like(calls[3]!.request, { name: 'start-instance-update', instanceId: 'inst-1' });
 });
 
 test('other watcher outcomes are inconclusive or fed through the conditional write', (t) => {
@@ -48,28 +71,30 @@ test('other watcher outcomes are inconclusive or fed through the conditional wri
 
 test('with nexus/mark-failed-any-state the synthesized Failed goes through the plain conditional write', (t) => {
   const { calls } = driveFlow(
-    (env) => instanceStop(ctx(env, ['nexus/mark-failed-any-state']), 'inst-1'),
+    (env) => instanceStopApi(ctx(env, ['nexus/mark-failed-any-state']), 'inst-1'),
     (call) => {
       switch (call.request.type) {
         case 'InstanceSetIntendedState':
           return reply({ found: true });
         case 'InstanceFetch':
-          return reply({ instance, activeVmm: vmm('Destroyed', 7) });
+          return reply({ instance, activeVmm: vmm('Destroyed', 7), targetVmm: null });
         case 'VmmPutState':
           return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
+        case 'SagaCreate':
+          return reply({ created: true });
         default:
-          return reply({ found: true, updated: false, instanceId: 'inst-1' });
+          return reply({ found: true, updated: false, instanceId: 'inst-1', ok: true });
       }
     },
   );
-  t.like(calls.at(-1)!.request, { type: 'VmmUpdateRuntime', runtime: { state: 'Failed', gen: 8 } });
+  t.like(calls.find((c) => c.request.type === 'VmmUpdateRuntime')!.request, { runtime: { state: 'Failed', gen: 8 } });
 });
 
 test('the effective state follows compute_state', (t) => {
-  const s = (state: VmmRow['state']) => effectiveState({ instance, activeVmm: vmm(state, 3) });
+  const s = (state: VmmRow['state']) => effectiveState({ instance, activeVmm: vmm(state, 3), targetVmm: null });
   t.deepEqual(['Creating', 'Starting', 'Running', 'Stopping', 'Stopped', 'Destroyed', 'Failed', 'SagaUnwound'].map((x) => s(x as VmmRow['state'])), [
     'Starting', 'Starting', 'Running', 'Stopping', 'Stopping', 'Stopping', 'Stopping', 'Failed',
   ]);
-  t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null }), 'Stopped');
-  t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null }), 'Failed');
+  t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null, targetVmm: null }), 'Stopped');
+  t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null, targetVmm: null }), 'Failed');
 });

@@ -24,7 +24,7 @@ function world(bugs: string[]): { sim: Simulator; reports: string[]; table: () =
   const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
   const reports: string[] = [];
   sim.addNode(fakeNexus(reports));
-  sim.addNode(simSledAgent({ id: 'sled', nexus: 'nexus', nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10 }, new Set(bugs)));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10 }, new Set(bugs)));
   sim.addNode({
     id: 'driver',
     initDurable: () => null,

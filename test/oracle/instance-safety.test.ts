@@ -9,7 +9,24 @@ const step: StepRecord = { index: 1, timeMs: 0, kind: 'timer', node: 'x', from: 
 
 function fixture(): { tables: Tables; faults: FaultRecord[]; lastAsked: Map<string, 'start' | 'stop'>; safety: InstanceSafety } {
   const tables = emptyTables();
-  tables.instance.set('i', { id: 'i', state: 'Vmm', stateGeneration: 2, activePropolisId: 'v', intendedState: 'Running', timeDeleted: null });
+  tables.instance.set('i', {
+    id: 'i',
+    ncpus: 2,
+    memoryMib: 1024,
+    state: 'Vmm',
+    stateGeneration: 2,
+    activePropolisId: 'v',
+    targetPropolisId: null,
+    migrationId: null,
+    intendedState: 'Running',
+    updaterId: null,
+    updaterGen: 0,
+    autoRestartPolicy: null,
+    timeLastAutoRestarted: null,
+    timeDeleted: null,
+  });
+  tables.provisioning.set('i', { instanceId: 'i', vmmId: 'v', cpus: 2, ramMib: 1024 });
+  Object.assign(tables.collection, { cpus: 2, ramMib: 1024 });
   tables.vmm.set('v', { id: 'v', instanceId: 'i', sledId: 'sled-1', state: 'Running', gen: 3, timeCreated: 100, timeDeleted: null });
   const faults: FaultRecord[] = [];
   const lastAsked = new Map<string, 'start' | 'stop'>();
@@ -54,7 +71,9 @@ test('O-I5 does not fire for a VMM the sled-agent never had, nor once the databa
 
 test('O-I6: becoming Failed after a stop is caught unless a crash of its sled-agent explains it', (t) => {
   const fail = (f: ReturnType<typeof fixture>): void => {
-    Object.assign(f.tables.instance.get('i')!, { state: 'Failed', activePropolisId: null });
+    Object.assign(f.tables.instance.get('i')!, { state: 'Failed', activePropolisId: null, stateGeneration: 3 });
+    f.tables.provisioning.delete('i');
+    Object.assign(f.tables.collection, { cpus: 0, ramMib: 0 });
     f.tables.writes++;
   };
   const plain = fixture();
@@ -83,4 +102,30 @@ test('O-I6: becoming Failed after a stop is caught unless a crash of its sled-ag
   crashed.safety.afterStep(step);
   fail(crashed);
   t.is(crashed.safety.afterStep(step), null);
+});
+
+test('O-I3, O-I4, O-I7: lock, generation and provisioning records', (t) => {
+  const lock = fixture();
+  lock.safety.afterStep(step);
+  Object.assign(lock.tables.instance.get('i')!, { updaterId: 'ghost', updaterGen: 1 });
+  lock.tables.writes++;
+  t.regex(lock.safety.afterStep(step)?.message ?? '', /locked by ghost/);
+
+  const gen = fixture();
+  gen.safety.afterStep(step);
+  gen.tables.instance.get('i')!.stateGeneration = 4;
+  gen.tables.writes++;
+  t.is(gen.safety.afterStep(step)?.invariant, 'O-I4');
+
+  const charge = fixture();
+  charge.safety.afterStep(step);
+  charge.tables.provisioning.delete('i');
+  charge.tables.writes++;
+  t.is(charge.safety.afterStep(step)?.invariant, 'O-I7', 'totals no longer add up');
+  Object.assign(charge.tables.collection, { cpus: 0, ramMib: 0 });
+  charge.tables.writes++;
+  t.regex(charge.safety.afterStep(step)?.message ?? '', /runs VMM v but no provisioning is charged/);
+  charge.tables.saga.set('s', { id: 's', name: 'instance-start', owner: 'n', instanceId: 'i', params: null, state: 'Running', outputs: {}, undone: [], error: null });
+  charge.tables.writes++;
+  t.is(charge.safety.afterStep(step), null, 'a saga at work on the instance explains it');
 });

@@ -1,0 +1,92 @@
+import test from 'ava';
+import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
+import type { NexusContext } from '../../model/nexus/context.ts';
+import { executeSaga, runSaga } from '../../model/nexus/saga/executor.ts';
+import { failed, ok, type SagaDef } from '../../model/nexus/saga/saga.ts';
+import type { Env, Flow } from '../../model/ports.ts';
+import { driveFlow } from '../helpers/drive-flow.ts';
+import { run } from '../helpers/db.ts';
+
+const config = {
+  id: 'nexus',
+  db: 'crdb',
+  sleds: ['sled-1'],
+  dbTimeoutMs: 100,
+  sledTimeoutMs: 100,
+  periodsMs: { instance_watcher: 1, instance_updater: 1, abandoned_vmm_reaper: 1, instance_reincarnation: 1 },
+  reincarnationCooldownMs: 1,
+};
+const ctx = (env: Env): NexusContext => ({ env, config, bugs: new Set(), kick: () => {}, localSagas: new Set() });
+
+/** A saga of three nodes that log what they do; `failAt` makes that node fail. */
+function toySaga(log: string[], failAt: string | null): SagaDef<{ instanceId: string }> {
+  const node = (name: string) => ({
+    name,
+    *action(): Flow<ReturnType<typeof ok>> {
+      log.push(`do ${name}`);
+      return name === failAt ? failed('boom') : ok(`${name}-out`);
+    },
+    *undo(): Flow<boolean> {
+      log.push(`undo ${name}`);
+      return true;
+    },
+  });
+  return { name: 'toy', instanceOf: (p) => p.instanceId, nodes: [node('a'), node('b'), node('c')] };
+}
+
+function database(tables: Tables) {
+  return (call: { to: string; request: any }) => ({ ok: true as const, reply: run(tables, call.request) });
+}
+
+test('a saga runs its nodes in order and logs each output durably', (t) => {
+  const tables = emptyTables();
+  const log: string[] = [];
+  const { result } = driveFlow((env) => executeSaga(ctx(env), toySaga(log, null), 's1', { instanceId: 'i' }), database(tables));
+  t.deepEqual(log, ['do a', 'do b', 'do c']);
+  t.is(result.kind, 'Done');
+  const row = tables.saga.get('s1')!;
+  t.is(row.state, 'Done');
+  t.deepEqual(row.outputs, { a: 'a-out', b: 'b-out', c: 'c-out' });
+});
+
+test('a failed node unwinds the finished ones in reverse, and is not undone itself', (t) => {
+  const tables = emptyTables();
+  const log: string[] = [];
+  const { result } = driveFlow((env) => executeSaga(ctx(env), toySaga(log, 'c'), 's2', { instanceId: 'i' }), database(tables));
+  t.deepEqual(log, ['do a', 'do b', 'do c', 'undo b', 'undo a']);
+  t.deepEqual(result, { kind: 'Failed', error: 'c: boom' });
+  t.deepEqual(tables.saga.get('s2')!.undone, ['b', 'a']);
+});
+
+test('recovery resumes from the log: finished nodes are skipped, the one in progress runs again', (t) => {
+  const tables = emptyTables();
+  run(tables, { type: 'SagaCreate', sagaId: 's3', name: 'toy', owner: 'nexus', instanceId: 'i', params: { instanceId: 'i' } });
+  run(tables, { type: 'SagaNodeDone', sagaId: 's3', node: 'a', output: 'a-out' });
+  const log: string[] = [];
+  const resume = run(tables, { type: 'SagaFetch', sagaId: 's3' });
+  const { result } = driveFlow((env) => runSaga(ctx(env), toySaga(log, null), 's3', { instanceId: 'i' }, resume), database(tables));
+  t.deepEqual(log, ['do b', 'do c']);
+  t.is(result.kind, 'Done');
+});
+
+test('an unwinding saga resumed after a crash undoes only what is left', (t) => {
+  const tables = emptyTables();
+  run(tables, { type: 'SagaCreate', sagaId: 's4', name: 'toy', owner: 'nexus', instanceId: 'i', params: { instanceId: 'i' } });
+  run(tables, { type: 'SagaNodeDone', sagaId: 's4', node: 'a', output: 'a-out' });
+  run(tables, { type: 'SagaNodeDone', sagaId: 's4', node: 'b', output: 'b-out' });
+  run(tables, { type: 'SagaUnwind', sagaId: 's4', error: 'c: boom' });
+  run(tables, { type: 'SagaNodeUndone', sagaId: 's4', node: 'b' });
+  const log: string[] = [];
+  const resume = run(tables, { type: 'SagaFetch', sagaId: 's4' });
+  const { result } = driveFlow((env) => runSaga(ctx(env), toySaga(log, null), 's4', { instanceId: 'i' }, resume), database(tables));
+  t.deepEqual(log, ['undo a']);
+  t.is(result.kind, 'Failed');
+  t.is(tables.saga.get('s4')!.state, 'Failed');
+});
+
+test('a saga whose log never answers stalls rather than running on unrecorded', (t) => {
+  const log: string[] = [];
+  const { result } = driveFlow((env) => executeSaga(ctx(env), toySaga(log, null), 's5', { instanceId: 'i' }), () => ({ ok: false, error: 'timeout' }));
+  t.deepEqual(result, { kind: 'Stalled' });
+  t.deepEqual(log, []);
+});
