@@ -26,17 +26,22 @@ export interface Queries {
   InstanceCreate: { req: { instanceId: string; ncpus: number; memoryMib: number; autoRestartPolicy: AutoRestartPolicy }; rep: { created: boolean } };
   InstanceFetch: { req: { instanceId: string }; rep: InstanceSnapshot | null };
   InstanceSetIntendedState: { req: { instanceId: string; intended: IntendedState }; rep: { found: boolean } };
-  /** instance-start's move_to_starting: the VMM becomes active (idempotent; takes over a SagaUnwound one). */
+  /**
+   * instance-start's move_to_starting: the VMM becomes active (idempotent; takes over a SagaUnwound
+   * one). Like every runtime write outside the update saga, it waits while an updater holds the
+   * lock (`locked`): an update working from an older snapshot must not see the instance restarted
+   * under it.
+   */
   InstanceMoveToStarting: {
     req: { instanceId: string; vmmId: string; expectedGeneration: number; autoRestart: boolean; stale: StaleLockFields };
-    rep: { moved: boolean };
+    rep: { moved: boolean; locked: boolean };
   };
   /**
    * Its undo: back to NoVmm, only if nothing moved on since. `force` (the bug switch
    * nexus/unwind-clears-vmm-ids) clears the active VMM id whatever happened since.
    */
   InstanceMoveToStartingUndo: { req: { instanceId: string; vmmId: string; stale: StaleLockFields; force: boolean }; rep: { undone: boolean } };
-  /** Stop of a Failed instance with no VMM: Failed -> NoVmm. */
+  /** Stop of a Failed instance (no VMM, or a SagaUnwound one): -> NoVmm. */
   InstanceClearFailed: { req: { instanceId: string; expectedGeneration: number; stale: StaleLockFields }; rep: { updated: boolean } };
   /** project_delete_instance: only NoVmm or Failed with no active VMM. */
   InstanceDelete: { req: { instanceId: string }; rep: { deleted: boolean; reason: string | null } };

@@ -58,36 +58,49 @@ export function instanceMoveToStarting(
   tables: Tables,
   r: { instanceId: string; vmmId: string; expectedGeneration: number; autoRestart: boolean; stale: StaleLockFields },
   nowMs: number,
-): { moved: boolean } {
+): { moved: boolean; locked: boolean } {
   const row = liveInstance(tables, r.instanceId);
-  if (row === null) return { moved: false };
-  if (row.activePropolisId === r.vmmId) return { moved: true }; // idempotent, like every saga action
-  if (row.stateGeneration !== r.expectedGeneration) return { moved: false };
+  if (row === null) return { moved: false, locked: false };
+  if (row.activePropolisId === r.vmmId) return { moved: true, locked: false }; // idempotent, like every saga action
+  if (row.stateGeneration !== r.expectedGeneration) return { moved: false, locked: false };
+  if (lockedOut(row, r.stale)) return { moved: false, locked: true };
   const active = row.activePropolisId === null ? null : tables.vmm.get(row.activePropolisId);
   // A start may take over an instance whose VMM an unwound saga left behind (#5858).
-  if (active != null && active.state !== 'SagaUnwound') return { moved: false };
-  if (row.state !== 'NoVmm' && row.state !== 'Failed' && active?.state !== 'SagaUnwound') return { moved: false };
+  if (active != null && active.state !== 'SagaUnwound') return { moved: false, locked: false };
+  if (row.state !== 'NoVmm' && row.state !== 'Failed' && active?.state !== 'SagaUnwound') return { moved: false, locked: false };
   write(tables, () => {
     setRuntime(row, { ...runtimeFields(row), state: 'Vmm', activePropolisId: r.vmmId }, r.stale);
     row.intendedState = 'Running';
     if (r.autoRestart) row.timeLastAutoRestarted = nowMs;
   });
-  return { moved: true };
+  return { moved: true, locked: false };
+}
+
+/**
+ * Runtime writes outside the update saga wait while an updater holds the lock. Under the bug
+ * switch nexus/lock-in-runtime-state (stale lock fields sent) the writer believes the lock is
+ * part of the runtime it owns, and does not.
+ */
+function lockedOut(row: InstanceRow, stale: StaleLockFields): boolean {
+  return stale === null && row.updaterId !== null;
 }
 
 export function instanceMoveToStartingUndo(tables: Tables, r: { instanceId: string; vmmId: string; stale: StaleLockFields; force: boolean }): { undone: boolean } {
   const row = liveInstance(tables, r.instanceId);
   // Only if nothing moved on since: else the VMM stays linked and is left SagaUnwound.
   if (row === null || row.activePropolisId !== r.vmmId) return { undone: false };
-  if (!r.force && row.targetPropolisId !== null) return { undone: false };
+  if (!r.force && (row.targetPropolisId !== null || lockedOut(row, r.stale))) return { undone: false };
   write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm', activePropolisId: null }, r.stale));
   return { undone: true };
 }
 
 export function instanceClearFailed(tables: Tables, r: { instanceId: string; expectedGeneration: number; stale: StaleLockFields }): { updated: boolean } {
   const row = liveInstance(tables, r.instanceId);
-  const ok = row !== null && row.stateGeneration === r.expectedGeneration && row.state === 'Failed' && row.activePropolisId === null;
-  if (ok) write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm' }, r.stale));
+  if (row === null || row.stateGeneration !== r.expectedGeneration || lockedOut(row, r.stale)) return { updated: false };
+  // Failed with no VMM, or on a VMM an unwound saga left behind (which counts as no VMM).
+  const active = row.activePropolisId === null ? null : tables.vmm.get(row.activePropolisId);
+  const ok = (row.state === 'Failed' && active === null) || (row.state === 'Vmm' && active?.state === 'SagaUnwound');
+  if (ok) write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm', activePropolisId: null }, r.stale));
   return { updated: ok };
 }
 
@@ -96,6 +109,7 @@ export function instanceDelete(tables: Tables, instanceId: string, nowMs: number
   if (row === undefined) return { deleted: false, reason: 'not found' };
   if (row.timeDeleted !== null) return { deleted: true, reason: null };
   if (row.activePropolisId !== null) return { deleted: false, reason: 'cannot delete instance: instance is running or has not yet fully stopped' };
+  if (row.updaterId !== null) return { deleted: false, reason: 'cannot delete instance: an update is in progress' };
   if (row.state !== 'NoVmm' && row.state !== 'Failed') return { deleted: false, reason: `instance cannot be deleted in state "${row.state}"` };
   write(tables, () => {
     row.state = 'Destroyed';

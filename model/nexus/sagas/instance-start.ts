@@ -64,16 +64,21 @@ export const instanceStart: SagaDef<StartParams> = {
       name: 'move_to_starting',
       *action(run) {
         const { instanceId, vmmId, generation, reason } = run.params;
-        const r = yield* dbStep<'InstanceMoveToStarting'>(run.nexus, {
-          type: 'InstanceMoveToStarting',
-          instanceId,
-          vmmId,
-          expectedGeneration: generation,
-          autoRestart: reason === 'AutoRestart',
-          stale: staleLockFields(run.nexus, run.params.lockAsRead),
-        });
-        if (r === undefined) return failed('the database did not answer');
-        return r.moved ? ok() : failed('Conflict: the instance changed since the start was decided');
+        for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
+          const r = yield* dbStep<'InstanceMoveToStarting'>(run.nexus, {
+            type: 'InstanceMoveToStarting',
+            instanceId,
+            vmmId,
+            expectedGeneration: generation,
+            autoRestart: reason === 'AutoRestart',
+            stale: staleLockFields(run.nexus, run.params.lockAsRead),
+          });
+          if (r === undefined) return failed('the database did not answer');
+          if (r.moved) return ok();
+          if (!r.locked) return failed('Conflict: the instance changed since the start was decided');
+          yield* sleep(backoffMs(attempt)); // an update is folding something in: wait for it
+        }
+        return failed('Conflict: an update held the instance too long');
       },
       *undo(run) {
         const { instanceId, vmmId } = run.params;

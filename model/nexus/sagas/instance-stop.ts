@@ -1,6 +1,6 @@
-// instance-stop: record the intent, then either clear a Failed instance with no VMM to NoVmm, or
-// forward the stop to the VMM's sled-agent and record its answer. A 404 from the sled-agent marks
-// the VMM Failed (mark_vmm_failed), and the stop reports the sled-agent's error.
+// instance-stop: clear a Failed instance (with no VMM, or on a VMM an unwound start left
+// SagaUnwound) to NoVmm, or forward the stop to the VMM's sled-agent and record its answer. A 404
+// from the sled-agent marks the VMM Failed (mark_vmm_failed), and the stop reports the error.
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
 import { call } from '../../ports.ts';
@@ -23,8 +23,8 @@ export const instanceStop: SagaDef<StopParams> = {
       name: 'stop',
       *action(run) {
         const { instance, activeVmm } = run.params.snapshot;
-        if (activeVmm === null) {
-          if (instance.state !== 'Failed') return ok('Stopped');
+        if (activeVmm === null || activeVmm.state === 'SagaUnwound') {
+          if (instance.state !== 'Failed' && activeVmm === null) return ok('Stopped');
           const r = yield* dbStep<'InstanceClearFailed'>(run.nexus, {
             type: 'InstanceClearFailed',
             instanceId: instance.id,
