@@ -12,7 +12,7 @@
 
 import type { InstanceRow, Tables } from '../model/crdb/tables.ts';
 import type { Finding } from '../sim/runner.ts';
-import { instancesInSagas, unfinished } from './instance-world.ts';
+import { unfinished } from './instance-world.ts';
 
 interface SeenInstance {
   readonly stateGeneration: number;
@@ -92,13 +92,10 @@ function provisioning(tables: Tables): Finding | null {
   if (collection.cpus !== cpus || collection.ramMib !== ramMib || cpus < 0 || ramMib < 0) {
     return { invariant: 'O-I7', message: `provisioning totals ${collection.cpus} CPUs / ${collection.ramMib} MiB, charged rows add up to ${cpus} / ${ramMib}` };
   }
-  let busy: Set<string> | null = null;
   for (const row of tables.instance.values()) {
     const charged = tables.provisioning.has(row.id);
     const active = row.activePropolisId !== null && tables.vmm.get(row.activePropolisId)?.state !== 'SagaUnwound';
-    if (charged === active) continue;
-    busy ??= instancesInSagas(tables);
-    if (busy.has(row.id)) continue;
+    if (charged === active || tables.sagasInFlight.has(row.id)) continue;
     return {
       invariant: 'O-I7',
       message: active

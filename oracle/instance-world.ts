@@ -40,10 +40,3 @@ export function faultExplainingFailure(world: InstanceWorld, instanceId: string)
 export function unfinished(saga: SagaRow): boolean {
   return saga.state === 'Running' || saga.state === 'Unwinding';
 }
-
-/** Instances with a saga still running or unwinding on them. */
-export function instancesInSagas(tables: Tables): Set<string> {
-  const ids = new Set<string>();
-  for (const saga of tables.saga.values()) if (unfinished(saga)) ids.add(saga.instanceId);
-  return ids;
-}

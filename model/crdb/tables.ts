@@ -69,6 +69,8 @@ export interface Tables {
   readonly vmm: Map<string, VmmRow>;
   readonly saga: Map<string, SagaRow>;
   readonly provisioning: Map<string, ProvisioningRow>;
+  /** Per instance, how many of its sagas are running or unwinding: an index over the saga log. */
+  readonly sagasInFlight: Map<string, number>;
   /** virtual_provisioning_collection: what the charged rows add up to. */
   readonly collection: { cpus: number; ramMib: number };
   /** Bumped by every committed write, so observers can skip unchanged snapshots. */
@@ -76,7 +78,15 @@ export interface Tables {
 }
 
 export function emptyTables(): Tables {
-  return { instance: new Map(), vmm: new Map(), saga: new Map(), provisioning: new Map(), collection: { cpus: 0, ramMib: 0 }, writes: 0 };
+  return {
+    instance: new Map(),
+    vmm: new Map(),
+    saga: new Map(),
+    sagasInFlight: new Map(),
+    provisioning: new Map(),
+    collection: { cpus: 0, ramMib: 0 },
+    writes: 0,
+  };
 }
 
 export function write(tables: Tables, fn: () => void): void {

@@ -8,9 +8,10 @@ import { write, type Tables } from '../tables.ts';
 
 export function sagaCreate(tables: Tables, r: { sagaId: string; name: string; owner: string; instanceId: string; params: unknown }): { created: boolean } {
   if (tables.saga.has(r.sagaId)) return { created: false };
-  write(tables, () =>
-    tables.saga.set(r.sagaId, { id: r.sagaId, name: r.name, owner: r.owner, instanceId: r.instanceId, params: r.params, state: 'Running', outputs: {}, undone: [], error: null }),
-  );
+  write(tables, () => {
+    tables.saga.set(r.sagaId, { id: r.sagaId, name: r.name, owner: r.owner, instanceId: r.instanceId, params: r.params, state: 'Running', outputs: {}, undone: [], error: null });
+    tables.sagasInFlight.set(r.instanceId, (tables.sagasInFlight.get(r.instanceId) ?? 0) + 1);
+  });
   return { created: true };
 }
 
@@ -47,7 +48,14 @@ export function sagaNodeUndone(tables: Tables, sagaId: string, node: string): { 
 export function sagaFinish(tables: Tables, sagaId: string, state: 'Done' | 'Failed'): { ok: boolean } {
   const row = saga(tables, sagaId);
   if (row === null) return { ok: false };
-  if (row.state !== state) write(tables, () => (row.state = state));
+  if (row.state === 'Running' || row.state === 'Unwinding') {
+    write(tables, () => {
+      row.state = state;
+      const left = (tables.sagasInFlight.get(row.instanceId) ?? 1) - 1;
+      if (left === 0) tables.sagasInFlight.delete(row.instanceId);
+      else tables.sagasInFlight.set(row.instanceId, left);
+    });
+  }
   return { ok: true };
 }
 
