@@ -58,3 +58,9 @@ export function* sleep(ms: number): Flow<void> {
 export function between(env: Env, label: string, min: number, max: number): number {
   return min + env.choose(label, max - min + 1);
 }
+
+/** Yes with probability perMille/1000, drawn through the environment's choices; no is the simplest. */
+export function flip(env: Env, label: string, perMille: number): boolean {
+  if (perMille <= 0) return false;
+  return env.choose(label, 1000) >= 1000 - perMille;
+}

@@ -5,12 +5,16 @@
 // O-I3  updater_gen never goes down; a held lock (on an instance not deleted) belongs to a saga
 //       that is running or unwinding (or has handed it to its child saga, which is).
 // O-I4  state_generation moves only with the runtime state, and by exactly one per write.
-// O-I7  Virtual provisioning: the collection's totals are the sum of the charged instances and
+// O-I1  (its migration half) Each migration side's generation never goes down, and its state
+//       never changes without a higher one.
+// O-I7  An instance with a migration under way shows Migrating. Virtual provisioning: the
+//       collection's totals are the sum of the charged instances and
 //       never negative; an instance is charged exactly when it has an active VMM (a SagaUnwound one
 //       counts as none), except while a saga is working on it (a start charges after it links its
 //       VMM, an update releases before it commits).
 
 import type { InstanceRow, Tables } from '../model/crdb/tables.ts';
+import { effectiveState } from '../model/nexus/effective-state.ts';
 import type { Finding } from '../sim/runner.ts';
 import { unfinished } from './instance-world.ts';
 
@@ -22,9 +26,27 @@ interface SeenInstance {
 
 export class InstanceRecords {
   readonly #seen = new Map<string, SeenInstance>();
+  readonly #sides = new Map<string, { source: string; sourceGen: number; target: string; targetGen: number }>();
 
   check(tables: Tables): Finding | null {
-    return this.#generations(tables) ?? vmmSlots(tables) ?? lockHolders(tables) ?? provisioning(tables);
+    return this.#generations(tables) ?? this.#migrationSides(tables) ?? vmmSlots(tables) ?? lockHolders(tables) ?? migrating(tables) ?? provisioning(tables);
+  }
+
+  #migrationSides(tables: Tables): Finding | null {
+    for (const m of tables.migration.values()) {
+      const prev = this.#sides.get(m.id);
+      this.#sides.set(m.id, { source: m.sourceState, sourceGen: m.sourceGen, target: m.targetState, targetGen: m.targetGen });
+      if (prev === undefined) continue;
+      for (const [side, gen, state, oldGen, oldState] of [
+        ['source', m.sourceGen, m.sourceState, prev.sourceGen, prev.source],
+        ['target', m.targetGen, m.targetState, prev.targetGen, prev.target],
+      ] as const) {
+        if (gen < oldGen || (gen === oldGen && state !== oldState)) {
+          return { invariant: 'O-I1', message: `migration ${m.id}: the ${side} side went ${oldState}@${oldGen} -> ${state}@${gen}` };
+        }
+      }
+    }
+    return null;
   }
 
   #generations(tables: Tables): Finding | null {
@@ -77,6 +99,16 @@ function lockHolders(tables: Tables): Finding | null {
       invariant: 'O-I3',
       message: `instance ${row.id} is locked by ${row.updaterId} (gen ${row.updaterGen}), which is ${holder === undefined ? 'not a saga' : `a saga in state ${holder.state}`}`,
     };
+  }
+  return null;
+}
+
+function migrating(tables: Tables): Finding | null {
+  for (const row of tables.instance.values()) {
+    if (row.timeDeleted !== null || row.migrationId === null || row.state !== 'Vmm') continue;
+    const activeVmm = row.activePropolisId === null ? null : (tables.vmm.get(row.activePropolisId) ?? null);
+    const shown = effectiveState({ instance: row, activeVmm });
+    if (shown !== 'Migrating') return { invariant: 'O-I7', message: `instance ${row.id} has migration ${row.migrationId} under way but shows ${shown}` };
   }
   return null;
 }

@@ -41,7 +41,7 @@ export class InstanceSafety implements SendObserver {
     if (!this.#world.sledIds.includes(from)) return;
     if (envelope === 'req') {
       const m = message as NexusRequest;
-      if (m.type === 'CpapiVmmPut') this.#published.set(m.vmmId, Math.max(this.#published.get(m.vmmId) ?? 0, m.runtime.gen));
+      if (m.type === 'CpapiVmmPut') this.#published.set(m.vmmId, Math.max(this.#published.get(m.vmmId) ?? 0, m.state.vmmState.gen));
     } else if (envelope === 'rep') {
       const reply = message as SledAgentReply;
       if (reply.type === 'VmmUnregistered') this.#unregistered.add(reply.vmmId);

@@ -32,6 +32,28 @@ export interface VmmRuntimeState {
   readonly gen: number;
 }
 
+export type MigrationState = 'Pending' | 'InProgress' | 'Completed' | 'Failed';
+
+export function isMigrationTerminal(state: MigrationState): boolean {
+  return state === 'Completed' || state === 'Failed';
+}
+
+/** One side of a migration as a sled-agent reports it (MigrationRuntimeState). */
+export interface MigrationRuntimeState {
+  readonly migrationId: string;
+  readonly state: MigrationState;
+  readonly gen: number;
+}
+
+/** What a sled-agent publishes about a VMM (SledVmmState). */
+export interface SledVmmState {
+  readonly vmmState: VmmRuntimeState;
+  /** The migration into this VMM, reported by the target's sled-agent. */
+  readonly migrationIn: MigrationRuntimeState | null;
+  /** The migration out of this VMM, reported by the source's sled-agent. */
+  readonly migrationOut: MigrationRuntimeState | null;
+}
+
 /** The instance record's own state (nexus_state). */
 export type InstanceState = 'Creating' | 'NoVmm' | 'Vmm' | 'Failed' | 'Destroyed';
 

@@ -1,8 +1,8 @@
 // The transactions Nexus runs against CockroachDB, each atomic, as request and reply types.
 // Names follow omicron's datastore functions (nexus/db-queries/src/db/datastore/*.rs).
 
-import type { AutoRestartPolicy, IntendedState, VmmRuntimeState } from '../common/vmm-state.ts';
-import type { InstanceRow, InstanceRuntime, SagaRow, SagaState, VmmRow } from './tables.ts';
+import type { AutoRestartPolicy, IntendedState, MigrationRuntimeState, VmmRuntimeState } from '../common/vmm-state.ts';
+import type { InstanceRow, InstanceRuntime, MigrationRow, SagaRow, SagaState, VmmRow } from './tables.ts';
 
 /** An updater lock as its holder knows it. */
 export interface UpdaterLock {
@@ -47,8 +47,28 @@ export interface Queries {
   InstanceDelete: { req: { instanceId: string }; rep: { deleted: boolean; reason: string | null } };
   /** instance-start's create_vmm_record (idempotent). */
   VmmInsert: { req: { vmmId: string; instanceId: string; sledId: string }; rep: { inserted: boolean } };
-  /** A sled-agent's report: lands only at a higher generation on a row not deleted. */
-  VmmUpdateRuntime: { req: { vmmId: string; runtime: VmmRuntimeState }; rep: VmmWriteResult };
+  /**
+   * A sled-agent's report (vmm_and_migration_update_runtime): the VMM lands only at a higher
+   * generation on a row not deleted; each migration side only at a higher generation of that side
+   * and only if this VMM is that side's VMM. One transaction.
+   */
+  VmmUpdateRuntime: {
+    req: { vmmId: string; runtime: VmmRuntimeState; migrationIn?: MigrationRuntimeState | null; migrationOut?: MigrationRuntimeState | null };
+    rep: VmmWriteResult;
+  };
+  /** instance-migrate's create_migration_record (idempotent). */
+  MigrationInsert: { req: { migrationId: string; instanceId: string; sourcePropolisId: string; targetPropolisId: string }; rep: { inserted: boolean } };
+  /** Its undo (migration_mark_failed): both sides Failed, one generation up. */
+  MigrationMarkFailed: { req: { migrationId: string }; rep: { updated: boolean } };
+  /**
+   * instance_set_migration_ids: only with the source as the Running (or Rebooting) active VMM and
+   * no migration under way, or one an unwound saga left (target SagaUnwound, both sides Failed).
+   * Idempotent; waits while an updater holds the lock.
+   */
+  InstanceSetMigrationIds: {
+    req: { instanceId: string; sourcePropolisId: string; migrationId: string; targetPropolisId: string; stale: StaleLockFields };
+    rep: { set: boolean; locked: boolean };
+  };
   /**
    * Nexus's own conclusion that a VMM is gone (instance watcher 404, a 404 on a state change).
    * Lands like VmmUpdateRuntime, and only on a VMM the sled-agent has reported running:
@@ -103,10 +123,13 @@ export interface InstanceSnapshot {
   readonly instance: InstanceRow;
   readonly activeVmm: VmmRow | null;
   readonly targetVmm: VmmRow | null;
+  readonly migration: MigrationRow | null;
 }
 
 export interface VmmWriteResult {
   readonly found: boolean;
   readonly updated: boolean;
   readonly instanceId: string | null;
+  /** A migration side this report carried landed in a terminal state. */
+  readonly migrationTerminal?: boolean;
 }

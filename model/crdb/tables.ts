@@ -1,7 +1,7 @@
 // CockroachDB's tables as far as the instance lifecycle needs them. This is the durable state of
 // the CockroachDB node: it survives a crash of any node, itself included.
 
-import type { AutoRestartPolicy, InstanceState, IntendedState, VmmState } from '../common/vmm-state.ts';
+import type { AutoRestartPolicy, InstanceState, IntendedState, MigrationState, VmmState } from '../common/vmm-state.ts';
 
 /** The instance's runtime state: written only by sagas, each write one generation higher. */
 export interface InstanceRuntime {
@@ -37,6 +37,19 @@ export interface VmmRow {
   timeDeleted: number | null;
 }
 
+/** A migration: each side's state and generation are written by that side's sled-agent reports. */
+export interface MigrationRow {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly sourcePropolisId: string;
+  readonly targetPropolisId: string;
+  sourceState: MigrationState;
+  sourceGen: number;
+  targetState: MigrationState;
+  targetGen: number;
+  readonly timeCreated: number;
+}
+
 export type SagaState = 'Running' | 'Unwinding' | 'Done' | 'Failed';
 
 /** The durable saga log: enough to resume a saga after its Nexus crashed. */
@@ -67,6 +80,7 @@ export interface ProvisioningRow {
 export interface Tables {
   readonly instance: Map<string, InstanceRow>;
   readonly vmm: Map<string, VmmRow>;
+  readonly migration: Map<string, MigrationRow>;
   readonly saga: Map<string, SagaRow>;
   readonly provisioning: Map<string, ProvisioningRow>;
   /** Per instance, how many of its sagas are running or unwinding: an index over the saga log. */
@@ -81,6 +95,7 @@ export function emptyTables(): Tables {
   return {
     instance: new Map(),
     vmm: new Map(),
+    migration: new Map(),
     saga: new Map(),
     sagasInFlight: new Map(),
     provisioning: new Map(),

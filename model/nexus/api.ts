@@ -1,7 +1,7 @@
 // Nexus's APIs: the external one a user calls, and the internal one a sled-agent calls
 // (cpapi_vmms_put, "received new VMM runtime state from sled agent").
 
-import type { AutoRestartPolicy, ExternalInstanceState, VmmRuntimeState } from '../common/vmm-state.ts';
+import type { AutoRestartPolicy, ExternalInstanceState, SledVmmState } from '../common/vmm-state.ts';
 
 export type NexusRequest =
   | { readonly type: 'InstanceCreate'; readonly instanceId: string; readonly autoRestartPolicy: AutoRestartPolicy }
@@ -9,7 +9,8 @@ export type NexusRequest =
   | { readonly type: 'InstanceStop'; readonly instanceId: string }
   | { readonly type: 'InstanceView'; readonly instanceId: string }
   | { readonly type: 'InstanceDelete'; readonly instanceId: string }
-  | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly runtime: VmmRuntimeState };
+  | { readonly type: 'InstanceMigrate'; readonly instanceId: string; readonly dstSledId: string }
+  | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly state: SledVmmState };
 
 export type NexusErrorCode =
   /** 409: the request conflicts with the instance's state now (e.g. start while stopping). */

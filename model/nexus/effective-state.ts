@@ -5,7 +5,9 @@ import { unreachable } from '../assert.ts';
 import type { ExternalInstanceState } from '../common/vmm-state.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
 
-export function effectiveState({ instance, activeVmm }: InstanceSnapshot): ExternalInstanceState {
+export function effectiveState({ instance, activeVmm }: Pick<InstanceSnapshot, 'instance' | 'activeVmm'>): ExternalInstanceState {
+  // An instance with a migration under way is Migrating, whatever its VMMs say.
+  if (instance.state === 'Vmm' && activeVmm !== null && instance.migrationId !== null) return 'Migrating';
   if (instance.state === 'Vmm' && activeVmm !== null) {
     const state = activeVmm.state;
     switch (state) {

@@ -4,6 +4,7 @@
 // start: intended state Running; Stopped or Failed with no VMM (or on a SagaUnwound one) runs the
 //   instance-start saga; already starting or running, nothing to do; stopping, Conflict.
 // stop: intended state Stopped, then the instance-stop saga.
+// migrate: a Running instance moves to another sled through the instance-migrate saga.
 // delete: the instance-delete saga (Stopped or Failed only).
 
 import { unreachable } from '../assert.ts';
@@ -16,6 +17,7 @@ import { effectiveState } from './effective-state.ts';
 import { executeSaga } from './saga/executor.ts';
 import type { SagaOutcome } from './saga/saga.ts';
 import { instanceDelete } from './sagas/instance-delete.ts';
+import { instanceMigrate, newMigrateParams } from './sagas/instance-migrate.ts';
 import { instanceStart, newStartParams } from './sagas/instance-start.ts';
 import { instanceStop } from './sagas/instance-stop.ts';
 
@@ -76,12 +78,25 @@ export function* instanceStopApi(ctx: NexusContext, instanceId: string): Flow<Ne
   return sagaReply(outcome, outcome.kind === 'Done' ? (outcome.outputs['stop'] as 'Stopped' | 'Stopping') : 'Stopping');
 }
 
+export function* instanceMigrateApi(ctx: NexusContext, instanceId: string, dstSledId: string): Flow<NexusReply> {
+  const fetched = yield* db<'InstanceFetch'>(ctx, { type: 'InstanceFetch', instanceId });
+  if (!fetched.ok) return UNAVAILABLE;
+  const snapshot = fetched.reply;
+  if (snapshot === null) return error('NotFound', `no instance ${instanceId}`);
+  const state = effectiveState(snapshot);
+  const source = snapshot.activeVmm;
+  if (state !== 'Running' || source === null) return error('Conflict', `instance is ${state}: only a Running instance can migrate`);
+  if (!ctx.config.sleds.includes(dstSledId) || dstSledId === source.sledId) return error('InvalidRequest', `cannot migrate to ${dstSledId}`);
+  const params = newMigrateParams(ctx, snapshot.instance, { vmmId: source.id, sledId: source.sledId }, dstSledId);
+  return sagaReply(yield* executeSaga(ctx, instanceMigrate, ctx.env.mintId('saga'), params), 'Migrating');
+}
+
 export function* instanceDeleteApi(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
   const outcome = yield* executeSaga(ctx, instanceDelete, ctx.env.mintId('saga'), { instanceId });
   return sagaReply(outcome, 'Destroyed');
 }
 
-function sagaReply(outcome: SagaOutcome, state: 'Starting' | 'Stopping' | 'Stopped' | 'Destroyed'): NexusReply {
+function sagaReply(outcome: SagaOutcome, state: 'Starting' | 'Stopping' | 'Stopped' | 'Destroyed' | 'Migrating'): NexusReply {
   switch (outcome.kind) {
     case 'Done':
       return ok(state);

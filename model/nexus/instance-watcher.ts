@@ -27,5 +27,5 @@ function* checkVmm(ctx: NexusContext, vmm: VmmRow): Flow<void> {
     yield* markVmmFailed(ctx, vmm);
     return;
   }
-  if (r.reply.type === 'VmmState') yield* notifyVmmUpdated(ctx, vmm.id, r.reply.runtime);
+  if (r.reply.type === 'VmmState') yield* notifyVmmUpdated(ctx, vmm.id, r.reply.state);
 }

@@ -4,12 +4,12 @@
 // finds a pass still running is skipped, as Nexus's background task driver does.
 
 import { unreachable } from '../assert.ts';
-import type { VmmRuntimeState } from '../common/vmm-state.ts';
+import type { SledVmmState } from '../common/vmm-state.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
 import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
 import { error, ok, type NexusReply, type NexusRequest } from './api.ts';
 import type { BackgroundTask, NexusConfig, NexusContext } from './context.ts';
-import { instanceCreate, instanceDeleteApi, instanceStartApi, instanceStopApi, instanceView } from './instance-api.ts';
+import { instanceCreate, instanceDeleteApi, instanceMigrateApi, instanceStartApi, instanceStopApi, instanceView } from './instance-api.ts';
 import { instanceReincarnationPass } from './instance-reincarnation.ts';
 import { instanceUpdaterPass } from './instance-updater.ts';
 import { instanceWatcherPass } from './instance-watcher.ts';
@@ -70,8 +70,10 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
               return instanceStopApi(ctx, r.instanceId);
             case 'InstanceDelete':
               return instanceDeleteApi(ctx, r.instanceId);
+            case 'InstanceMigrate':
+              return instanceMigrateApi(ctx, r.instanceId, r.dstSledId);
             case 'CpapiVmmPut':
-              return vmmPut(ctx, r.vmmId, r.runtime);
+              return vmmPut(ctx, r.vmmId, r.state);
             default:
               return unreachable(r, 'Nexus request');
           }
@@ -81,7 +83,7 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
   };
 }
 
-function* vmmPut(ctx: NexusContext, vmmId: string, runtime: VmmRuntimeState): Flow<NexusReply> {
-  const written = yield* notifyVmmUpdated(ctx, vmmId, runtime);
+function* vmmPut(ctx: NexusContext, vmmId: string, state: SledVmmState): Flow<NexusReply> {
+  const written = yield* notifyVmmUpdated(ctx, vmmId, state);
   return written ? ok() : error('ServiceUnavailable', 'the database did not answer');
 }

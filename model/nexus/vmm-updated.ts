@@ -3,7 +3,7 @@
 // mark_vmm_failed). Both are conditional writes; if one lands a terminal state, an
 // instance-update saga is started to fold the VMM into its instance (update_saga_needed).
 
-import { isTerminal, type VmmRuntimeState } from '../common/vmm-state.ts';
+import { isTerminal, type SledVmmState } from '../common/vmm-state.ts';
 import type { VmmRow } from '../crdb/tables.ts';
 import type { Flow } from '../ports.ts';
 import type { NexusContext } from './context.ts';
@@ -11,11 +11,13 @@ import { db } from './db-client.ts';
 import { startUpdateSaga } from './sagas/instance-update.ts';
 
 /** Returns false if the database did not answer. */
-export function* notifyVmmUpdated(ctx: NexusContext, vmmId: string, runtime: VmmRuntimeState): Flow<boolean> {
-  const written = yield* db<'VmmUpdateRuntime'>(ctx, { type: 'VmmUpdateRuntime', vmmId, runtime });
+export function* notifyVmmUpdated(ctx: NexusContext, vmmId: string, state: SledVmmState): Flow<boolean> {
+  const { vmmState, migrationIn, migrationOut } = state;
+  const written = yield* db<'VmmUpdateRuntime'>(ctx, { type: 'VmmUpdateRuntime', vmmId, runtime: vmmState, migrationIn, migrationOut });
   if (!written.ok) return false;
-  const { updated, instanceId } = written.reply;
-  if (updated && instanceId !== null && isTerminal(runtime.state)) startUpdateSaga(ctx, instanceId);
+  const { updated, instanceId, migrationTerminal } = written.reply;
+  // update_saga_needed: the VMM became terminal, or a migration side did.
+  if (instanceId !== null && ((updated && isTerminal(vmmState.state)) || migrationTerminal === true)) startUpdateSaga(ctx, instanceId);
   return true;
 }
 

@@ -1,20 +1,36 @@
-// The sled-agent's API as Nexus calls it (sled-agent/api), simulated-sled-agent flavour.
+// The sled-agent's API as Nexus calls it (sled-agent/api), simulated-sled-agent flavour, and the
+// calls one sled-agent makes to another to move a VMM (in the real system, Propolis to Propolis).
 
-import type { VmmRuntimeState } from '../common/vmm-state.ts';
+import type { SledVmmState, VmmRuntimeState } from '../common/vmm-state.ts';
+
+/** A migration target is registered knowing where its source runs. */
+export interface MigrationSource {
+  readonly migrationId: string;
+  readonly sledId: string;
+  readonly vmmId: string;
+}
 
 export type SledAgentRequest =
-  /** Register a VMM and ask it to run (instance_ensure_registered + put_state Running). */
-  | { readonly type: 'VmmRegister'; readonly vmmId: string; readonly instanceId: string }
+  /** Register a VMM and ask it to run (instance_ensure_registered); a migration target waits. */
+  | { readonly type: 'VmmRegister'; readonly vmmId: string; readonly instanceId: string; readonly migration: MigrationSource | null }
   /** Ask a VMM to move to a state (vmm_put_state). */
   | { readonly type: 'VmmPutState'; readonly vmmId: string; readonly target: 'Running' | 'Stopped' }
+  /** Ask a registered migration target to pull its VMM from the source (MigrationTarget). */
+  | { readonly type: 'VmmMigrateIn'; readonly vmmId: string }
   /** The instance watcher's poll (vmm_get_state). */
   | { readonly type: 'VmmGetState'; readonly vmmId: string }
-  /** instance_ensure_unregistered: stop tracking the VMM (an unwinding start saga). */
-  | { readonly type: 'VmmUnregister'; readonly vmmId: string };
+  /** instance_ensure_unregistered: stop tracking the VMM (an unwinding saga). */
+  | { readonly type: 'VmmUnregister'; readonly vmmId: string }
+  /** Target to source: start sending the VMM. */
+  | { readonly type: 'MigrateOutStart'; readonly vmmId: string; readonly migrationId: string }
+  /** Target to source: the target has it (ok) or gave up; the source acts accordingly. */
+  | { readonly type: 'MigrateOutFinish'; readonly vmmId: string; readonly migrationId: string; readonly ok: boolean };
 
 export type SledAgentReply =
-  | { readonly type: 'VmmState'; readonly vmmId: string; readonly runtime: VmmRuntimeState }
+  | { readonly type: 'VmmState'; readonly vmmId: string; readonly runtime: VmmRuntimeState; readonly state: SledVmmState }
   /** 404 with error code NO_SUCH_INSTANCE: the sled-agent has no such VMM. */
   | { readonly type: 'NoSuchInstance'; readonly vmmId: string }
   /** The VMM was unregistered (or was not there): the sled-agent no longer tracks it. */
-  | { readonly type: 'VmmUnregistered'; readonly vmmId: string };
+  | { readonly type: 'VmmUnregistered'; readonly vmmId: string }
+  /** Source to target: sending (Accepted), or not in a state to (Refused); migration over (Finished, Aborted). */
+  | { readonly type: 'MigrationAnswer'; readonly vmmId: string; readonly answer: 'Accepted' | 'Refused' | 'Finished' | 'Aborted' };

@@ -1,5 +1,6 @@
 // The simulated sled-agent: a table of VMMs that lives in memory (a crash empties it), the API
-// Nexus calls, and the publication of every VMM state to Nexus (cpapi_vmms_put).
+// Nexus calls, the publication of every VMM state to Nexus (cpapi_vmms_put), and migrations
+// (migration.ts).
 //
 // RFD 486 §6.1: a VMM stays in the table until its Destroyed state has been published, i.e.
 // Nexus has acknowledged it, so a later "no such instance" can only reach a caller whose view
@@ -10,8 +11,9 @@
 import { unreachable } from '../assert.ts';
 import { call, sleep, between, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import type { NexusReply } from '../nexus/api.ts';
-import type { SledAgentReply, SledAgentRequest } from './api.ts';
-import { advance, newSimVmm, nextState, runtimeOf, type SimVmm } from './sim-vmm.ts';
+import type { MigrationSource, SledAgentReply, SledAgentRequest } from './api.ts';
+import { failMigrationOut, migrateIn, migrateOutFinish, migrateOutStart, type MigrationTag } from './migration.ts';
+import { advance, advanceMigration, newSimVmm, nextState, runtimeOf, sledVmmStateOf, type SimVmm } from './sim-vmm.ts';
 
 export interface SledAgentConfig {
   readonly id: NodeId;
@@ -22,13 +24,30 @@ export interface SledAgentConfig {
   readonly progressMsMax: number;
   /** Publication attempts per VMM; with backoff they outlast any fault episode. */
   readonly publishAttempts: number;
+  /** How long moving a VMM's memory takes, at most. */
+  readonly migrationMsMax: number;
+  /** Chance, per mille, that a migration fails on its own (a Propolis error on either side). */
+  readonly migrationFailPerMille: number;
 }
 
 export interface SledAgentProcess extends Process {
   readonly vmms: ReadonlyMap<string, SimVmm>;
 }
 
-type Tag = { readonly type: 'Progress'; readonly vmmId: string };
+/** What the migration code needs of the sled-agent it runs in. */
+export interface SledAgent {
+  readonly env: Env;
+  readonly config: SledAgentConfig;
+  readonly vmms: Map<string, SimVmm>;
+  /** How each migration out of this sled ended (volatile, like the table). */
+  readonly migrationsOut: Map<string, 'Completed' | 'Failed'>;
+  /** Move the VMM to a state, publish it, and schedule its next step. */
+  transition(vmm: SimVmm, to: SimVmm['state']): void;
+  /** Send the VMM's newest state to Nexus (coalescing with a publication under way). */
+  publish(vmm: SimVmm): void;
+}
+
+type Tag = { readonly type: 'Progress'; readonly vmmId: string } | MigrationTag;
 
 const PUBLISH_BACKOFF_MS_MAX = 1000;
 
@@ -39,6 +58,8 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
     initDurable: () => null,
     boot(env: Env): SledAgentProcess {
       const vmms = new Map<string, SimVmm>();
+      /** Where each migration target's VMM comes from. */
+      const migrationSources = new Map<string, MigrationSource>();
 
       const scheduleProgress = (vmm: SimVmm): void => {
         if (vmm.progressing || nextState(vmm) === null) return;
@@ -46,28 +67,34 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         env.setTimer(between(env, 'sled.progressMs', config.progressMsMin, config.progressMsMax), { type: 'Progress', vmmId: vmm.id } satisfies Tag);
       };
 
-      const transition = (vmm: SimVmm, to: SimVmm['state']): void => {
-        advance(vmm, to);
-        if (to === 'Destroyed' && removeBeforeNotify) vmms.delete(vmm.id);
-        publish(vmm);
-        scheduleProgress(vmm);
-      };
-
-      const publish = (vmm: SimVmm): void => {
-        if (vmm.publishing) return; // the running publisher sends the newest state next
-        vmm.publishing = true;
-        env.spawn(`publish ${vmm.id}`, publisher(vmm));
+      const sled: SledAgent = {
+        env,
+        config,
+        vmms,
+        migrationsOut: new Map(),
+        transition(vmm, to) {
+          advance(vmm, to);
+          if (to === 'Destroyed' && removeBeforeNotify) vmms.delete(vmm.id);
+          sled.publish(vmm);
+          scheduleProgress(vmm);
+        },
+        publish(vmm) {
+          if (vmm.publishing) return; // the running publisher sends the newest state next
+          vmm.publishing = true;
+          env.spawn(`publish ${vmm.id}`, publisher(vmm));
+        },
       };
 
       function* publisher(vmm: SimVmm): Flow<void> {
         for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
-          const runtime = runtimeOf(vmm);
+          const version = vmm.version;
+          const state = sledVmmStateOf(vmm);
           const nexus = config.nexus[env.choose('sled.nexus', config.nexus.length)]!;
-          const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, runtime }, config.nexusTimeoutMs);
+          const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, state }, config.nexusTimeoutMs);
           if (r.ok && r.reply.type === 'Ok') {
-            vmm.publishedGen = Math.max(vmm.publishedGen, runtime.gen);
-            if (runtime.state === 'Destroyed' && vmms.get(vmm.id) === vmm) vmms.delete(vmm.id);
-            if (vmm.gen === runtime.gen) break;
+            vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
+            if (state.vmmState.state === 'Destroyed' && vmms.get(vmm.id) === vmm) vmms.delete(vmm.id);
+            if (vmm.version === version) break;
             attempt = -1; // a newer state to publish: a fresh budget
             continue;
           }
@@ -76,47 +103,71 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         vmm.publishing = false;
       }
 
+      const stateReply = (vmm: SimVmm): SledAgentReply => ({ type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) });
+
       function serve(request: SledAgentRequest): SledAgentReply {
         switch (request.type) {
           case 'VmmRegister': {
             let vmm = vmms.get(request.vmmId);
             if (vmm === undefined) {
-              vmm = newSimVmm(request.vmmId, request.instanceId);
+              vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
               vmms.set(vmm.id, vmm);
-              publish(vmm);
+              if (request.migration !== null) migrationSources.set(vmm.id, request.migration);
+              sled.publish(vmm);
               scheduleProgress(vmm);
             }
-            return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
+            return stateReply(vmm);
           }
           case 'VmmPutState': {
             const vmm = vmms.get(request.vmmId);
             if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
             if (request.target === 'Stopped' && vmm.target !== 'Stopped') {
               vmm.target = 'Stopped';
-              if (vmm.state === 'Starting' || vmm.state === 'Running') transition(vmm, 'Stopping');
+              // A stop ends a migration this VMM is part of, on either side.
+              if (vmm.migrationOut?.state === 'InProgress') failMigrationOut(sled, vmm);
+              if (vmm.migrationIn?.state === 'Pending' || vmm.migrationIn?.state === 'InProgress') advanceMigration(vmm, 'migrationIn', 'Failed');
+              if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Migrating') sled.transition(vmm, 'Stopping');
             }
-            return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
+            return stateReply(vmm);
           }
+          case 'VmmMigrateIn': {
+            const vmm = vmms.get(request.vmmId);
+            const source = migrationSources.get(request.vmmId);
+            if (vmm === undefined || source === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
+            if (vmm.migrationIn?.state === 'Pending') env.spawn(`migrate in ${vmm.id}`, migrateIn(sled, vmm, source));
+            return stateReply(vmm);
+          }
+          case 'MigrateOutStart':
+            return migrateOutStart(sled, request.vmmId, request.migrationId);
+          case 'MigrateOutFinish':
+            return migrateOutFinish(sled, request.vmmId, request.migrationId, request.ok);
           case 'VmmUnregister':
             vmms.delete(request.vmmId);
             return { type: 'VmmUnregistered', vmmId: request.vmmId };
           case 'VmmGetState': {
             const vmm = vmms.get(request.vmmId);
-            return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm) };
+            return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : stateReply(vmm);
           }
           default:
             return unreachable(request, 'sled-agent request');
         }
       }
 
+
       return {
         vmms,
         onTimer(_env: Env, tag: unknown): void {
-          const vmm = vmms.get((tag as Tag).vmmId);
+          const t = tag as Tag;
+          const vmm = vmms.get(t.vmmId);
           if (vmm === undefined) return;
+          if (t.type === 'MigrationTimeout') {
+            // The target never said how it ended: the source takes its VMM back.
+            if (vmm.migrationOut?.migrationId === t.migrationId && vmm.migrationOut.state === 'InProgress') failMigrationOut(sled, vmm);
+            return;
+          }
           vmm.progressing = false;
           const to = nextState(vmm);
-          if (to !== null) transition(vmm, to);
+          if (to !== null) sled.transition(vmm, to);
         },
         onCall(_env: Env, _from: NodeId, request: unknown): SledAgentReply {
           return serve(request as SledAgentRequest);

@@ -1,9 +1,11 @@
 // A simulated VMM's state machine (sled-agent/src/sim/instance.rs, simplified to the states the
 // lifecycle needs). It walks Starting -> Running, and on a stop Stopping -> Stopped -> Destroyed,
 // bumping its generation by one at every state: only the sled-agent moves a VMM's generation.
+// A VMM taking part in a migration is Migrating (a target before it takes over, a source while
+// its memory moves) and carries that side of the migration, with a generation of its own.
 
 import { panic } from '../assert.ts';
-import type { VmmRuntimeState, VmmState } from '../common/vmm-state.ts';
+import type { MigrationRuntimeState, MigrationState, SledVmmState, VmmRuntimeState, VmmState } from '../common/vmm-state.ts';
 
 export interface SimVmm {
   readonly id: string;
@@ -11,6 +13,10 @@ export interface SimVmm {
   state: VmmState;
   gen: number;
   target: 'Running' | 'Stopped';
+  migrationIn: MigrationRuntimeState | null;
+  migrationOut: MigrationRuntimeState | null;
+  /** Bumped by every change a publication carries (state or a migration side). */
+  version: number;
   /** A progress timer is set. */
   progressing: boolean;
   /** A publisher flow is sending this VMM's state to Nexus. */
@@ -19,12 +25,27 @@ export interface SimVmm {
   publishedGen: number;
 }
 
-/** The state a freshly registered VMM reports; Nexus recorded it as Creating at gen 1. */
-export function newSimVmm(id: string, instanceId: string): SimVmm {
-  return { id, instanceId, state: 'Starting', gen: 2, target: 'Running', progressing: false, publishing: false, publishedGen: 0 };
+/**
+ * The state a freshly registered VMM reports; Nexus recorded it as Creating at gen 1. A migration
+ * target starts Migrating, its side of the migration Pending.
+ */
+export function newSimVmm(id: string, instanceId: string, migrationId: string | null = null): SimVmm {
+  return {
+    id,
+    instanceId,
+    state: migrationId === null ? 'Starting' : 'Migrating',
+    gen: 2,
+    target: 'Running',
+    migrationIn: migrationId === null ? null : { migrationId, state: 'Pending', gen: 1 },
+    migrationOut: null,
+    version: 0,
+    progressing: false,
+    publishing: false,
+    publishedGen: 0,
+  };
 }
 
-/** The next state on the way to the target, or null if the VMM is at rest. */
+/** The next state on the way to the target, or null if the VMM is at rest (or migrating). */
 export function nextState(vmm: SimVmm): VmmState | null {
   switch (vmm.state) {
     case 'Starting':
@@ -36,6 +57,7 @@ export function nextState(vmm: SimVmm): VmmState | null {
     case 'Stopped':
       return 'Destroyed';
     case 'Destroyed':
+    case 'Migrating':
       return null;
     default:
       return panic(`simulated VMM ${vmm.id} in unexpected state ${vmm.state}`);
@@ -46,8 +68,21 @@ export function advance(vmm: SimVmm, to: VmmState): void {
   if (vmm.state === 'Destroyed') panic(`simulated VMM ${vmm.id} moves after Destroyed`);
   vmm.state = to;
   vmm.gen++;
+  vmm.version++;
+}
+
+/** Move one side of the VMM's migration on, one generation up. */
+export function advanceMigration(vmm: SimVmm, side: 'migrationIn' | 'migrationOut', state: MigrationState): void {
+  const current = vmm[side];
+  if (current === null) panic(`simulated VMM ${vmm.id} has no ${side}`);
+  vmm[side] = { migrationId: current.migrationId, state, gen: current.gen + 1 };
+  vmm.version++;
 }
 
 export function runtimeOf(vmm: SimVmm): VmmRuntimeState {
   return { state: vmm.state, gen: vmm.gen };
+}
+
+export function sledVmmStateOf(vmm: SimVmm): SledVmmState {
+  return { vmmState: runtimeOf(vmm), migrationIn: vmm.migrationIn, migrationOut: vmm.migrationOut };
 }

@@ -1,11 +1,11 @@
-// The user: creates instances, then starts, stops and restarts them (and now and then deletes
-// one), one request at a time per instance, every choice drawn through the environment. Each
+// The user: creates instances, then starts, stops, restarts and migrates them (and now and then
+// deletes one), one request at a time per instance, every choice drawn through the environment. Each
 // request goes to a Nexus chosen at random, as a load balancer would send it. Like a careful API
 // client it retries a request until it gets a final answer: timeouts, 503 and 409 are tried again
 // after a pause (bounded), Ok and 400/404 end the request. It remembers, per instance, the last
 // thing it asked for: the oracle holds the system to it.
 
-import { call, sleep, between, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, sleep, between, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import type { AutoRestartPolicy } from '../common/vmm-state.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
 
@@ -14,10 +14,19 @@ export interface UserInstance {
   readonly autoRestartPolicy: AutoRestartPolicy;
 }
 
+/** What the user may do to an instance; a restart is a stop, a wait and a start. */
+export type UserOp = 'start' | 'stop' | 'restart' | 'migrate';
+
 export interface UserConfig {
   readonly id: NodeId;
   readonly nexus: readonly NodeId[];
   readonly instances: readonly UserInstance[];
+  /** Sleds an instance may be asked to migrate to. */
+  readonly sleds: readonly NodeId[];
+  /** The menu each operation is drawn from (repeat an entry to make it likelier). */
+  readonly ops: readonly UserOp[];
+  /** Start every instance before the drawn operations. */
+  readonly startFirst: boolean;
   readonly opsMax: number;
   readonly thinkMsMax: number;
   readonly timeoutMs: number;
@@ -55,11 +64,12 @@ export function user(config: UserConfig): NodeDef<null> {
       const finished = new Set<string>();
       const abandoned: string[] = [];
 
-      function* request(req: NexusRequest): Flow<NexusReply | null> {
+      /** `final`: error codes that end the request rather than being tried again. */
+      function* request(req: NexusRequest, final: readonly string[] = ['InvalidRequest', 'NotFound']): Flow<NexusReply | null> {
         for (let attempt = 0; attempt < config.attemptsMax; attempt++) {
           const nexus = config.nexus[env.choose('user.nexus', config.nexus.length)]!;
           const r = yield* call<NexusReply>(nexus, req, config.timeoutMs);
-          if (r.ok && (r.reply.type === 'Ok' || r.reply.code === 'InvalidRequest' || r.reply.code === 'NotFound')) return r.reply;
+          if (r.ok && (r.reply.type === 'Ok' || final.includes(r.reply.code))) return r.reply;
           yield* sleep(RETRY_PAUSE_MS);
         }
         abandoned.push(`${req.type} ${'instanceId' in req ? req.instanceId : ''}`);
@@ -101,19 +111,24 @@ export function user(config: UserConfig): NodeDef<null> {
       function* script(instance: UserInstance): Flow<void> {
         const instanceId = instance.id;
         yield* request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
+        if (config.startFirst) yield* start(instanceId);
         const ops = between(env, 'user.ops', 1, config.opsMax);
         for (let i = 0; i < ops; i++) {
           yield* sleep(between(env, 'user.thinkMs', 0, config.thinkMsMax));
-          const op = env.choose('user.op', 3);
-          if (op === 0) yield* start(instanceId);
-          else if (op === 1) yield* ask(instanceId, 'stop');
-          else {
+          const op = config.ops[env.choose('user.op', config.ops.length)]!;
+          if (op === 'start') yield* start(instanceId);
+          else if (op === 'stop') yield* ask(instanceId, 'stop');
+          else if (op === 'migrate') {
+            // Best effort: a migration the instance is in no state for is not tried again.
+            const dstSledId = config.sleds[env.choose('user.dstSled', config.sleds.length)]!;
+            yield* request({ type: 'InstanceMigrate', instanceId, dstSledId }, ['InvalidRequest', 'NotFound', 'Conflict']);
+          } else {
             yield* ask(instanceId, 'stop');
             yield* waitStopped(instanceId);
             yield* start(instanceId);
           }
         }
-        if (env.choose('user.delete', 1000) >= 1000 - config.deletePerMille) {
+        if (flip(env, 'user.delete', config.deletePerMille)) {
           yield* ask(instanceId, 'stop');
           yield* waitStopped(instanceId);
           const reply = yield* ask(instanceId, 'delete');

@@ -77,7 +77,7 @@ test('with nexus/mark-failed-any-state the synthesized Failed goes through the p
         case 'InstanceSetIntendedState':
           return reply({ found: true });
         case 'InstanceFetch':
-          return reply({ instance, activeVmm: vmm('Destroyed', 7), targetVmm: null });
+          return reply({ instance, activeVmm: vmm('Destroyed', 7) });
         case 'VmmPutState':
           return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
         case 'SagaCreate':
@@ -91,10 +91,10 @@ test('with nexus/mark-failed-any-state the synthesized Failed goes through the p
 });
 
 test('the effective state follows compute_state', (t) => {
-  const s = (state: VmmRow['state']) => effectiveState({ instance, activeVmm: vmm(state, 3), targetVmm: null });
+  const s = (state: VmmRow['state']) => effectiveState({ instance, activeVmm: vmm(state, 3) });
   t.deepEqual(['Creating', 'Starting', 'Running', 'Stopping', 'Stopped', 'Destroyed', 'Failed', 'SagaUnwound'].map((x) => s(x as VmmRow['state'])), [
     'Starting', 'Starting', 'Running', 'Stopping', 'Stopping', 'Stopping', 'Stopping', 'Failed',
   ]);
-  t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null, targetVmm: null }), 'Stopped');
-  t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null, targetVmm: null }), 'Failed');
+  t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null }), 'Stopped');
+  t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null }), 'Failed');
 });

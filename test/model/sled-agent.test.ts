@@ -12,8 +12,8 @@ function fakeNexus(reports: string[]): { id: string; initDurable: () => null; bo
     initDurable: () => null,
     boot: () => ({
       *onRequest(_env, _from, request) {
-        const r = request as { type: string; runtime: { state: string; gen: number } };
-        reports.push(`${r.runtime.state}@${r.runtime.gen}`);
+        const r = request as { type: string; state: { vmmState: { state: string; gen: number } } };
+        reports.push(`${r.state.vmmState.state}@${r.state.vmmState.gen}`);
         return { type: 'Ok', state: null } satisfies NexusReply;
       },
     }),
@@ -24,13 +24,13 @@ function world(bugs: string[]): { sim: Simulator; reports: string[]; table: () =
   const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
   const reports: string[] = [];
   sim.addNode(fakeNexus(reports));
-  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10 }, new Set(bugs)));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set(bugs)));
   sim.addNode({
     id: 'driver',
     initDurable: () => null,
     boot(env) {
       env.spawn('drive', (function* () {
-        yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i' }, timeoutMs: 100 };
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i', migration: null }, timeoutMs: 100 };
         yield { kind: 'sleep', ms: 200 };
         yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };
         return undefined;

@@ -4,6 +4,7 @@ import { unreachable } from '../../assert.ts';
 import type { DbRequest } from '../queries.ts';
 import type { Tables } from '../tables.ts';
 import * as instance from './instance.ts';
+import * as migration from './migration.ts';
 import { provisioningDeleteInstance, provisioningInsertInstance } from './provisioning.ts';
 import * as sagaLog from './saga-log.ts';
 import { instanceCommitUpdate, updaterInherit, updaterLock, updaterUnlock } from './updater-lock.ts';
@@ -28,7 +29,13 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
     case 'VmmInsert':
       return vmm.vmmInsert(tables, request, nowMs);
     case 'VmmUpdateRuntime':
-      return vmm.vmmUpdateRuntime(tables, request.vmmId, request.runtime, null);
+      return vmm.vmmAndMigrationUpdate(tables, request);
+    case 'MigrationInsert':
+      return migration.migrationInsert(tables, request, nowMs);
+    case 'MigrationMarkFailed':
+      return migration.migrationMarkFailed(tables, request.migrationId);
+    case 'InstanceSetMigrationIds':
+      return migration.instanceSetMigrationIds(tables, request);
     case 'VmmMarkFailed':
       return vmm.vmmUpdateRuntime(tables, request.vmmId, { state: 'Failed', gen: request.gen }, vmm.SYNTHESIZED_FAILED_OVER);
     case 'VmmMarkSagaUnwound':

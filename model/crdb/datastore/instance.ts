@@ -37,7 +37,13 @@ export function liveInstance(tables: Tables, instanceId: string): InstanceRow | 
 export function instanceFetch(tables: Tables, instanceId: string): InstanceSnapshot | null {
   const row = liveInstance(tables, instanceId);
   if (row === null) return null;
-  return { instance: { ...row }, activeVmm: vmmCopy(tables, row.activePropolisId), targetVmm: vmmCopy(tables, row.targetPropolisId) };
+  const migration = row.migrationId === null ? undefined : tables.migration.get(row.migrationId);
+  return {
+    instance: { ...row },
+    activeVmm: vmmCopy(tables, row.activePropolisId),
+    targetVmm: vmmCopy(tables, row.targetPropolisId),
+    migration: migration === undefined ? null : { ...migration },
+  };
 }
 
 function vmmCopy(tables: Tables, id: string | null): VmmRow | null {

@@ -1,7 +1,8 @@
 // VMM records: the sled-agent's conditional reports, Nexus's own conclusions (Failed,
 // SagaUnwound), deletion, and the lists the background tasks work from.
 
-import { DESTROYABLE_STATES, isTerminal, NONEXISTENT_STATES, type VmmRuntimeState, type VmmState } from '../../common/vmm-state.ts';
+import { DESTROYABLE_STATES, isMigrationTerminal, isTerminal, NONEXISTENT_STATES, type MigrationRuntimeState, type VmmRuntimeState, type VmmState } from '../../common/vmm-state.ts';
+import { migrationSideUpdate } from './migration.ts';
 import type { VmmWriteResult } from '../queries.ts';
 import { write, type Tables, type VmmRow } from '../tables.ts';
 
@@ -25,6 +26,19 @@ export function vmmUpdateRuntime(tables: Tables, vmmId: string, runtime: VmmRunt
     });
   }
   return { found: true, updated: lands, instanceId: row.instanceId };
+}
+
+/** vmm_and_migration_update_runtime: the VMM and the migration sides it reports, in one transaction. */
+export function vmmAndMigrationUpdate(
+  tables: Tables,
+  r: { vmmId: string; runtime: VmmRuntimeState; migrationIn?: MigrationRuntimeState | null; migrationOut?: MigrationRuntimeState | null },
+): VmmWriteResult {
+  const vmm = vmmUpdateRuntime(tables, r.vmmId, r.runtime, null);
+  if (!vmm.found) return vmm;
+  let migrationTerminal = false;
+  if (r.migrationIn != null) migrationTerminal = migrationSideUpdate(tables, r.vmmId, 'in', r.migrationIn).terminal || migrationTerminal;
+  if (r.migrationOut != null) migrationTerminal = migrationSideUpdate(tables, r.vmmId, 'out', r.migrationOut).terminal || migrationTerminal;
+  return { ...vmm, migrationTerminal };
 }
 
 export function vmmMarkSagaUnwound(tables: Tables, vmmId: string): VmmWriteResult {
@@ -58,12 +72,15 @@ export function vmmListAbandoned(tables: Tables): VmmRow[] {
   return vmms;
 }
 
+/** Unlocked instances whose active VMM is terminal, or whose migration has a terminal side. */
 export function instancesNeedingUpdate(tables: Tables): string[] {
   const ids: string[] = [];
   for (const i of tables.instance.values()) {
-    if (i.timeDeleted !== null || i.updaterId !== null || i.activePropolisId === null) continue;
-    const vmm = tables.vmm.get(i.activePropolisId);
-    if (vmm !== undefined && isTerminal(vmm.state)) ids.push(i.id);
+    if (i.timeDeleted !== null || i.updaterId !== null) continue;
+    const vmm = i.activePropolisId === null ? undefined : tables.vmm.get(i.activePropolisId);
+    const migration = i.migrationId === null ? undefined : tables.migration.get(i.migrationId);
+    const migrationDone = migration !== undefined && (isMigrationTerminal(migration.sourceState) || isMigrationTerminal(migration.targetState));
+    if ((vmm !== undefined && isTerminal(vmm.state)) || migrationDone) ids.push(i.id);
   }
   return ids;
 }

@@ -1,13 +1,14 @@
 // Every saga a Nexus can run, by name, so recovery can resume one from the log.
 
 import { instanceDelete } from '../sagas/instance-delete.ts';
+import { instanceMigrate } from '../sagas/instance-migrate.ts';
 import { instanceStart } from '../sagas/instance-start.ts';
 import { instanceStop } from '../sagas/instance-stop.ts';
 import { instanceUpdate, startInstanceUpdate } from '../sagas/instance-update.ts';
 import type { SagaDef } from './saga.ts';
 
 export const SAGAS: ReadonlyMap<string, SagaDef<never>> = new Map(
-  ([instanceStart, instanceStop, instanceDelete, startInstanceUpdate, instanceUpdate] as SagaDef<never>[]).map((d) => [d.name, d]),
+  ([instanceStart, instanceStop, instanceMigrate, instanceDelete, startInstanceUpdate, instanceUpdate] as SagaDef<never>[]).map((d) => [d.name, d]),
 );
 
 /** Sagas run as a node of another saga: that node resumes them, recovery does not. */

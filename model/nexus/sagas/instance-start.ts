@@ -91,11 +91,11 @@ export const instanceStart: SagaDef<StartParams> = {
       *action(run) {
         const { vmmId, instanceId, sledId } = run.params;
         for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
-          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId }, run.nexus.config.sledTimeoutMs);
+          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId, migration: null }, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'VmmState') {
             // Record what the sled-agent registered: until then the database says Creating.
             for (let write = 0; write < SLED_ATTEMPTS; write++) {
-              if (yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.runtime)) return ok();
+              if (yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.state)) return ok();
               yield* sleep(backoffMs(write));
             }
             return failed('the database did not answer');
@@ -131,7 +131,7 @@ export const instanceStart: SagaDef<StartParams> = {
           const r = yield* call<SledAgentReply>(sledId, { type: 'VmmPutState', vmmId, target: 'Running' }, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'NoSuchInstance') return failed(`sled-agent ${sledId} has no VMM ${vmmId}`);
           if (r.ok && r.reply.type === 'VmmState') {
-            yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.runtime);
+            yield* notifyVmmUpdated(run.nexus, vmmId, r.reply.state);
             return ok();
           }
           yield* sleep(backoffMs(attempt));

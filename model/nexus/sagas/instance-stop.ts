@@ -1,6 +1,8 @@
 // instance-stop: clear a Failed instance (with no VMM, or on a VMM an unwound start left
 // SagaUnwound) to NoVmm, or forward the stop to the VMM's sled-agent and record its answer. A 404
-// from the sled-agent marks the VMM Failed (mark_vmm_failed), and the stop reports the error.
+// from the sled-agent marks the VMM Failed (mark_vmm_failed), and the stop reports the error. A
+// migrating instance has its target stopped as well: the stop must reach the VMM the instance is
+// about to live on, not only the one it is leaving (our fix; omicron sends it to the active VMM).
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
 import { call } from '../../ports.ts';
@@ -34,13 +36,21 @@ export const instanceStop: SagaDef<StopParams> = {
           if (r === undefined) return failed('the database did not answer');
           return r.updated ? ok('Stopped') : failed('Conflict: the instance changed while stopping it');
         }
+        // Migrating: the instance may be about to live on the target, so it is stopped too (which
+        // fails the migration on both sides). A target not there (yet, or any more) is no error.
+        const target = run.params.snapshot.targetVmm;
+        if (target !== null && target.state !== 'SagaUnwound' && target.timeDeleted === null) {
+          const t = yield* call<SledAgentReply>(target.sledId, { type: 'VmmPutState', vmmId: target.id, target: 'Stopped' }, run.nexus.config.sledTimeoutMs);
+          if (!t.ok) return failed(`ServiceUnavailable: sled-agent ${target.sledId} did not answer`);
+          if (t.reply.type === 'VmmState') yield* notifyVmmUpdated(run.nexus, target.id, t.reply.state);
+        }
         const r = yield* call<SledAgentReply>(activeVmm.sledId, { type: 'VmmPutState', vmmId: activeVmm.id, target: 'Stopped' }, run.nexus.config.sledTimeoutMs);
         if (!r.ok) return failed(`ServiceUnavailable: sled-agent ${activeVmm.sledId} did not answer`);
         if (r.reply.type === 'NoSuchInstance') {
           yield* markVmmFailed(run.nexus, activeVmm);
           return failed(`ServiceUnavailable: sled-agent ${activeVmm.sledId} has no VMM ${activeVmm.id}`);
         }
-        if (r.reply.type === 'VmmState') yield* notifyVmmUpdated(run.nexus, activeVmm.id, r.reply.runtime);
+        if (r.reply.type === 'VmmState') yield* notifyVmmUpdated(run.nexus, activeVmm.id, r.reply.state);
         return ok('Stopping');
       },
     },
