@@ -50,7 +50,7 @@ function reaped(world: InstanceWorld): Finding | null {
     };
   }
   for (const row of tables.instance.values()) {
-    if (row.timeDeleted === null && row.state === 'Failed' && row.intendedState === 'Running' && row.autoRestartPolicy !== 'Never') {
+    if (row.timeDeleted === null && showsFailed(world, row.id) && row.intendedState === 'Running' && row.autoRestartPolicy !== 'Never') {
       return { invariant: 'O-L2', message: `instance ${row.id} is Failed, meant to run and may auto-restart, but was not restarted` };
     }
   }
@@ -74,7 +74,7 @@ function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding 
     // A sled-agent crash that lost the instance's VMM explains it ending Failed (if it may not
     // auto-restart: else O-L2 wants it restarted) or stopped (its start saga unwound).
     const lost = faultExplainingFailure(world, id) !== null;
-    if (lost && row.state === 'Failed' && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
+    if (lost && showsFailed(world, id) && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
     if (lost && row.state === 'NoVmm' && asked === 'start') continue;
     if (asked === 'stop' && row.state !== 'NoVmm') return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
     if (asked === 'start') {
@@ -83,6 +83,14 @@ function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding 
     }
   }
   return null;
+}
+
+/** Failed as the user sees it: Failed with no VMM, or on a VMM an unwound saga left behind. */
+function showsFailed(world: InstanceWorld, id: string): boolean {
+  const tables = world.tables();
+  const row = tables.instance.get(id)!;
+  const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);
+  return row.state === 'Failed' || (row.state === 'Vmm' && vmm?.state === 'SagaUnwound');
 }
 
 function describe(world: InstanceWorld, id: string): string {

@@ -89,10 +89,13 @@ test('sweep --json lists seeds and failures; list names every scenario and bug',
   const r = stairwell('sweep', 'all', '--seeds', '1..40', '--json');
   t.is(r.status, 0);
   const j = JSON.parse(r.stdout);
-  t.is(j.seeds, 40);
+  t.is(j.seeds, 80, '40 seeds of each of the two scenarios');
+  t.deepEqual(j.scenarios, ['instance-lifecycle', 'instance-migration']);
   t.deepEqual(j.failures, []);
   const list = stairwell('list');
   t.is(list.status, 0);
   t.regex(list.stdout, /instance-lifecycle/);
+  t.regex(list.stdout, /instance-migration/);
   t.regex(list.stdout, /sled-agent\/remove-before-notify/);
+  t.regex(list.stdout, /nexus\/no-updater-lock/);
 });

@@ -64,7 +64,7 @@ test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation
 test('other watcher outcomes are inconclusive or fed through the conditional write', (t) => {
   const { calls } = driveFlow(
     (env) => instanceWatcherPass(ctx(env)),
-    (call) => (call.request.type === 'InstanceAndVmmListBySledAgent' ? reply({ vmms: [vmm('Running', 3), { ...vmm('Running', 3), id: 'vmm-2' }] }) : call.request.type === 'VmmGetState' && call.request.vmmId === 'vmm-1' ? { ok: false, error: 'timeout' } : call.request.type === 'VmmGetState' ? reply({ type: 'VmmState', vmmId: 'vmm-2', runtime: { state: 'Running', gen: 3 } }) : reply({ found: true, updated: false, instanceId: 'inst-1' })),
+    (call) => (call.request.type === 'InstanceAndVmmListBySledAgent' ? reply({ vmms: [vmm('Running', 3), { ...vmm('Running', 3), id: 'vmm-2' }] }) : call.request.type === 'VmmGetState' && call.request.vmmId === 'vmm-1' ? { ok: false, error: 'timeout' } : call.request.type === 'VmmGetState' ? reply({ type: 'VmmState', vmmId: 'vmm-2', runtime: { state: 'Running', gen: 3 }, state: { vmmState: { state: 'Running', gen: 3 }, migrationIn: null, migrationOut: null } }) : reply({ found: true, updated: false, instanceId: 'inst-1' })),
   );
   t.deepEqual(calls.map((c) => c.request.type), ['InstanceAndVmmListBySledAgent', 'VmmGetState', 'VmmGetState', 'VmmUpdateRuntime']);
 });
@@ -77,7 +77,7 @@ test('with nexus/mark-failed-any-state the synthesized Failed goes through the p
         case 'InstanceSetIntendedState':
           return reply({ found: true });
         case 'InstanceFetch':
-          return reply({ instance, activeVmm: vmm('Destroyed', 7) });
+          return reply({ instance, activeVmm: vmm('Destroyed', 7), targetVmm: null, migration: null });
         case 'VmmPutState':
           return reply({ type: 'NoSuchInstance', vmmId: 'vmm-1' });
         case 'SagaCreate':

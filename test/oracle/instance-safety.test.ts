@@ -50,7 +50,7 @@ test('O-I1: a VMM generation going down, or a state change at the same generatio
 
 test("O-I5: a 404 for a VMM the database does not show terminal, unless the sled-agent's crash lost it", (t) => {
   const { safety, faults } = fixture();
-  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', runtime: { state: 'Destroyed', gen: 4 } }, 'req');
+  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', state: { vmmState: { state: 'Destroyed', gen: 4 }, migrationIn: null, migrationOut: null } }, 'req');
   safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
   t.is(safety.afterStep(step)?.invariant, 'O-I5');
   faults.push({ kind: 'crash', nodes: ['sled-1'], description: 'crash sled-1', startMs: 150, endMs: 200 });
@@ -62,7 +62,7 @@ test('O-I5 does not fire for a VMM the sled-agent never had, nor once the databa
   const { safety, tables } = fixture();
   safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
   t.is(safety.afterStep(step), null);
-  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', runtime: { state: 'Destroyed', gen: 4 } }, 'req');
+  safety.onSend('sled-1', 'nexus', { type: 'CpapiVmmPut', vmmId: 'v', state: { vmmState: { state: 'Destroyed', gen: 4 }, migrationIn: null, migrationOut: null } }, 'req');
   Object.assign(tables.vmm.get('v')!, { state: 'Destroyed', gen: 4 });
   tables.writes++;
   safety.onSend('sled-1', 'nexus', { type: 'NoSuchInstance', vmmId: 'v' }, 'rep');
