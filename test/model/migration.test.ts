@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { InstanceSnapshot } from '../../model/crdb/queries.ts';
-import type { InstanceRow, MigrationRow, VmmRow } from '../../model/crdb/tables.ts';
+import type { MigrationRow, VmmRow } from '../../model/crdb/tables.ts';
+import { instanceRow } from '../helpers/records.ts';
 import { updatesRequired } from '../../model/nexus/instance-update.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
 import type { Process } from '../../model/ports.ts';
@@ -22,10 +23,7 @@ const migration = (source: MigrationRow['sourceState'], target: MigrationRow['ta
   timeCreated: 0,
 });
 function snapshot(src: VmmRow['state'], dst: VmmRow['state'], m: MigrationRow): InstanceSnapshot {
-  const instance = {
-    id: 'i', ncpus: 2, memoryMib: 1024, state: 'Vmm', stateGeneration: 7, activePropolisId: 'src', targetPropolisId: 'dst', migrationId: 'm',
-    intendedState: 'Running', updaterId: null, updaterGen: 0, autoRestartPolicy: null, timeLastAutoRestarted: null, timeDeleted: null,
-  } satisfies InstanceRow;
+  const instance = instanceRow('i', 'src', { stateGeneration: 7, targetPropolisId: 'dst', migrationId: 'm' });
   return { instance, activeVmm: vmm('src', src), targetVmm: vmm('dst', dst), migration: m };
 }
 

@@ -4,36 +4,13 @@ import { effectiveState } from '../../model/nexus/effective-state.ts';
 import { instanceStopApi } from '../../model/nexus/instance-api.ts';
 import { instanceWatcherPass } from '../../model/nexus/instance-watcher.ts';
 import type { CallResult, Env } from '../../model/ports.ts';
-import type { InstanceRow, VmmRow } from '../../model/crdb/tables.ts';
+import type { VmmRow } from '../../model/crdb/tables.ts';
+import { instanceRow, NEXUS_CONFIG } from '../helpers/records.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 
-const config = {
-  id: 'nexus',
-  db: 'crdb',
-  sleds: ['sled-1'],
-  dbTimeoutMs: 100,
-  sledTimeoutMs: 100,
-  periodsMs: { instance_watcher: 1000, instance_updater: 1000, abandoned_vmm_reaper: 1000, instance_reincarnation: 1000 },
-  reincarnationCooldownMs: 1000,
-};
-const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config, bugs: new Set(bugs), kick: () => {}, localSagas: new Set() });
+const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(bugs), kick: () => {}, localSagas: new Set() });
 const vmm = (state: VmmRow['state'], gen: number): VmmRow => ({ id: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1', state, gen, timeCreated: 0, timeDeleted: null });
-const instance: InstanceRow = {
-  id: 'inst-1',
-  ncpus: 2,
-  memoryMib: 1024,
-  state: 'Vmm',
-  stateGeneration: 2,
-  activePropolisId: 'vmm-1',
-  targetPropolisId: null,
-  migrationId: null,
-  intendedState: 'Running',
-  updaterId: null,
-  updaterGen: 0,
-  autoRestartPolicy: null,
-  timeLastAutoRestarted: null,
-  timeDeleted: null,
-};
+const instance = instanceRow('inst-1', 'vmm-1');
 const reply = (r: unknown): CallResult<unknown> => ({ ok: true, reply: r });
 
 test("the watcher's 404 NO_SUCH_INSTANCE becomes Failed at the listed generation + 1, then an update saga", (t) => {

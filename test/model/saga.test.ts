@@ -6,17 +6,9 @@ import { failed, ok, type SagaDef } from '../../model/nexus/saga/saga.ts';
 import type { Env, Flow } from '../../model/ports.ts';
 import { driveFlow } from '../helpers/drive-flow.ts';
 import { run } from '../helpers/db.ts';
+import { NEXUS_CONFIG } from '../helpers/records.ts';
 
-const config = {
-  id: 'nexus',
-  db: 'crdb',
-  sleds: ['sled-1'],
-  dbTimeoutMs: 100,
-  sledTimeoutMs: 100,
-  periodsMs: { instance_watcher: 1, instance_updater: 1, abandoned_vmm_reaper: 1, instance_reincarnation: 1 },
-  reincarnationCooldownMs: 1,
-};
-const ctx = (env: Env): NexusContext => ({ env, config, bugs: new Set(), kick: () => {}, localSagas: new Set() });
+const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set() });
 
 /** A saga of three nodes that log what they do; `failAt` makes that node fail. */
 function toySaga(log: string[], failAt: string | null): SagaDef<{ instanceId: string }> {

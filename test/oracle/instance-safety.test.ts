@@ -1,5 +1,6 @@
 import test from 'ava';
 import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
+import { instanceRow } from '../helpers/records.ts';
 import type { UserProcess } from '../../model/user/node.ts';
 import { InstanceSafety } from '../../oracle/instance-safety.ts';
 import type { InstanceWorld } from '../../oracle/instance-world.ts';
@@ -9,22 +10,7 @@ const step: StepRecord = { index: 1, timeMs: 0, kind: 'timer', node: 'x', from: 
 
 function fixture(): { tables: Tables; faults: FaultRecord[]; lastAsked: Map<string, 'start' | 'stop'>; safety: InstanceSafety } {
   const tables = emptyTables();
-  tables.instance.set('i', {
-    id: 'i',
-    ncpus: 2,
-    memoryMib: 1024,
-    state: 'Vmm',
-    stateGeneration: 2,
-    activePropolisId: 'v',
-    targetPropolisId: null,
-    migrationId: null,
-    intendedState: 'Running',
-    updaterId: null,
-    updaterGen: 0,
-    autoRestartPolicy: null,
-    timeLastAutoRestarted: null,
-    timeDeleted: null,
-  });
+  tables.instance.set('i', instanceRow('i', 'v'));
   tables.provisioning.set('i', { instanceId: 'i', vmmId: 'v', cpus: 2, ramMib: 1024 });
   Object.assign(tables.collection, { cpus: 2, ramMib: 1024 });
   tables.vmm.set('v', { id: 'v', instanceId: 'i', sledId: 'sled-1', state: 'Running', gen: 3, timeCreated: 100, timeDeleted: null });
