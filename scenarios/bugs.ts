@@ -52,6 +52,20 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'instance-lifecycle',
     invariant: 'O-I6',
   },
+  {
+    id: 'crucible/disable-one-client',
+    title: 'on YouAreNoLongerActive or UuidMismatch the upstairs disables only the offending client and goes back to Initializing, leaving the other two running and the pending activation unanswered',
+    source: 'crucible#1721 (before it: set_inactive plus DownstairsClient::disable); shared/seeds/crucible-1721-upstairs-disabled-state.txt; shared/protocols.md C-B1',
+    scenario: 'crucible-takeover',
+    invariant: 'C-I5',
+  },
+  {
+    id: 'crucible/accept-equal-generation',
+    title: 'the downstairs promotes a second upstairs session at the generation already active, beside the active one',
+    source: 'planted fault (not a historical bug): the equal-generation rule of PromoteToActive, shared/protocols.md §1.4, so we know the oracle sees split brain',
+    scenario: 'crucible-takeover',
+    invariant: 'C-I1',
+  },
 ];
 
 export function findBug(id: string): BugEntry | undefined {

@@ -1,7 +1,8 @@
 // The network between nodes. Fault model, per directed link:
 // - delay: uniform in [delayMsMin, delayMsMax] virtual ms, drawn per message;
 // - reordering: messages on a link are independent unless the link is `fifo`, so a later one
-//   can overtake an earlier one;
+//   can overtake an earlier one; on a fifo link each is due at least 1 ms after the previous
+//   one, since the scheduler orders events due at the same time by a choice;
 // - loss and duplication: per message, `lossPerMille` / `dupPerMille` out of 1000;
 // - partitions: a blocked link drops whatever arrives while it is blocked (messages are checked
 //   at delivery, so a partition also catches messages already in flight). Blocks are counted,
@@ -149,7 +150,8 @@ export class Network {
       let at = now + between(choices, 'net.delayMs', p.delayMsMin, p.delayMsMax);
       if (extraMax > 0) at += between(choices, 'net.extraDelayMs', 0, extraMax);
       if (p.fifo) {
-        at = Math.max(at, this.#lastDelivery.get(from, to) ?? 0);
+        // Strictly after the previous one: events due at the same time are ordered by a choice.
+        at = Math.max(at, (this.#lastDelivery.get(from, to) ?? -1) + 1);
         this.#lastDelivery.set(from, to, at);
       }
       times[c] = at;

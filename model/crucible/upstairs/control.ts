@@ -1,0 +1,15 @@
+// Messages between the upstairs and whoever drives it: activation (GoActiveWithGen) from the
+// control plane, and block IO from the guest. Every request carries an id and gets one reply.
+
+import type { BlockData } from '../protocol.ts';
+
+export type UpstairsRequest =
+  | { readonly type: 'GoActiveWithGen'; readonly requestId: string; readonly gen: number }
+  | { readonly type: 'GuestWrite'; readonly requestId: string; readonly extent: number; readonly block: number; readonly writeId: string }
+  | { readonly type: 'GuestRead'; readonly requestId: string; readonly extent: number; readonly block: number }
+  | { readonly type: 'GuestFlush'; readonly requestId: string };
+
+export type UpstairsReply =
+  | { readonly type: 'ActivationReply'; readonly requestId: string; readonly ok: boolean; readonly error: string | null }
+  /** `sessionId`: the upstairs incarnation that answered (a flush covers only its own writes). */
+  | { readonly type: 'GuestReply'; readonly requestId: string; readonly sessionId: string; readonly ok: boolean; readonly data: BlockData | null; readonly error: string | null };

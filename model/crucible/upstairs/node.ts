@@ -1,0 +1,407 @@
+// A Crucible upstairs (upstairs/src/{upstairs,client,downstairs}.rs): three DownstairsClients
+// brought to agreement before the guest sees a byte, and kept there.
+// - Activation (GoActiveWithGen) from Initializing or Disabled stores the generation and connects
+//   the clients; each negotiates (§1.4) to WaitQuorum; with all three there, collation and
+//   reconciliation (reconcile.ts), then Active and the one reply to the request.
+// - A client that loses its connection reconnects: while Active as Offline (its jobs held and
+//   replayed, §1.6) or, past the hold limit, as Faulted (repaired from an Active peer).
+// - set_disabled (#1721): on YouAreNoLongerActive, UuidMismatch, an incompatible session or a
+//   collation refusal the upstairs becomes Disabled: every client stops (or stays parked in
+//   WaitConnect) and a pending activation is answered with the error; only a new activation
+//   leaves Disabled.
+// Bug switch crucible/disable-one-client restores the pre-#1721 behaviour: only the offending
+// client stops, the upstairs goes back to Initializing with the other two still running, and the
+// pending activation reply is dropped.
+// Not modelled yet: deactivation, replace(), live repair interleaved with IO (a Faulted client is
+// repaired whole while guest IO waits).
+
+import { panic } from '../../assert.ts';
+import type { Bugs, Env, NodeDef, NodeId, Process } from '../../ports.ts';
+import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
+import type { UpstairsReply, UpstairsRequest } from './control.ts';
+import type { DownstairsClient, Upstairs } from './context.ts';
+import { inProgressFor, jobDone, skipClientJobs, submit, type IoPorts } from './io.ts';
+import { collate } from './reconcile.ts';
+import { checkTransition, connecting, describeDs, type ClientStopReason, type DsState } from './states.ts';
+
+export interface UpstairsConfig {
+  readonly id: NodeId;
+  readonly upstairsId: string;
+  readonly downstairs: readonly NodeId[];
+  readonly region: RegionDefinition;
+  readonly keepAliveMs: number;
+  readonly deadAfterMs: number;
+  /** Jobs an Offline client may have held before it is Faulted. */
+  readonly holdMax: number;
+  /** Told at every boot, so it can activate this upstairs again. */
+  readonly control: NodeId;
+}
+
+export interface UpstairsProcess extends Process {
+  readonly upstairs: Upstairs;
+}
+
+type Tag =
+  | { readonly type: 'KeepAlive' }
+  | { readonly type: 'Reconnect'; readonly client: number }
+  | { readonly type: 'TaskStopped'; readonly client: number };
+
+const RECONNECT_MS = 100;
+const TASK_STOP_MS = 5;
+
+export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
+  const oneClient = bugs.has('crucible/disable-one-client');
+  return {
+    id: config.id,
+    initDurable: () => null,
+    boot(env: Env): UpstairsProcess {
+      const up: Upstairs = {
+        env,
+        bugs,
+        upstairsId: config.upstairsId,
+        sessionId: env.mintId(`${config.id}-session`),
+        region: config.region,
+        state: { kind: 'Initializing' },
+        gen: 0,
+        clients: config.downstairs.map((address, index) => ({
+          index,
+          address,
+          state: connecting('WaitConnect', 'New'),
+          conn: null,
+          outSeq: 0,
+          inSeq: 0,
+          lastHeardMs: 0,
+          regionId: null,
+          versions: null,
+        })),
+        nextFlush: 0,
+        nextJobId: 0,
+        jobs: new Map(),
+        queued: [],
+        reconciliation: null,
+        answered: new Map(),
+        log: (text) => env.log(text),
+      };
+      env.setTimer(config.keepAliveMs, { type: 'KeepAlive' } satisfies Tag);
+      env.send(config.control, { type: 'Booted' });
+
+      const send = (client: DownstairsClient, message: UpstairsMessage): void => {
+        if (client.conn === null) return;
+        env.send(client.address, { type: 'Frame', conn: client.conn, seq: ++client.outSeq, message } satisfies Framed<UpstairsMessage>);
+      };
+      const ports: IoPorts = { send };
+
+      const setClient = (client: DownstairsClient, next: DsState): void => {
+        checkTransition(client.index, client.state, next, up.state);
+        up.log(`client ${client.index}: ${describeDs(client.state)} -> ${describeDs(next)}`);
+        client.state = next;
+      };
+
+      const answer = (requestId: string, node: NodeId, ok: boolean, error: string | null): void => {
+        up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
+        env.send(node, { type: 'ActivationReply', requestId, ok, error } satisfies UpstairsReply);
+      };
+      let activationFrom: NodeId = '';
+
+      const connect = (client: DownstairsClient): void => {
+        const mode = client.state.kind === 'Connecting' ? client.state.mode : 'New';
+        client.conn = env.mintId(`${config.id}-conn`);
+        client.outSeq = 0;
+        client.inSeq = 0;
+        client.lastHeardMs = env.now();
+        client.versions = null;
+        if (client.state.kind !== 'Connecting' || client.state.state !== 'Start') setClient(client, connecting('Start', mode));
+        send(client, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen, readOnly: false });
+      };
+
+      /** A client's IO task ended: pick its mode (§1.3 reinitialize) and maybe reconnect. */
+      const reinitialize = (client: DownstairsClient): void => {
+        const s = client.state;
+        const active = up.state.kind === 'Active';
+        let mode = s.kind === 'Connecting' ? s.mode : 'New';
+        if (s.kind === 'Active') mode = inProgressFor(up, client).length > config.holdMax ? 'Faulted' : 'Offline';
+        else if (s.kind === 'LiveRepair') mode = 'Faulted';
+        else if (s.kind === 'Stopping') {
+          if (s.reason === 'Fault') mode = 'Faulted';
+          else if (s.reason === 'Disabled' || s.reason === 'Deactivated') mode = 'New';
+          else if (s.reason === 'NegotiationFailed') mode = active ? 'Faulted' : 'New';
+          else mode = active ? 'Replaced' : 'New';
+        }
+        if (mode === 'Faulted') skipClientJobs(up, client);
+        client.conn = null;
+        const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
+        setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', mode));
+        if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
+      };
+
+      const stopClient = (client: DownstairsClient, reason: ClientStopReason): void => {
+        if (client.state.kind === 'Stopping') return;
+        setClient(client, { kind: 'Stopping', reason });
+        client.conn = null;
+        env.setTimer(TASK_STOP_MS, { type: 'TaskStopped', client: client.index } satisfies Tag);
+      };
+
+      const setDisabled = (offender: DownstairsClient, reason: string): void => {
+        if (oneClient) {
+          // Before #1721: only the offending client, back to Initializing, the reply dropped.
+          up.log(`upstairs: client ${offender.index} disabled (${reason}); upstairs -> Initializing`);
+          up.state = { kind: 'Initializing' };
+          stopClient(offender, 'Disabled');
+          return;
+        }
+        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+        up.log(`upstairs: ${up.state.kind} -> Disabled(${reason})`);
+        up.state = { kind: 'Disabled', reason };
+        up.reconciliation = null;
+        if (pending !== null) answer(pending, activationFrom, false, reason);
+        for (const client of up.clients) {
+          const s = client.state;
+          if (s.kind === 'Connecting' && s.mode === 'New' && s.state === 'WaitConnect') continue;
+          stopClient(client, 'Disabled');
+        }
+      };
+
+      /** A connection is gone (closed, broken, or silent too long). */
+      const connectionLost = (client: DownstairsClient, why: string): void => {
+        up.log(`client ${client.index}: connection lost (${why})`);
+        const s = client.state;
+        if (s.kind === 'Stopping') return;
+        if (s.kind === 'Connecting' && s.state === 'Reconcile') return abortReconciliation(`client ${client.index} lost`);
+        if (s.kind === 'Connecting') {
+          client.conn = null;
+          const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
+          setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', s.mode));
+          if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
+          return;
+        }
+        reinitialize(client);
+      };
+
+      const abortReconciliation = (why: string): void => {
+        up.log(`upstairs: reconciliation aborted (${why})`);
+        up.reconciliation = null;
+        for (const client of up.clients) {
+          const s = client.state;
+          if (s.kind === 'Connecting' && s.state === 'Reconcile') stopClient(client, 'NegotiationFailed');
+        }
+      };
+
+      const goActive = (): void => {
+        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+        for (const client of up.clients) setClient(client, { kind: 'Active' });
+        up.state = { kind: 'Active' };
+        up.log(`upstairs: Active at generation ${up.gen}`);
+        if (pending !== null) answer(pending, activationFrom, true, null);
+        drainQueued();
+      };
+
+      /** With all three in WaitQuorum: collate, then reconcile or go Active. */
+      const tryCollate = (): void => {
+        if (up.state.kind !== 'GoActive') return;
+        if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum' && c.state.mode === 'New')) return;
+        const result = collate(up, up.clients.map((c) => c.versions!));
+        if (result.kind === 'Refused') return setDisabled(up.clients[0]!, result.reason);
+        if (result.kind === 'Ready') {
+          up.nextFlush = result.maxFlush;
+          return goActive();
+        }
+        up.reconciliation = result.plan;
+        for (const client of up.clients) setClient(client, connecting('Reconcile', 'New'));
+        nextRepairStep();
+      };
+
+      const nextRepairStep = (): void => {
+        const plan = up.reconciliation;
+        if (plan === null) return;
+        const step = plan.steps.shift();
+        if (step === undefined) {
+          up.reconciliation = null;
+          up.nextFlush = plan.maxFlush;
+          return goActive();
+        }
+        const repairId = ++up.nextJobId;
+        plan.current = { repairId, waiting: new Set(step.targets) };
+        for (const t of step.targets) send(up.clients[t]!, step.message(repairId));
+      };
+
+      /** A Faulted client is repaired whole from an Active peer (our stand-in for live repair). */
+      const repairFaulted = (client: DownstairsClient): void => {
+        const source = up.clients.find((c) => c.state.kind === 'Active');
+        if (source === undefined || up.state.kind !== 'Active') return;
+        setClient(client, { kind: 'LiveRepair' });
+        const steps = Array.from({ length: up.region.extentCount }, (_, e) => e);
+        up.log(`client ${client.index}: live repair from client ${source.index}`);
+        for (const e of steps) send(client, { type: 'ExtentRepair', repairId: -1 - e, extent: e, source: source.address });
+      };
+      const liveRepairAcks = new Map<number, Set<number>>();
+
+      function onFrame(client: DownstairsClient, m: DownstairsMessage): void {
+        const s = client.state;
+        const negotiating = s.kind === 'Connecting' ? s.state : null;
+        switch (m.type) {
+          case 'Closed':
+            return connectionLost(client, `closed by the downstairs: ${m.reason}`);
+          case 'Imok':
+            return;
+          case 'VersionMismatch':
+          case 'ReadOnlyMismatch':
+            return stopClient(client, 'NegotiationFailed');
+          case 'UuidMismatch':
+            return setDisabled(client, 'UuidMismatch');
+          case 'YouAreNoLongerActive':
+            return setDisabled(client, `YouAreNoLongerActive: generation ${m.newGen} took over`);
+          case 'YesItsMe':
+            if (negotiating !== 'Start') return stopClient(client, 'NegotiationFailed');
+            setClient(client, connecting('WaitForPromote', (s as { mode: 'New' }).mode));
+            return send(client, { type: 'PromoteToActive', upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen });
+          case 'YouAreNowActive':
+            if (negotiating !== 'WaitForPromote') return stopClient(client, 'NegotiationFailed');
+            if (m.upstairsId !== up.upstairsId || m.sessionId !== up.sessionId || m.gen !== up.gen) return setDisabled(client, 'IncompatibleSession');
+            setClient(client, connecting('WaitForRegionInfo', (s as { mode: 'New' }).mode));
+            return send(client, { type: 'RegionInfoPlease' });
+          case 'RegionInfo': {
+            if (negotiating !== 'WaitForRegionInfo' || s.kind !== 'Connecting') return stopClient(client, 'NegotiationFailed');
+            if (client.regionId !== null && client.regionId !== m.region.regionId && s.mode !== 'Replaced' && up.state.kind === 'Active') {
+              panic(`client ${client.index}: region changed from ${client.regionId} to ${m.region.regionId} while Active`);
+            }
+            client.regionId = m.region.regionId;
+            if (s.mode === 'Offline') return send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
+            setClient(client, connecting('GetExtentVersions', s.mode));
+            return send(client, { type: 'ExtentVersionsPlease' });
+          }
+          case 'LastFlushAck': {
+            if (negotiating !== 'WaitForRegionInfo' || s.kind !== 'Connecting' || s.mode !== 'Offline') return stopClient(client, 'NegotiationFailed');
+            if (inProgressFor(up, client).length > config.holdMax) {
+              // Too much to replay: Faulted, to be repaired from a peer instead.
+              setClient(client, { kind: 'Active' });
+              return stopClient(client, 'Fault');
+            }
+            setClient(client, { kind: 'Active' });
+            for (const job of inProgressFor(up, client)) send(client, job.message);
+            return;
+          }
+          case 'ExtentVersions': {
+            if (negotiating !== 'GetExtentVersions' || s.kind !== 'Connecting') return stopClient(client, 'NegotiationFailed');
+            if (s.mode === 'Offline') panic(`client ${client.index}: ExtentVersions in mode Offline`);
+            client.versions = { gen: m.gen, flush: m.flush, dirty: m.dirty };
+            if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
+              setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
+              return tryCollate();
+            }
+            setClient(client, connecting('LiveRepairReady', s.mode));
+            return repairFaulted(client);
+          }
+          case 'RepairAckId': {
+            if (m.repairId < 0) {
+              const acks = liveRepairAcks.get(client.index) ?? new Set<number>();
+              acks.add(m.repairId);
+              liveRepairAcks.set(client.index, acks);
+              if (acks.size === up.region.extentCount && client.state.kind === 'LiveRepair') {
+                liveRepairAcks.delete(client.index);
+                setClient(client, { kind: 'Active' });
+              }
+              return;
+            }
+            const current = up.reconciliation?.current;
+            if (current === undefined || current === null || current.repairId !== m.repairId) return;
+            current.waiting.delete(client.index);
+            if (current.waiting.size === 0) nextRepairStep();
+            return;
+          }
+          case 'ExtentError':
+            if (client.state.kind === 'LiveRepair') return stopClient(client, 'Fault');
+            return abortReconciliation(`client ${client.index}: ${m.error}`);
+          case 'WriteAck':
+          case 'FlushAck':
+            return jobDone(up, client, m.jobId, null);
+          case 'ReadResponse':
+            return jobDone(up, client, m.jobId, m.data);
+        }
+      }
+
+      const guestRequest = (from: NodeId, r: Exclude<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
+        const replyTo = { node: from, requestId: r.requestId };
+        if (up.state.kind !== 'Active' || up.clients.some((c) => c.state.kind === 'LiveRepair')) {
+          if (up.state.kind === 'Disabled') {
+            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, ok: false, data: null, error: `upstairs is Disabled: ${up.state.reason}` } satisfies UpstairsReply);
+          } else {
+            up.queued.push({ node: from, request: r });
+          }
+          return;
+        }
+        switch (r.type) {
+          case 'GuestWrite':
+            return submit(up, ports, 'Write', replyTo, (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data: { writeId: r.writeId, gen: up.gen } }));
+          case 'GuestRead':
+            return submit(up, ports, 'Read', replyTo, (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }));
+          case 'GuestFlush': {
+            const flushNumber = ++up.nextFlush;
+            return submit(up, ports, 'Flush', replyTo, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+          }
+        }
+      };
+      const drainQueued = (): void => {
+        const waiting = up.queued.splice(0);
+        for (const q of waiting) guestRequest(q.node, q.request as Exclude<UpstairsRequest, { type: 'GoActiveWithGen' }>);
+      };
+
+      const activate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
+        const s = up.state;
+        if (s.kind === 'Initializing' || s.kind === 'Disabled') {
+          up.gen = r.gen;
+          activationFrom = from;
+          up.state = { kind: 'GoActive', requestId: r.requestId };
+          up.log(`upstairs: GoActive at generation ${r.gen}`);
+          for (const client of up.clients) {
+            const cs = client.state;
+            if (cs.kind === 'Connecting' && cs.state === 'WaitConnect') connect(client);
+            else if (cs.kind === 'Connecting' && cs.state === 'WaitQuorum') tryCollate();
+            else if (cs.kind !== 'Connecting' && cs.kind !== 'Stopping') panic(`GoActive with client ${client.index} ${describeDs(cs)}`);
+          }
+          return;
+        }
+        if (s.kind === 'Active' && r.gen === up.gen) return answer(r.requestId, from, true, null);
+        const error = s.kind === 'GoActive' ? (r.gen === up.gen ? 'UpstairsActivateInProgress' : 'GenerationNumberInvalid') : s.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'GenerationNumberInvalid';
+        answer(r.requestId, from, false, error);
+      };
+
+      return {
+        upstairs: up,
+        onMessage(_env: Env, from: NodeId, message: unknown): void {
+          const m = message as { type: string };
+          if (m.type === 'Frame') {
+            const frame = message as Framed<DownstairsMessage>;
+            const client = up.clients.find((c) => c.address === from);
+            if (client === undefined || client.conn !== frame.conn) return; // an old connection's stragglers
+            if (frame.seq !== client.inSeq + 1) return connectionLost(client, 'a message was lost');
+            client.inSeq = frame.seq;
+            client.lastHeardMs = env.now();
+            return onFrame(client, frame.message);
+          }
+          const r = message as UpstairsRequest;
+          if (r.type === 'GoActiveWithGen') return activate(from, r);
+          return guestRequest(from, r);
+        },
+        onTimer(_env: Env, tag: unknown): void {
+          const t = tag as Tag;
+          if (t.type === 'KeepAlive') {
+            env.setTimer(config.keepAliveMs, t);
+            for (const client of up.clients) {
+              if (client.conn === null) continue;
+              if (env.now() - client.lastHeardMs > config.deadAfterMs) connectionLost(client, 'no answer to keep-alive');
+              else send(client, { type: 'Ruok' });
+            }
+            return;
+          }
+          const client = up.clients[t.client]!;
+          if (t.type === 'TaskStopped') {
+            if (client.state.kind === 'Stopping') reinitialize(client);
+            return;
+          }
+          const s = client.state;
+          if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) connect(client);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// What the Crucible invariants read: each downstairs' region and connections, each upstairs'
+// state and clients, the control plane's activation requests, and the guests' acknowledged writes.
+
+import type { ControlProcess } from '../model/crucible/control-plane.ts';
+import type { DownstairsProcess } from '../model/crucible/downstairs/node.ts';
+import type { GuestProcess } from '../model/crucible/guest.ts';
+import type { Region } from '../model/crucible/downstairs/region.ts';
+import type { UpstairsProcess } from '../model/crucible/upstairs/node.ts';
+
+export interface CrucibleWorld {
+  readonly downstairsIds: readonly string[];
+  readonly upstairsIds: readonly string[];
+  /** null while the node is down. */
+  downstairs(id: string): DownstairsProcess | null;
+  /** The region on disk, readable even while the downstairs is down. */
+  region(id: string): Region;
+  upstairs(id: string): UpstairsProcess | null;
+  control(): ControlProcess | null;
+  guests(): readonly GuestProcess[];
+}

@@ -1,0 +1,66 @@
+// The world of the Crucible scenarios: three downstairs holding one region set, one or more
+// upstairs, the control plane that activates them, and a guest per upstairs. Every link is one
+// TCP connection's worth of ordering (FIFO); a lost message breaks the connection, which both
+// ends notice by the gap in its sequence numbers.
+
+import { controlPlane, type Activation, type ControlProcess } from '../model/crucible/control-plane.ts';
+import { downstairs, type DownstairsProcess } from '../model/crucible/downstairs/node.ts';
+import type { Region } from '../model/crucible/downstairs/region.ts';
+import { guest, type GuestProcess } from '../model/crucible/guest.ts';
+import type { RegionDefinition } from '../model/crucible/protocol.ts';
+import { upstairs, type UpstairsProcess } from '../model/crucible/upstairs/node.ts';
+import type { Bugs } from '../model/ports.ts';
+import { crucibleLivenessGoal } from '../oracle/crucible-liveness.ts';
+import { CrucibleSafety } from '../oracle/crucible-safety.ts';
+import type { CrucibleWorld } from '../oracle/crucible-world.ts';
+import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
+import type { Oracle, RunLimits } from '../sim/runner.ts';
+import type { Simulator } from '../sim/simulator.ts';
+
+export const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;
+export const CONTROL = 'control';
+export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, blocksPerExtent: 4 };
+
+export interface CrucibleShape {
+  readonly upstairs: readonly string[];
+  /** The activation script; guests start once their upstairs is meant to be active. */
+  readonly activations: readonly Activation[];
+  readonly guestStartMs: Readonly<Record<string, number>>;
+  readonly limits: RunLimits;
+}
+
+export function crucibleFaultMenu(shape: { readonly upstairs: readonly string[] }): FaultOption[] {
+  return [
+    ...DOWNSTAIRS.flatMap((ds): FaultOption[] => [
+      { kind: 'crash', node: ds },
+      ...shape.upstairs.map((u): FaultOption => ({ kind: 'partition', a: [u], b: [ds] })),
+      ...shape.upstairs.map((u): FaultOption => ({ kind: 'link', from: u, to: ds, lossPerMille: 100 })),
+    ]),
+    ...shape.upstairs.map((u): FaultOption => ({ kind: 'crash', node: u })),
+  ];
+}
+
+export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleShape, menu: readonly FaultOption[]): Oracle {
+  const nodes = [...DOWNSTAIRS, ...shape.upstairs];
+  for (const a of nodes) for (const b of nodes) if (a !== b) sim.network.configure(a, b, { fifo: true });
+  for (const id of DOWNSTAIRS) sim.addNode(downstairs({ id, region: REGION, readOnly: false, idleMsMax: 3_000 }, bugs));
+  sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20 }));
+  shape.upstairs.forEach((id, i) => {
+    sim.addNode(upstairs({ id, upstairsId: `upstairs-${i + 1}`, downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, bugs));
+    sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 12, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));
+  });
+  startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 350, episodeMsMin: 100, episodeMsMax: 2_500, maxActive: 2 }, shape.limits.workloadMs);
+
+  const world: CrucibleWorld = {
+    downstairsIds: DOWNSTAIRS,
+    upstairsIds: shape.upstairs,
+    downstairs: (id) => sim.node(id).process as DownstairsProcess | null,
+    region: (id) => (sim.node(id).durable as { region: Region }).region,
+    upstairs: (id) => sim.node(id).process as UpstairsProcess | null,
+    control: () => sim.node(CONTROL).process as ControlProcess | null,
+    guests: () => shape.upstairs.map((_, i) => sim.node(`guest-${i + 1}`).process as GuestProcess),
+  };
+  const safety = new CrucibleSafety(world);
+  sim.observe(safety);
+  return { afterStep: (step) => safety.afterStep(step), unmetGoal: () => crucibleLivenessGoal(world) };
+}
