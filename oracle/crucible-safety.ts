@@ -27,8 +27,8 @@ export class CrucibleSafety implements SendObserver {
   readonly #kicked = new Set<string>();
   /** C-I7: each upstairs' last seen state. */
   readonly #upstairsState = new Map<string, string>();
-  /** C-I9: per downstairs and block, the highest write generation seen. */
-  readonly #blockGen = new Map<string, number>();
+  /** C-I9: per downstairs, by extent * blocksPerExtent + block, the highest write generation seen. */
+  readonly #blockGen = new Map<string, number[]>();
   #pending: Finding | null = null;
 
   constructor(world: CrucibleWorld) {
@@ -50,12 +50,15 @@ export class CrucibleSafety implements SendObserver {
   afterStep(step: StepRecord): Finding | null {
     const pending = this.#pending;
     this.#pending = null;
+    // A node's state changes only in its own steps; a fault or restart (an action) may touch any.
+    const only = step.kind === 'action' ? null : step.node;
     const repaired = step.kind === 'deliver' && (step.message as { type?: string }).type === 'ExtentData' ? step.node : null;
-    return pending ?? this.#activeUpstairs() ?? this.#upstairsStates() ?? this.#replies() ?? this.#blockGenerations(repaired);
+    return pending ?? this.#activeUpstairs(only) ?? this.#upstairsStates(only) ?? this.#replies() ?? this.#blockGenerations(only, repaired);
   }
 
-  #activeUpstairs(): Finding | null {
+  #activeUpstairs(only: string | null): Finding | null {
     for (const id of this.#world.downstairsIds) {
+      if (only !== null && id !== only) continue;
       const ds = this.#world.downstairs(id);
       if (ds === null) continue;
       const active = ds.active();
@@ -71,8 +74,9 @@ export class CrucibleSafety implements SendObserver {
     return null;
   }
 
-  #upstairsStates(): Finding | null {
+  #upstairsStates(only: string | null): Finding | null {
     for (const id of this.#world.upstairsIds) {
+      if (only !== null && id !== only) continue;
       const p = this.#world.upstairs(id);
       if (p === null) continue;
       const up = p.upstairs;
@@ -112,21 +116,28 @@ export class CrucibleSafety implements SendObserver {
     return null;
   }
 
-  #blockGenerations(repaired: string | null): Finding | null {
+  #blockGenerations(only: string | null, repaired: string | null): Finding | null {
     for (const id of this.#world.downstairsIds) {
+      if (only !== null && id !== only) continue;
       const region = this.#world.region(id);
-      region.extents.forEach((extent, e) => {
-        extent.blocks.forEach((data, b) => {
-          const key = `${id}/${e}/${b}`;
-          if (data === null) {
-            if (id === repaired) this.#blockGen.delete(key);
-            return;
+      let seenGens = this.#blockGen.get(id);
+      if (seenGens === undefined) this.#blockGen.set(id, (seenGens = []));
+      const perExtent = region.definition.blocksPerExtent;
+      for (let e = 0; e < region.extents.length; e++) {
+        const blocks = region.extents[e]!.blocks;
+        for (let b = 0; b < blocks.length; b++) {
+          const data = blocks[b];
+          const i = e * perExtent + b;
+          const seen = seenGens[i] ?? 0;
+          if (data == null) {
+            if (id === repaired) seenGens[i] = 0;
+          } else if (data.gen < seen && id !== repaired) {
+            this.#pending ??= { invariant: 'C-I9', message: `${id} extent ${e} block ${b}: a generation ${data.gen} write overwrote generation ${seen} data` };
+          } else {
+            seenGens[i] = data.gen;
           }
-          const seen = this.#blockGen.get(key) ?? 0;
-          if (data.gen < seen && id !== repaired) this.#pending ??= { invariant: 'C-I9', message: `${id} extent ${e} block ${b}: a generation ${data.gen} write overwrote generation ${seen} data` };
-          else this.#blockGen.set(key, data.gen);
-        });
-      });
+        }
+      }
     }
     const found = this.#pending;
     this.#pending = null;

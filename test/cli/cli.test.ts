@@ -89,8 +89,9 @@ test('sweep --json lists seeds and failures; list names every scenario and bug',
   const r = stairwell('sweep', 'all', '--seeds', '1..40', '--json');
   t.is(r.status, 0);
   const j = JSON.parse(r.stdout);
-  t.is(j.seeds, 80, '40 seeds of each of the two scenarios');
-  t.deepEqual(j.scenarios, ['instance-lifecycle', 'instance-migration']);
+  const names = ['instance-lifecycle', 'instance-migration', 'crucible-activation', 'crucible-takeover'];
+  t.is(j.seeds, 40 * names.length, '40 seeds of each scenario');
+  t.deepEqual(j.scenarios, names);
   t.deepEqual(j.failures, []);
   const list = stairwell('list');
   t.is(list.status, 0);
@@ -98,4 +99,6 @@ test('sweep --json lists seeds and failures; list names every scenario and bug',
   t.regex(list.stdout, /instance-migration/);
   t.regex(list.stdout, /sled-agent\/remove-before-notify/);
   t.regex(list.stdout, /nexus\/no-updater-lock/);
+  t.regex(list.stdout, /crucible-takeover/);
+  t.regex(list.stdout, /crucible\/disable-one-client/);
 });

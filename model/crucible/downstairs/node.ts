@@ -86,7 +86,6 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
         if (!config.readOnly && m.gen < highestGen) return close(c, `generation ${m.gen} below ${highestGen}, promoted before`);
         if (!config.readOnly && active !== null && active !== c) {
           const same = active.upstairsId === m.upstairsId && active.sessionId === m.sessionId && active.gen === m.gen;
-          if (m.gen < active.gen) return close(c, `generation ${m.gen} below the active ${active.gen}`);
           if (m.gen === active.gen && !same && !acceptEqual) return close(c, `generation ${m.gen} already active for another session`);
           if (m.gen === active.gen && !same) {
             alsoActive.add(c); // the planted bug: both stay active

@@ -1,0 +1,570 @@
+// The Crucible negotiation model, message by message, as Crucible's own unit tests drive it: one
+// node booted by hand on a fake Env, fed frames, and checked on what it sent and on its state.
+// Downstairs: the PromoteToActive generation rules (shared/protocols.md §1.4 step 3). Upstairs:
+// activation, collation refusals and the paths into Disabled (§1.2, §1.5, C-B1 / crucible#1721).
+
+import test from 'ava';
+import { ProtocolPanic } from '../../model/assert.ts';
+import { downstairs, type DownstairsProcess } from '../../model/crucible/downstairs/node.ts';
+import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody, type Framed, type RegionDefinition, type UpstairsMessage } from '../../model/crucible/protocol.ts';
+import type { UpstairsReply } from '../../model/crucible/upstairs/control.ts';
+import { upstairs, type UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
+import { describeDs } from '../../model/crucible/upstairs/states.ts';
+import type { Env, Flow, Process } from '../../model/ports.ts';
+
+// The same shapes as scenarios/crucible-world.ts (copied, not imported, so these tests load no
+// simulator, oracle or nemesis code).
+const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, blocksPerExtent: 4 };
+const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;
+const CONTROL = 'control';
+
+// ---------------------------------------------------------------------------------------------
+// A fake Env: every effect is recorded, time moves only when a test says so, timers fire only
+// when a test fires them.
+
+interface Sent {
+  readonly to: string;
+  readonly message: unknown;
+}
+
+interface FakeEnv extends Env {
+  readonly sent: Sent[];
+  /** Timers set and not yet fired, in the order they were set. */
+  readonly timers: { readonly delayMs: number; readonly tag: unknown }[];
+  readonly spawned: string[];
+  setNow(ms: number): void;
+}
+
+function fakeEnv(self: string): FakeEnv {
+  let nowMs = 0;
+  let ids = 0;
+  const sent: Sent[] = [];
+  const timers: FakeEnv['timers'] = [];
+  const spawned: string[] = [];
+  return {
+    self,
+    sent,
+    timers,
+    spawned,
+    setNow: (ms) => void (nowMs = ms),
+    now: () => nowMs,
+    send: (to, message) => void sent.push({ to, message }),
+    setTimer: (delayMs, tag) => void timers.push({ delayMs, tag }),
+    spawn: (name: string, _flow: Flow<unknown>) => void spawned.push(name),
+    choose: () => 0,
+    mintId: (prefix) => `${prefix}-${++ids}`,
+    log: () => {},
+  };
+}
+
+/** Fire (and forget) every pending timer whose tag has this type; returns how many fired. */
+function fireTimers(env: FakeEnv, process: Process, type: string): number {
+  const due = env.timers.filter((t) => (t.tag as { type: string }).type === type);
+  for (const t of due) env.timers.splice(env.timers.indexOf(t), 1);
+  for (const t of due) process.onTimer!(env, t.tag);
+  return due.length;
+}
+
+const pendingTimers = (env: FakeEnv, type: string): number => env.timers.filter((t) => (t.tag as { type: string }).type === type).length;
+
+// ---------------------------------------------------------------------------------------------
+// Downstairs rig: the test plays the upstairs end of each connection.
+
+interface DsRig {
+  readonly env: FakeEnv;
+  readonly ds: DownstairsProcess;
+}
+
+/** One upstairs connection, as the test plays it: its own contiguous seq numbers. */
+interface Conn {
+  readonly node: string;
+  readonly conn: string;
+  readonly upstairsId: string;
+  readonly sessionId: string;
+  seq: number;
+}
+
+function bootDownstairs(opts: { readonly readOnly?: boolean; readonly bugs?: readonly string[] } = {}): DsRig {
+  const env = fakeEnv('ds-1');
+  const def = downstairs({ id: 'ds-1', region: REGION, readOnly: opts.readOnly ?? false, idleMsMax: 3_000 }, new Set(opts.bugs ?? []));
+  const ds = def.boot(env, def.initDurable()) as DownstairsProcess;
+  return { env, ds };
+}
+
+/** Open a connection with HereIAm (seq 1). */
+function hereIAm(rig: DsRig, c: Omit<Conn, 'seq'>, gen: number, readOnly = false): Conn {
+  const conn: Conn = { ...c, seq: 0 };
+  say(rig, conn, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: c.upstairsId, sessionId: c.sessionId, gen, readOnly });
+  return conn;
+}
+
+function say(rig: DsRig, c: Conn, message: UpstairsMessage): void {
+  rig.ds.onMessage!(rig.env, c.node, { type: 'Frame', conn: c.conn, seq: ++c.seq, message } satisfies Framed<UpstairsMessage>);
+}
+
+/** HereIAm then PromoteToActive with the same ids: what a well-behaved upstairs sends. */
+function promote(rig: DsRig, c: Omit<Conn, 'seq'>, gen: number, readOnly = false): Conn {
+  const conn = hereIAm(rig, c, gen, readOnly);
+  say(rig, conn, { type: 'PromoteToActive', upstairsId: c.upstairsId, sessionId: c.sessionId, gen });
+  return conn;
+}
+
+/** Promote, then finish negotiation (RegionInfoPlease, ExtentVersionsPlease): Running. */
+function running(rig: DsRig, c: Omit<Conn, 'seq'>, gen: number, readOnly = false): Conn {
+  const conn = promote(rig, c, gen, readOnly);
+  say(rig, conn, { type: 'RegionInfoPlease' });
+  say(rig, conn, { type: 'ExtentVersionsPlease' });
+  return conn;
+}
+
+/** What the downstairs sent on one connection; its seq numbers must run 1, 2, 3... */
+function heard(rig: DsRig, c: Conn): DownstairsMessage[] {
+  const frames = rig.env.sent.map((s) => s.message as Framed<DownstairsMessage>).filter((f) => f.conn === c.conn);
+  frames.forEach((f, i) => {
+    if (f.seq !== i + 1) throw new Error(`connection ${c.conn}: frame ${i} has seq ${f.seq}`);
+  });
+  for (const s of rig.env.sent) if ((s.message as Framed<unknown>).conn === c.conn && s.to !== c.node) throw new Error(`connection ${c.conn}: frame sent to ${s.to}`);
+  return frames.map((f) => f.message);
+}
+
+const types = (ms: readonly { readonly type: string }[]): string[] => ms.map((m) => m.type);
+const activeConns = (rig: DsRig): string[] => rig.ds.active().map((c) => c.conn);
+
+const U1 = { node: 'up-1', upstairsId: 'upstairs-1', sessionId: 'session-1' } as const;
+const U2 = { node: 'up-2', upstairsId: 'upstairs-2', sessionId: 'session-2' } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Downstairs: PromoteToActive generation rules (read-write region).
+
+test('downstairs: the first upstairs at gen 1 is promoted and is the active one', (t) => {
+  const rig = bootDownstairs();
+  const a = promote(rig, { ...U1, conn: 'c1' }, 1);
+  t.deepEqual(heard(rig, a), [
+    { type: 'YesItsMe', version: CRUCIBLE_VERSION },
+    { type: 'YouAreNowActive', upstairsId: 'upstairs-1', sessionId: 'session-1', gen: 1 },
+  ]);
+  t.deepEqual(activeConns(rig), ['c1']);
+  t.is(rig.ds.connections.get('c1')?.state, 'PromotedToActive');
+  t.is(rig.ds.connections.get('c1')?.gen, 1);
+});
+
+test('downstairs: another upstairs at a lower generation is refused by closing its connection', (t) => {
+  const rig = bootDownstairs();
+  promote(rig, { ...U1, conn: 'c1' }, 2);
+  const b = promote(rig, { ...U2, conn: 'c2' }, 1);
+  const msgs = heard(rig, b);
+  t.deepEqual(types(msgs), ['YesItsMe', 'Closed']);
+  t.regex((msgs[1] as { reason: string }).reason, /generation 1 below/);
+  t.deepEqual(activeConns(rig), ['c1'], 'the gen-2 upstairs is still the active one');
+  t.false(rig.ds.connections.has('c2'));
+});
+
+test('downstairs: an equal generation from another session is refused', (t) => {
+  const rig = bootDownstairs();
+  const a = promote(rig, { ...U1, conn: 'c1' }, 1);
+  const b = promote(rig, { ...U2, conn: 'c2' }, 1);
+  const msgs = heard(rig, b);
+  t.deepEqual(types(msgs), ['YesItsMe', 'Closed']);
+  t.regex((msgs[1] as { reason: string }).reason, /already active for another session/);
+  t.deepEqual(activeConns(rig), ['c1']);
+  t.deepEqual(types(heard(rig, a)), ['YesItsMe', 'YouAreNowActive'], 'the active one is not disturbed');
+});
+
+test('downstairs: with crucible/accept-equal-generation an equal generation from another session is accepted too', (t) => {
+  const rig = bootDownstairs({ bugs: ['crucible/accept-equal-generation'] });
+  const a = promote(rig, { ...U1, conn: 'c1' }, 1);
+  const b = promote(rig, { ...U2, conn: 'c2' }, 1);
+  t.deepEqual(heard(rig, b), [
+    { type: 'YesItsMe', version: CRUCIBLE_VERSION },
+    { type: 'YouAreNowActive', upstairsId: 'upstairs-2', sessionId: 'session-2', gen: 1 },
+  ]);
+  t.deepEqual(activeConns(rig).sort(), ['c1', 'c2'], 'split brain: two active connections at gen 1');
+  t.deepEqual(types(heard(rig, a)), ['YesItsMe', 'YouAreNowActive'], 'the first one is not told');
+});
+
+test('downstairs: the same session reconnecting on a new connection is accepted and replaces the old one', (t) => {
+  const rig = bootDownstairs();
+  const a = running(rig, { ...U1, conn: 'c1' }, 1);
+  const again = promote(rig, { ...U1, conn: 'c1b' }, 1);
+  t.deepEqual(heard(rig, again), [
+    { type: 'YesItsMe', version: CRUCIBLE_VERSION },
+    { type: 'YouAreNowActive', upstairsId: 'upstairs-1', sessionId: 'session-1', gen: 1 },
+  ]);
+  t.deepEqual(activeConns(rig), ['c1b']);
+  t.false(rig.ds.connections.has('c1'), 'the given-up connection is gone');
+  t.deepEqual(types(heard(rig, a)), ['YesItsMe', 'YouAreNowActive', 'RegionInfo', 'ExtentVersions'], 'nothing more on the old connection (no YouAreNoLongerActive)');
+});
+
+test('downstairs: a higher generation takes over; the old connection is told and its later IO does not run', (t) => {
+  const rig = bootDownstairs();
+  const a = running(rig, { ...U1, conn: 'c1' }, 1);
+  say(rig, a, { type: 'Write', jobId: 1, extent: 0, block: 0, data: { writeId: 'w-before', gen: 1 } });
+  t.deepEqual(heard(rig, a).at(-1), { type: 'WriteAck', jobId: 1 }, 'the old upstairs could write while active');
+
+  const b = promote(rig, { ...U2, conn: 'c2' }, 2);
+  t.deepEqual(heard(rig, a).at(-1), { type: 'YouAreNoLongerActive', newUpstairsId: 'upstairs-2', newSessionId: 'session-2', newGen: 2 });
+  t.deepEqual(types(heard(rig, b)), ['YesItsMe', 'YouAreNowActive']);
+  t.deepEqual(activeConns(rig), ['c2']);
+
+  say(rig, a, { type: 'Write', jobId: 2, extent: 0, block: 1, data: { writeId: 'w-after', gen: 1 } });
+  say(rig, a, { type: 'Write', jobId: 3, extent: 0, block: 0, data: { writeId: 'w-after-2', gen: 1 } });
+  t.deepEqual(types(heard(rig, a)), ['YesItsMe', 'YouAreNowActive', 'RegionInfo', 'ExtentVersions', 'WriteAck', 'YouAreNoLongerActive'], 'no WriteAck after the takeover');
+  t.is(rig.ds.region.extents[0]!.blocks[1], null);
+  t.deepEqual(rig.ds.region.extents[0]!.blocks[0], { writeId: 'w-before', gen: 1 });
+});
+
+test('downstairs: after a gen-2 takeover and its connection dying, gen 1 is still refused', (t) => {
+  const rig = bootDownstairs();
+  promote(rig, { ...U1, conn: 'c1' }, 1);
+  promote(rig, { ...U2, conn: 'c2' }, 2);
+  // The gen-2 upstairs falls silent: the idle check drops its connection, leaving nobody active.
+  rig.env.setNow(3_001);
+  t.is(fireTimers(rig.env, rig.ds, 'IdleCheck'), 1);
+  t.is(rig.ds.connections.size, 0);
+  t.deepEqual(activeConns(rig), []);
+
+  const back = promote(rig, { ...U1, conn: 'c1b' }, 1);
+  const msgs = heard(rig, back);
+  t.deepEqual(types(msgs), ['YesItsMe', 'Closed']);
+  t.regex((msgs[1] as { reason: string }).reason, /generation 1 below 2, promoted before/);
+  t.deepEqual(activeConns(rig), []);
+
+  // Gen 2 itself (the highest promoted) may come back.
+  const gen2 = promote(rig, { ...U2, conn: 'c2b' }, 2);
+  t.deepEqual(types(heard(rig, gen2)), ['YesItsMe', 'YouAreNowActive']);
+  t.deepEqual(activeConns(rig), ['c2b']);
+});
+
+for (const [what, ids] of [
+  ['session id', { upstairsId: 'upstairs-1', sessionId: 'session-other' }],
+  ['upstairs id', { upstairsId: 'upstairs-other', sessionId: 'session-1' }],
+] as const) {
+  test(`downstairs: PromoteToActive with another ${what} than HereIAm gets UuidMismatch, then the connection is closed`, (t) => {
+    const rig = bootDownstairs();
+    const a = hereIAm(rig, { ...U1, conn: 'c1' }, 1);
+    say(rig, a, { type: 'PromoteToActive', ...ids, gen: 1 });
+    const msgs = heard(rig, a);
+    t.deepEqual(msgs.slice(0, 2), [
+      { type: 'YesItsMe', version: CRUCIBLE_VERSION },
+      { type: 'UuidMismatch', expected: 'upstairs-1' },
+    ]);
+    t.deepEqual(types(msgs), ['YesItsMe', 'UuidMismatch', 'Closed']);
+    t.false(rig.ds.connections.has('c1'));
+    t.deepEqual(activeConns(rig), []);
+  });
+}
+
+test('downstairs: a read-only region promotes every upstairs, whatever the generations, and tracks none as active', (t) => {
+  const rig = bootDownstairs({ readOnly: true });
+  const a = running(rig, { ...U1, conn: 'c1' }, 2, true);
+  const b = running(rig, { ...U2, conn: 'c2' }, 1, true); // lower than a's: no matter for read-only
+  t.deepEqual(types(heard(rig, a)), ['YesItsMe', 'YouAreNowActive', 'RegionInfo', 'ExtentVersions']);
+  t.deepEqual(types(heard(rig, b)), ['YesItsMe', 'YouAreNowActive', 'RegionInfo', 'ExtentVersions']);
+  t.deepEqual(activeConns(rig), [], 'active() lists writers of a read-write region only');
+  t.is(rig.ds.connections.get('c1')?.state, 'Running');
+  t.is(rig.ds.connections.get('c2')?.state, 'Running');
+  // Both may read.
+  say(rig, a, { type: 'Read', jobId: 1, extent: 0, block: 0 });
+  say(rig, b, { type: 'Read', jobId: 1, extent: 0, block: 0 });
+  t.deepEqual(heard(rig, a).at(-1), { type: 'ReadResponse', jobId: 1, data: null });
+  t.deepEqual(heard(rig, b).at(-1), { type: 'ReadResponse', jobId: 1, data: null });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Upstairs rig: the test plays the three downstairs and the control plane.
+
+interface UpRig {
+  readonly env: FakeEnv;
+  readonly proc: UpstairsProcess;
+  /** The seq the test last used on each connection, playing the downstairs end. */
+  readonly dsSeq: Map<string, number>;
+}
+
+function bootUpstairs(bugs: readonly string[] = []): UpRig {
+  const env = fakeEnv('upstairs-a');
+  const def = upstairs({ id: 'upstairs-a', upstairsId: 'upstairs-1', downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, new Set(bugs));
+  const proc = def.boot(env, null) as UpstairsProcess;
+  return { env, proc, dsSeq: new Map() };
+}
+
+function goActiveWithGen(rig: UpRig, requestId: string, gen: number): void {
+  rig.proc.onMessage!(rig.env, CONTROL, { type: 'GoActiveWithGen', requestId, gen });
+}
+
+/** Downstairs `i` sends a message on the client's current connection. */
+function fromDs(rig: UpRig, i: number, message: DownstairsMessage): void {
+  const conn = rig.proc.upstairs.clients[i]!.conn;
+  if (conn === null) throw new Error(`client ${i} has no connection`);
+  const seq = (rig.dsSeq.get(conn) ?? 0) + 1;
+  rig.dsSeq.set(conn, seq);
+  rig.proc.onMessage!(rig.env, DOWNSTAIRS[i]!, { type: 'Frame', conn, seq, message } satisfies Framed<DownstairsMessage>);
+}
+
+/** Everything the upstairs sent to downstairs `i`, on any connection. */
+function toDs(rig: UpRig, i: number): UpstairsMessage[] {
+  return rig.env.sent.filter((s) => s.to === DOWNSTAIRS[i]).map((s) => (s.message as Framed<UpstairsMessage>).message);
+}
+
+/** The last message sent to downstairs `i`, which must be of this type. */
+function expectLast<T extends UpstairsMessage['type']>(rig: UpRig, i: number, type: T): Extract<UpstairsMessage, { type: T }> {
+  const last = toDs(rig, i).at(-1);
+  if (last?.type !== type) throw new Error(`client ${i}: expected ${type} last, got ${JSON.stringify(last)}`);
+  return last as Extract<UpstairsMessage, { type: T }>;
+}
+
+function versions(gen: number, flush: number): ExtentVersionsBody {
+  const n = REGION.extentCount;
+  return { gen: Array(n).fill(gen), flush: Array(n).fill(flush), dirty: Array(n).fill(false) };
+}
+
+/** Walk client `i` through negotiation (§1.4) as its downstairs would answer, up to WaitQuorum. */
+function negotiate(rig: UpRig, i: number, body: ExtentVersionsBody): void {
+  expectLast(rig, i, 'HereIAm');
+  fromDs(rig, i, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  const p = expectLast(rig, i, 'PromoteToActive');
+  fromDs(rig, i, { type: 'YouAreNowActive', upstairsId: p.upstairsId, sessionId: p.sessionId, gen: p.gen });
+  expectLast(rig, i, 'RegionInfoPlease');
+  fromDs(rig, i, { type: 'RegionInfo', region: REGION });
+  expectLast(rig, i, 'ExtentVersionsPlease');
+  fromDs(rig, i, { type: 'ExtentVersions', ...body });
+}
+
+function negotiateAll(rig: UpRig, body: ExtentVersionsBody): void {
+  for (let i = 0; i < DOWNSTAIRS.length; i++) negotiate(rig, i, body);
+}
+
+function activationReplies(rig: UpRig): UpstairsReply[] {
+  return rig.env.sent.filter((s) => s.to === CONTROL && (s.message as { type: string }).type === 'ActivationReply').map((s) => s.message as UpstairsReply);
+}
+
+const clientStates = (rig: UpRig): string[] => rig.proc.upstairs.clients.map((c) => describeDs(c.state));
+const hereIAms = (rig: UpRig): number => DOWNSTAIRS.reduce((n, _, i) => n + toDs(rig, i).filter((m) => m.type === 'HereIAm').length, 0);
+
+const STOPPED = ['Stopping(Disabled)', 'Stopping(Disabled)', 'Stopping(Disabled)'];
+const PARKED = ['Connecting{WaitConnect, New}', 'Connecting{WaitConnect, New}', 'Connecting{WaitConnect, New}'];
+const ALL_ACTIVE = ['Active', 'Active', 'Active'];
+
+/** Boot and take the upstairs to Active at `gen` over empty extents (the ok reply is sent). */
+function activeUpstairs(gen: number, bugs: readonly string[] = []): UpRig {
+  const rig = bootUpstairs(bugs);
+  goActiveWithGen(rig, 'r1', gen);
+  negotiateAll(rig, versions(0, 0));
+  return rig;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstairs: activation.
+
+test('upstairs: GoActiveWithGen at gen 0 is refused at collation: one GenerationZeroIsIllegal reply, Disabled', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 0);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'GoActive', requestId: 'r1' });
+  t.deepEqual(clientStates(rig), ['Connecting{Start, New}', 'Connecting{Start, New}', 'Connecting{Start, New}']);
+  negotiate(rig, 0, versions(0, 0));
+  negotiate(rig, 1, versions(0, 0));
+  t.deepEqual(activationReplies(rig), [], 'no answer before all three are in WaitQuorum');
+  t.is(expectLast(rig, 2, 'HereIAm').gen, 0);
+  t.deepEqual(types(toDs(rig, 0)), ['HereIAm', 'PromoteToActive', 'RegionInfoPlease', 'ExtentVersionsPlease']);
+  t.is(toDs(rig, 0).find((m) => m.type === 'PromoteToActive')?.gen, 0, 'gen 0 is promoted: only collation refuses it');
+  negotiate(rig, 2, versions(0, 0));
+
+  t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: false, error: 'GenerationZeroIsIllegal' }]);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Disabled', reason: 'GenerationZeroIsIllegal' });
+  t.deepEqual(clientStates(rig), STOPPED);
+
+  // The stopped tasks end: the clients park in WaitConnect and do not reconnect.
+  const before = hereIAms(rig);
+  t.is(fireTimers(rig.env, rig.proc, 'TaskStopped'), 3);
+  t.deepEqual(clientStates(rig), PARKED);
+  t.is(pendingTimers(rig.env, 'Reconnect'), 0);
+  t.is(hereIAms(rig), before);
+  t.is(activationReplies(rig).length, 1, 'still exactly one reply');
+  t.is(rig.proc.upstairs.answered.get('r1'), 1);
+});
+
+for (const gen of [2, 3]) {
+  test(`upstairs: GoActiveWithGen(${gen}) over extents stored at gen 3 is GenerationNumberTooLow, Disabled`, (t) => {
+    const rig = bootUpstairs();
+    goActiveWithGen(rig, 'r1', gen);
+    negotiateAll(rig, versions(3, 5));
+    t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: false, error: 'GenerationNumberTooLow' }]);
+    t.deepEqual(rig.proc.upstairs.state, { kind: 'Disabled', reason: 'GenerationNumberTooLow' });
+    t.deepEqual(clientStates(rig), STOPPED);
+    fireTimers(rig.env, rig.proc, 'TaskStopped');
+    t.deepEqual(clientStates(rig), PARKED);
+    t.is(activationReplies(rig).length, 1);
+  });
+}
+
+test('upstairs: GoActiveWithGen(4) over extents stored at gen 3 (max_gen = 4) reaches Active', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 4);
+  negotiateAll(rig, versions(3, 5));
+  t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: true, error: null }]);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
+  t.is(rig.proc.upstairs.nextFlush, 5, 'nothing to reconcile: next_flush is the highest stored');
+});
+
+test('upstairs: a valid activation over matching extents reaches Active and replies ok exactly once', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 1);
+  negotiateAll(rig, versions(0, 0));
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
+  t.deepEqual(clientStates(rig), ALL_ACTIVE);
+  t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: true, error: null }]);
+  // Keep-alive traffic afterwards does not answer again; a repeat of the same activation gets its own ok.
+  fromDs(rig, 0, { type: 'Imok' });
+  t.is(activationReplies(rig).length, 1);
+  goActiveWithGen(rig, 'r2', 1);
+  t.deepEqual(activationReplies(rig).map((r) => [r.requestId, r.ok]), [['r1', true], ['r2', true]]);
+  t.is(rig.proc.upstairs.answered.get('r1'), 1);
+});
+
+test('upstairs: a valid activation over differing extents replies ok only after reconciliation', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 2);
+  // Client 0 holds extent 0 flushed at (gen 1, flush 1); the others never saw it.
+  const newer: ExtentVersionsBody = { ...versions(0, 0), gen: [1, 0, 0, 0], flush: [1, 0, 0, 0] };
+  negotiate(rig, 0, newer);
+  negotiate(rig, 1, versions(0, 0));
+  negotiate(rig, 2, versions(0, 0));
+  t.deepEqual(clientStates(rig), ['Connecting{Reconcile, New}', 'Connecting{Reconcile, New}', 'Connecting{Reconcile, New}']);
+  const flush = expectLast(rig, 0, 'ExtentFlush');
+  t.like(flush, { extent: 0, flushNumber: 2, gen: 2 }, 'the source is flushed at (max_flush, max_gen)');
+  t.deepEqual(activationReplies(rig), []);
+
+  fromDs(rig, 0, { type: 'RepairAckId', repairId: flush.repairId });
+  const r1 = expectLast(rig, 1, 'ExtentRepair');
+  const r2 = expectLast(rig, 2, 'ExtentRepair');
+  t.like(r1, { extent: 0, source: 'ds-1' });
+  t.is(r2.repairId, r1.repairId);
+  fromDs(rig, 1, { type: 'RepairAckId', repairId: r1.repairId });
+  t.deepEqual(activationReplies(rig), [], 'still waiting for client 2');
+  fromDs(rig, 2, { type: 'RepairAckId', repairId: r2.repairId });
+
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
+  t.deepEqual(clientStates(rig), ALL_ACTIVE);
+  t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: true, error: null }]);
+  t.is(rig.proc.upstairs.nextFlush, 2);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Upstairs: paths into Disabled (crucible#1721) and the planted pre-#1721 behaviour.
+
+const TAKEN_OVER: DownstairsMessage = { type: 'YouAreNoLongerActive', newUpstairsId: 'upstairs-2', newSessionId: 'session-2', newGen: 2 };
+
+test('upstairs: YouAreNoLongerActive while Active disables the upstairs and stops all three clients', (t) => {
+  const rig = activeUpstairs(1);
+  fromDs(rig, 1, TAKEN_OVER);
+  const s = rig.proc.upstairs.state;
+  t.is(s.kind, 'Disabled');
+  t.regex(s.kind === 'Disabled' ? s.reason : '', /YouAreNoLongerActive: generation 2 took over/);
+  t.deepEqual(clientStates(rig), STOPPED);
+  t.true(rig.proc.upstairs.clients.every((c) => c.conn === null), 'every connection given up');
+  t.is(activationReplies(rig).length, 1, 'only the earlier ok: nothing was pending');
+
+  const before = hereIAms(rig);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), PARKED);
+  t.is(pendingTimers(rig.env, 'Reconnect'), 0, 'Disabled does not reconnect');
+  t.is(hereIAms(rig), before);
+});
+
+test('upstairs: with crucible/disable-one-client only the told client stops and the upstairs goes back to Initializing', (t) => {
+  const rig = activeUpstairs(1, ['crucible/disable-one-client']);
+  fromDs(rig, 1, TAKEN_OVER);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Initializing' });
+  t.deepEqual(clientStates(rig), ['Active', 'Stopping(Disabled)', 'Active']);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), ['Active', 'Connecting{WaitConnect, New}', 'Active'], 'two clients still Active under an Initializing upstairs (C-B1)');
+  t.not(rig.proc.upstairs.clients[0]!.conn, null);
+  t.not(rig.proc.upstairs.clients[2]!.conn, null);
+});
+
+test('upstairs: with crucible/disable-one-client a later activation finds Active clients and panics', (t) => {
+  // Not asked by the brief: documents where the planted state leads (a ProtocolPanic, C-I6).
+  const rig = activeUpstairs(1, ['crucible/disable-one-client']);
+  fromDs(rig, 1, TAKEN_OVER);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.throws(() => goActiveWithGen(rig, 'r2', 3), { instanceOf: ProtocolPanic, message: /GoActive with client 0 Active/ });
+});
+
+/** GoActive at gen 1; client 0 promoted (now WaitForRegionInfo), then told another took over. */
+function takenOverMidNegotiation(bugs: readonly string[]): UpRig {
+  const rig = bootUpstairs(bugs);
+  goActiveWithGen(rig, 'r1', 1);
+  fromDs(rig, 0, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  fromDs(rig, 0, { type: 'YouAreNowActive', upstairsId: 'upstairs-1', sessionId: rig.proc.upstairs.sessionId, gen: 1 });
+  expectLast(rig, 0, 'RegionInfoPlease');
+  fromDs(rig, 0, TAKEN_OVER);
+  return rig;
+}
+
+test('upstairs: a pending GoActive is answered with the error exactly once when YouAreNoLongerActive arrives mid-negotiation', (t) => {
+  const rig = takenOverMidNegotiation([]);
+  const replies = activationReplies(rig);
+  t.is(replies.length, 1);
+  t.like(replies[0], { type: 'ActivationReply', requestId: 'r1', ok: false });
+  t.regex(replies[0]!.type === 'ActivationReply' ? (replies[0]!.error ?? '') : '', /YouAreNoLongerActive/);
+  t.is(rig.proc.upstairs.state.kind, 'Disabled');
+  t.deepEqual(clientStates(rig), STOPPED, 'the two clients still in Start are stopped too');
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), PARKED);
+  t.is(activationReplies(rig).length, 1);
+  t.is(rig.proc.upstairs.answered.get('r1'), 1);
+});
+
+test('upstairs: with crucible/disable-one-client the pending GoActive is never answered', (t) => {
+  const rig = takenOverMidNegotiation(['crucible/disable-one-client']);
+  t.deepEqual(activationReplies(rig), []);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Initializing' });
+  t.deepEqual(clientStates(rig), ['Stopping(Disabled)', 'Connecting{Start, New}', 'Connecting{Start, New}']);
+  // The other two finish negotiating: no collation without GoActive, so still no answer.
+  negotiate(rig, 1, versions(0, 0));
+  negotiate(rig, 2, versions(0, 0));
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), ['Connecting{WaitConnect, New}', 'Connecting{WaitQuorum, New}', 'Connecting{WaitQuorum, New}']);
+  t.deepEqual(activationReplies(rig), []);
+  t.false(rig.proc.upstairs.answered.has('r1'));
+});
+
+test('upstairs: after Disabled, a new GoActiveWithGen at a higher gen leaves Disabled and reconnects at that gen', (t) => {
+  const rig = activeUpstairs(1);
+  fromDs(rig, 1, TAKEN_OVER);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), PARKED);
+  const before = hereIAms(rig);
+
+  goActiveWithGen(rig, 'r2', 3);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'GoActive', requestId: 'r2' });
+  t.is(rig.proc.upstairs.gen, 3);
+  t.deepEqual(clientStates(rig), ['Connecting{Start, New}', 'Connecting{Start, New}', 'Connecting{Start, New}']);
+  t.is(hereIAms(rig), before + 3);
+  for (let i = 0; i < 3; i++) t.like(expectLast(rig, i, 'HereIAm'), { gen: 3 });
+
+  // Extents written at gen 1 and gen 2 by now: gen 3 is above them.
+  negotiateAll(rig, versions(2, 4));
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
+  t.deepEqual(activationReplies(rig).map((r) => [r.requestId, r.ok]), [['r1', true], ['r2', true]]);
+});
+
+test('upstairs: a new activation arriving while the disabled clients are still stopping waits for them, then reconnects', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 0);
+  negotiateAll(rig, versions(0, 0));
+  t.deepEqual(clientStates(rig), STOPPED);
+
+  goActiveWithGen(rig, 'r2', 1);
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'GoActive', requestId: 'r2' });
+  t.deepEqual(clientStates(rig), STOPPED, 'nothing to connect until the tasks have stopped');
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), ['Connecting{Start, New}', 'Connecting{Start, New}', 'Connecting{Start, New}']);
+  t.is(fireTimers(rig.env, rig.proc, 'Reconnect'), 3);
+  for (let i = 0; i < 3; i++) t.like(expectLast(rig, i, 'HereIAm'), { gen: 1 });
+  negotiateAll(rig, versions(0, 0));
+  t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
+  t.deepEqual(activationReplies(rig).map((r) => [r.requestId, r.ok, r.type === 'ActivationReply' ? r.error : null]), [
+    ['r1', false, 'GenerationZeroIsIllegal'],
+    ['r2', true, null],
+  ]);
+});

@@ -1,0 +1,68 @@
+import test from 'ava';
+import type { ControlProcess } from '../../model/crucible/control-plane.ts';
+import type { UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
+import { BUGS } from '../../scenarios/bugs.ts';
+import { crucibleActivation } from '../../scenarios/crucible-activation.ts';
+import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import { seededChoices } from '../../sim/choice.ts';
+import { runSimulation, type RunOutcome } from '../../sim/runner.ts';
+
+/** The issue's budget: the fixed protocol survives these seeds, a bug switch fails within them. */
+const SEEDS = 2000;
+const CRUCIBLE: readonly Scenario[] = [crucibleActivation, crucibleTakeover];
+
+function run(scenario: Scenario, bugs: readonly string[], seed: number): RunOutcome {
+  return runSimulation(scenario.spec(new Set(bugs)), seededChoices(String(seed)));
+}
+
+for (const scenario of CRUCIBLE) {
+  test(`the fixed protocol survives ${SEEDS} seeds of ${scenario.name}`, (t) => {
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const r = run(scenario, [], seed);
+      if (r.violation !== null) return t.fail(`seed ${seed}: ${r.violation.invariant}: ${r.violation.message}`);
+    }
+    t.pass();
+  });
+}
+
+for (const bug of BUGS.filter((b) => b.id.startsWith('crucible/'))) {
+  const scenario = CRUCIBLE.find((s) => s.name === bug.scenario)!;
+  const seeds = bug.sweepSeeds ?? SEEDS;
+  test(`a sweep of ${bug.scenario} finds ${bug.id} within ${seeds} seeds, on ${bug.invariant}`, (t) => {
+    for (let seed = 1; seed <= seeds; seed++) {
+      const r = run(scenario, [bug.id], seed);
+      if (r.violation === null) continue;
+      t.is(r.violation.invariant, bug.invariant, `seed ${seed}: ${r.violation.message}`);
+      return;
+    }
+    t.fail('not found');
+  });
+}
+
+function upstairsOf(r: RunOutcome, id: string): UpstairsProcess {
+  return r.sim.node(id).process as UpstairsProcess;
+}
+
+test('crucible-takeover takes over for real: the target ends Active, the source Disabled, in most runs', (t) => {
+  let takenOver = 0;
+  let sourceDisabled = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = run(crucibleTakeover, [], seed);
+    if (upstairsOf(r, 'upstairs-b').upstairs.state.kind === 'Active') takenOver++;
+    if (upstairsOf(r, 'upstairs-a').upstairs.state.kind === 'Disabled') sourceDisabled++;
+  }
+  t.true(takenOver > 60, `${takenOver}/100 taken over`);
+  t.true(sourceDisabled > 40, `${sourceDisabled}/100 sources Disabled`);
+});
+
+test('crucible-activation re-activates after upstairs crashes, at a higher generation, and ends Active', (t) => {
+  let reactivated = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = run(crucibleActivation, [], seed);
+    const control = r.sim.node('control').process as ControlProcess;
+    const gen = control.activated.get('upstairs-a') ?? 0;
+    if (gen > 1 && upstairsOf(r, 'upstairs-a').upstairs.state.kind === 'Active') reactivated++;
+  }
+  t.true(reactivated > 10, `${reactivated}/100 re-activated`);
+});
