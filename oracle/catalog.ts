@@ -43,6 +43,7 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   { id: 'C-I9', kind: 'safety', text: 'no block is overwritten by a lower-generation write (repairs exempt); an acknowledged, flushed write survives on two downstairs' },
   { id: 'C-L1', kind: 'liveness', text: 'after heal, the upstairs activated at the highest generation is Active' },
   { id: 'C-L2', kind: 'liveness', text: "after heal, all three of that upstairs' clients are Active again" },
+  { id: 'C-L3', kind: 'liveness', text: 'after heal, every replacement asked for was accepted and its new target is an Active client' },
   { id: 'C-L4', kind: 'liveness', text: 'after heal, an upstairs taken over from is Disabled or has no client that could do IO' },
   { id: 'PANIC', kind: 'engine', text: 'protocol code threw (a failed assertion or a bug), reported like a Crucible panic; this is C-I6 (no panic in any reachable state)' },
   { id: 'DETERMINISM', kind: 'engine', text: 'protocol code used wall-clock time, ambient randomness or real timers during a run' },

@@ -4,11 +4,15 @@
 //       a higher generation (the downstairs then refuse this one for good).
 // C-L1  The upstairs activated at the highest generation is Active.
 // C-L2  All three of its clients are Active again (Offline and Faulted clients came back).
+// C-L3  Every replacement the control plane asked for was accepted, and the new target is an
+//       Active client of its upstairs.
 // C-L4  An upstairs another one took over from is Disabled, or at least has no client that could
 //       still do IO (a takeover it never heard of leaves it retrying, harmlessly).
 // C-I9  (its durability half) Every write a guest saw succeed and then flushed survives on at
 //       least two downstairs, unless a later write to the same block replaced it.
 
+import { isAccepted } from '../model/crucible/control-replace.ts';
+import type { ControlProcess } from '../model/crucible/control-plane.ts';
 import type { Finding } from '../sim/runner.ts';
 import type { CrucibleWorld } from './crucible-world.ts';
 
@@ -42,17 +46,31 @@ export function crucibleLivenessGoal(world: CrucibleWorld): Finding | null {
     }
   }
   for (const g of world.guests()) if (!g.done()) return { invariant: 'C-L1', message: 'a guest has IO left to do' };
-  return durableWritesSurvive(world);
+  const targets = owner === null ? world.downstairsIds : world.upstairs(owner)!.upstairs.clients.map((c) => c.address);
+  return replacementsDone(world, control) ?? durableWritesSurvive(world, targets);
 }
 
-function durableWritesSurvive(world: CrucibleWorld): Finding | null {
+function replacementsDone(world: CrucibleWorld, control: ControlProcess): Finding | null {
+  for (const { replacement: r, result } of control.replacements) {
+    if (!isAccepted(result)) return { invariant: 'C-L3', message: `replacing ${r.old} with ${r.new} in ${r.upstairs} was never accepted (last answer: ${result ?? 'none'})` };
+    const up = world.upstairs(r.upstairs)?.upstairs;
+    if (up === undefined || up.state.kind !== 'Active') continue; // not the owner: C-L1/C-L4 speak for it
+    const client = up.clients.find((c) => c.address === r.new);
+    if (client === undefined) return { invariant: 'C-L3', message: `${r.upstairs} accepted replacing ${r.old} with ${r.new} but does not target ${r.new}` };
+    if (client.state.kind !== 'Active') return { invariant: 'C-L3', message: `${r.upstairs}'s replacement target ${r.new} is ${client.state.kind}, not Active` };
+  }
+  return null;
+}
+
+/** Counted on the owner's current targets: a replaced downstairs no longer counts. */
+function durableWritesSurvive(world: CrucibleWorld, targets: readonly string[]): Finding | null {
   const issued = new Map<string, number>();
   for (const g of world.guests()) for (const [id, n] of g.issued) issued.set(id, n);
   for (const g of world.guests()) {
     for (const w of g.acked.values()) {
       if (!w.durable) continue;
       let holding = 0;
-      for (const ds of world.downstairsIds) {
+      for (const ds of targets) {
         const data = world.region(ds).extents[w.extent]!.blocks[w.block];
         if (data != null && (data.writeId === w.writeId || supersedes(data.writeId, w, issued))) holding++;
       }

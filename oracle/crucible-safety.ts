@@ -94,7 +94,7 @@ export class CrucibleSafety implements SendObserver {
         }
       }
       if (before === 'GoActive' && up.state.kind === 'Active') {
-        const regions = this.#world.downstairsIds.map((d) => this.#world.region(d));
+        const regions = up.clients.map((c) => this.#world.region(c.address));
         for (let e = 0; e < up.region.extentCount; e++) {
           const metas = regions.map((r) => r.extents[e]!);
           const first = metas[0]!;

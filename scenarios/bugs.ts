@@ -69,6 +69,13 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'crucible-takeover',
     invariant: 'C-I1',
   },
+  {
+    id: 'crucible/replace-while-initializing',
+    title: 'a replace while the upstairs is Initializing leaves a client Stopping(Replacing); a GoActive that arrives before its task stopped panics',
+    source: 'crucible#1716, fixed in #1717 (set_active_request); shared/protocols.md C-B2',
+    scenario: 'crucible-replacement',
+    invariant: 'PANIC',
+  },
 ];
 
 export function findBug(id: string): BugEntry | undefined {

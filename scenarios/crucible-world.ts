@@ -3,6 +3,7 @@
 // TCP connection's worth of ordering (FIFO); a lost message breaks the connection, which both
 // ends notice by the gap in its sequence numbers.
 
+import type { Replacement } from '../model/crucible/control-replace.ts';
 import { controlPlane, type Activation, type ControlProcess } from '../model/crucible/control-plane.ts';
 import { downstairs, type DownstairsProcess } from '../model/crucible/downstairs/node.ts';
 import type { Region } from '../model/crucible/downstairs/region.ts';
@@ -23,15 +24,18 @@ export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, 
 
 export interface CrucibleShape {
   readonly upstairs: readonly string[];
+  /** Downstairs with a fresh region of their own, for replacements to swap in. */
+  readonly spares?: readonly string[];
+  readonly replacements?: readonly Replacement[];
   /** The activation script; guests start once their upstairs is meant to be active. */
   readonly activations: readonly Activation[];
   readonly guestStartMs: Readonly<Record<string, number>>;
   readonly limits: RunLimits;
 }
 
-export function crucibleFaultMenu(shape: { readonly upstairs: readonly string[] }): FaultOption[] {
+export function crucibleFaultMenu(shape: { readonly upstairs: readonly string[]; readonly spares?: readonly string[] }): FaultOption[] {
   return [
-    ...DOWNSTAIRS.flatMap((ds): FaultOption[] => [
+    ...[...DOWNSTAIRS, ...(shape.spares ?? [])].flatMap((ds): FaultOption[] => [
       { kind: 'crash', node: ds },
       ...shape.upstairs.map((u): FaultOption => ({ kind: 'partition', a: [u], b: [ds] })),
       ...shape.upstairs.map((u): FaultOption => ({ kind: 'link', from: u, to: ds, lossPerMille: 100 })),
@@ -41,10 +45,13 @@ export function crucibleFaultMenu(shape: { readonly upstairs: readonly string[] 
 }
 
 export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleShape, menu: readonly FaultOption[]): Oracle {
-  const nodes = [...DOWNSTAIRS, ...shape.upstairs];
+  const spares = shape.spares ?? [];
+  const allDownstairs = [...DOWNSTAIRS, ...spares];
+  const nodes = [...allDownstairs, ...shape.upstairs];
   for (const a of nodes) for (const b of nodes) if (a !== b) sim.network.configure(a, b, { fifo: true });
   for (const id of DOWNSTAIRS) sim.addNode(downstairs({ id, region: REGION, readOnly: false, idleMsMax: 3_000 }, bugs));
-  sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20 }));
+  for (const id of spares) sim.addNode(downstairs({ id, region: { ...REGION, regionId: `region-${id}` }, readOnly: false, idleMsMax: 3_000 }, bugs));
+  sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20, replacements: shape.replacements ?? [] }));
   shape.upstairs.forEach((id, i) => {
     sim.addNode(upstairs({ id, upstairsId: `upstairs-${i + 1}`, downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, bugs));
     sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 12, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));
@@ -52,7 +59,7 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
   startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 350, episodeMsMin: 100, episodeMsMax: 2_500, maxActive: 2 }, shape.limits.workloadMs);
 
   const world: CrucibleWorld = {
-    downstairsIds: DOWNSTAIRS,
+    downstairsIds: allDownstairs,
     upstairsIds: shape.upstairs,
     downstairs: (id) => sim.node(id).process as DownstairsProcess | null,
     region: (id) => (sim.node(id).durable as { region: Region }).region,

@@ -5,9 +5,10 @@
 // upstairs that restarts (it says Booted) is activated again at a new generation. Generations are
 // fixed when an activation is sent, as Nexus bumps the volume's generation then: never at or
 // below one already handed out. A retry keeps its generation unless another activation got a
-// higher one meanwhile.
+// higher one meanwhile. Target replacements run beside the activations (control-replace.ts).
 
 import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
+import { Replacer, type Replacement, type ReplacementStatus, type ReplaceTag } from './control-replace.ts';
 import type { UpstairsReply } from './upstairs/control.ts';
 
 export interface Activation {
@@ -26,6 +27,7 @@ export interface ControlConfig {
   readonly activations: readonly Activation[];
   readonly retryMs: number;
   readonly attemptsMax: number;
+  readonly replacements?: readonly Replacement[];
 }
 
 export interface ControlProcess extends Process {
@@ -36,6 +38,7 @@ export interface ControlProcess extends Process {
   readonly activated: ReadonlyMap<NodeId, number>;
   /** Activations the script (and restarts) asked for, in order. */
   readonly script: readonly Activation[];
+  readonly replacements: readonly ReplacementStatus[];
 }
 
 export interface ActivationRequest {
@@ -58,6 +61,7 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
       const settled = new Set<number>();
       const started = new Set<number>();
       const script = config.activations.map((a) => ({ ...a }));
+      const replacer = new Replacer(env, config.replacements ?? [], 500, 40);
       let topGen = 0; // the highest generation handed out so far
       let topIndex = -1; // the activation it went to
       if (script.length > 0) env.setTimer(script[0]!.afterMs, { type: 'Activate', index: 0, attempt: 0 } satisfies Tag);
@@ -71,7 +75,9 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
         requests,
         activated,
         script,
+        replacements: replacer.statuses,
         onTimer(_env: Env, tag: unknown): void {
+          if ((tag as ReplaceTag).type === 'Replace') return replacer.onTimer(tag as ReplaceTag);
           const { index, attempt } = tag as Tag;
           const a = script[index]!;
           if (settled.has(index) || attempt >= config.attemptsMax) return;
@@ -109,6 +115,7 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
             return;
           }
           const reply = message as UpstairsReply;
+          if (reply.type === 'ReplaceReply') return replacer.onReply(reply);
           if (reply.type !== 'ActivationReply') return;
           const r = requests.get(reply.requestId);
           if (r === undefined) return;

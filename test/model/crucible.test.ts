@@ -283,7 +283,7 @@ interface UpRig {
 function bootUpstairs(bugs: readonly string[] = []): UpRig {
   const env = fakeEnv('upstairs-a');
   const def = upstairs({ id: 'upstairs-a', upstairsId: 'upstairs-1', downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, new Set(bugs));
-  const proc = def.boot(env, null) as UpstairsProcess;
+  const proc = def.boot(env, def.initDurable()) as UpstairsProcess;
   return { env, proc, dsSeq: new Map() };
 }
 
@@ -333,8 +333,10 @@ function negotiateAll(rig: UpRig, body: ExtentVersionsBody): void {
   for (let i = 0; i < DOWNSTAIRS.length; i++) negotiate(rig, i, body);
 }
 
-function activationReplies(rig: UpRig): UpstairsReply[] {
-  return rig.env.sent.filter((s) => s.to === CONTROL && (s.message as { type: string }).type === 'ActivationReply').map((s) => s.message as UpstairsReply);
+type ActivationReply = Extract<UpstairsReply, { type: 'ActivationReply' }>;
+
+function activationReplies(rig: UpRig): ActivationReply[] {
+  return rig.env.sent.filter((s) => s.to === CONTROL && (s.message as { type: string }).type === 'ActivationReply').map((s) => s.message as ActivationReply);
 }
 
 const clientStates = (rig: UpRig): string[] => rig.proc.upstairs.clients.map((c) => describeDs(c.state));
@@ -567,4 +569,82 @@ test('upstairs: a new activation arriving while the disabled clients are still s
     ['r1', false, 'GenerationZeroIsIllegal'],
     ['r2', true, null],
   ]);
+});
+
+// replace(old, new), shared/protocols.md §1.7, in the order its checks run.
+
+type ReplaceReply = Extract<UpstairsReply, { type: 'ReplaceReply' }>;
+
+function replace(rig: UpRig, requestId: string, old: string, replacement: string): ReplaceReply {
+  rig.proc.onMessage!(rig.env, CONTROL, { type: 'Replace', requestId, old, new: replacement });
+  const reply = rig.env.sent.at(-1)!.message as ReplaceReply;
+  if (reply.type !== 'ReplaceReply' || reply.requestId !== requestId) throw new Error(`no reply to ${requestId}`);
+  return reply;
+}
+
+function activeRig(bugs: readonly string[] = []): UpRig {
+  const rig = bootUpstairs(bugs);
+  goActiveWithGen(rig, 'r1', 1);
+  negotiateAll(rig, versions(0, 0));
+  return rig;
+}
+
+test('replace: while Active, the old target stops with Replacing and comes back as Replaced at the new address', (t) => {
+  const rig = activeRig();
+  t.is(replace(rig, 'x1', 'ds-1', 'ds-4').result, 'Started');
+  t.deepEqual(clientStates(rig), ['Stopping(Replacing)', 'Active', 'Active']);
+  t.is(rig.proc.upstairs.clients[0]!.address, 'ds-4');
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), ['Connecting{Start, Replaced}', 'Active', 'Active']);
+});
+
+test('replace: asked again, it is StartedAlready while under way; the same old target again is Missing', (t) => {
+  const rig = activeRig();
+  replace(rig, 'x1', 'ds-1', 'ds-4');
+  t.is(replace(rig, 'x2', 'ds-1', 'ds-4').result, 'StartedAlready');
+  t.is(replace(rig, 'x3', 'ds-9', 'ds-8').result, 'Missing');
+});
+
+test('replace: both addresses already targets is invalid; a second replacement while one is under way is invalid', (t) => {
+  const rig = activeRig();
+  t.is(replace(rig, 'x1', 'ds-1', 'ds-2').result, 'Invalid');
+  replace(rig, 'x2', 'ds-1', 'ds-4');
+  const second = replace(rig, 'x3', 'ds-2', 'ds-5');
+  t.is(second.result, 'Invalid');
+  t.regex(second.why, /client 0/);
+  t.is(rig.proc.upstairs.clients[1]!.address, 'ds-2');
+});
+
+test('replace: once the new target is a settled client, asking again is CompletedAlready', (t) => {
+  const rig = bootUpstairs();
+  t.is(replace(rig, 'x1', 'ds-1', 'ds-4').result, 'Started');
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), ['Connecting{WaitConnect, New}', 'Connecting{WaitConnect, New}', 'Connecting{WaitConnect, New}']);
+  t.is(replace(rig, 'x2', 'ds-1', 'ds-4').result, 'CompletedAlready');
+});
+
+test('replace while Initializing, then GoActive before the task stopped: the fixed upstairs waits for it', (t) => {
+  const rig = bootUpstairs();
+  replace(rig, 'x1', 'ds-1', 'ds-4');
+  goActiveWithGen(rig, 'r1', 1);
+  t.deepEqual(clientStates(rig), ['Stopping(Replacing)', 'Connecting{Start, New}', 'Connecting{Start, New}']);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  fireTimers(rig.env, rig.proc, 'Reconnect');
+  t.is(rig.env.sent.filter((s) => s.to === 'ds-4').length, 1, 'the replaced client connects to the new address');
+});
+
+test('replace while Initializing, then GoActive before the task stopped: with crucible/replace-while-initializing it panics', (t) => {
+  const rig = bootUpstairs(['crucible/replace-while-initializing']);
+  replace(rig, 'x1', 'ds-1', 'ds-4');
+  t.throws(() => goActiveWithGen(rig, 'r1', 1), { message: /Stopping\(Replacing\).*1716/ });
+});
+
+test('replace: the new target survives a restart (the durable VCR)', (t) => {
+  const env = fakeEnv('upstairs-a');
+  const def = upstairs({ id: 'upstairs-a', upstairsId: 'upstairs-1', downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, new Set());
+  const durable = def.initDurable();
+  const first = def.boot(env, durable) as UpstairsProcess;
+  first.onMessage!(env, CONTROL, { type: 'Replace', requestId: 'x1', old: 'ds-2', new: 'ds-5' });
+  const again = def.boot(env, durable) as UpstairsProcess;
+  t.deepEqual(again.upstairs.clients.map((c) => c.address), ['ds-1', 'ds-5', 'ds-3']);
 });

@@ -3,6 +3,7 @@ import type { ControlProcess } from '../../model/crucible/control-plane.ts';
 import type { UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
 import { BUGS } from '../../scenarios/bugs.ts';
 import { crucibleActivation } from '../../scenarios/crucible-activation.ts';
+import { crucibleReplacement } from '../../scenarios/crucible-replacement.ts';
 import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { seededChoices } from '../../sim/choice.ts';
@@ -10,7 +11,7 @@ import { runSimulation, type RunOutcome } from '../../sim/runner.ts';
 
 /** The issue's budget: the fixed protocol survives these seeds, a bug switch fails within them. */
 const SEEDS = 2000;
-const CRUCIBLE: readonly Scenario[] = [crucibleActivation, crucibleTakeover];
+const CRUCIBLE: readonly Scenario[] = [crucibleActivation, crucibleTakeover, crucibleReplacement];
 
 function run(scenario: Scenario, bugs: readonly string[], seed: number): RunOutcome {
   return runSimulation(scenario.spec(new Set(bugs)), seededChoices(String(seed)));
@@ -65,4 +66,18 @@ test('crucible-activation re-activates after upstairs crashes, at a higher gener
     if (gen > 1 && upstairsOf(r, 'upstairs-a').upstairs.state.kind === 'Active') reactivated++;
   }
   t.true(reactivated > 10, `${reactivated}/100 re-activated`);
+});
+
+test('crucible-replacement replaces for real: both new targets serve, repaired live or reconciled', (t) => {
+  let both = 0;
+  let refusedAsBusy = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = run(crucibleReplacement, [], seed);
+    const targets = upstairsOf(r, 'upstairs-a').upstairs.clients.map((c) => c.address);
+    if (targets.join() === 'ds-4,ds-5,ds-3') both++;
+    const control = r.sim.node('control').process as ControlProcess;
+    if (control.replacements.some((s) => s.attempts > 1)) refusedAsBusy++;
+  }
+  t.is(both, 100);
+  t.true(refusedAsBusy > 5, `${refusedAsBusy}/100 asked more than once`);
 });

@@ -1,15 +1,20 @@
-// Messages between the upstairs and whoever drives it: activation (GoActiveWithGen) from the
-// control plane, and block IO from the guest. Every request carries an id and gets one reply.
+// Messages between the upstairs and whoever drives it: activation (GoActiveWithGen) and target
+// replacement (replace.ts) from the control plane, and block IO from the guest. Every request
+// carries an id and gets one reply.
 
 import type { BlockData } from '../protocol.ts';
+import type { ReplaceResult } from './replace.ts';
 
 export type UpstairsRequest =
   | { readonly type: 'GoActiveWithGen'; readonly requestId: string; readonly gen: number }
+  /** A VCR with one target changed (Propolis' replace): `old` becomes `new`. */
+  | { readonly type: 'Replace'; readonly requestId: string; readonly old: string; readonly new: string }
   | { readonly type: 'GuestWrite'; readonly requestId: string; readonly extent: number; readonly block: number; readonly writeId: string }
   | { readonly type: 'GuestRead'; readonly requestId: string; readonly extent: number; readonly block: number }
   | { readonly type: 'GuestFlush'; readonly requestId: string };
 
 export type UpstairsReply =
   | { readonly type: 'ActivationReply'; readonly requestId: string; readonly ok: boolean; readonly error: string | null }
+  | { readonly type: 'ReplaceReply'; readonly requestId: string; readonly result: ReplaceResult; readonly why: string }
   /** `sessionId`: the upstairs incarnation that answered (a flush covers only its own writes). */
   | { readonly type: 'GuestReply'; readonly requestId: string; readonly sessionId: string; readonly ok: boolean; readonly data: BlockData | null; readonly error: string | null };

@@ -12,7 +12,11 @@
 // Bug switch crucible/disable-one-client restores the pre-#1721 behaviour: only the offending
 // client stops, the upstairs goes back to Initializing with the other two still running, and the
 // pending activation reply is dropped.
-// Not modelled yet: deactivation, replace(), live repair interleaved with IO (a Faulted client is
+// - replace(old, new) (replace.ts) swaps one target; the targets are durable, as Nexus keeps the
+//   VCR that a restarted Propolis is given.
+// Bug switch crucible/replace-while-initializing restores crucible#1716: a GoActive that finds a
+// client still Stopping(Replacing) (a replace just before activation) panics.
+// Not modelled yet: deactivation, live repair interleaved with IO (a Faulted or Replaced client is
 // repaired whole while guest IO waits).
 
 import { panic } from '../../assert.ts';
@@ -22,6 +26,7 @@ import type { UpstairsReply, UpstairsRequest } from './control.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';
 import { inProgressFor, jobDone, skipClientJobs, submit, type IoPorts } from './io.ts';
 import { collate } from './reconcile.ts';
+import { checkReplace } from './replace.ts';
 import { checkTransition, connecting, describeDs, type ClientStopReason, type DsState } from './states.ts';
 
 export interface UpstairsConfig {
@@ -44,17 +49,24 @@ export interface UpstairsProcess extends Process {
 type Tag =
   | { readonly type: 'KeepAlive' }
   | { readonly type: 'Reconnect'; readonly client: number }
-  | { readonly type: 'TaskStopped'; readonly client: number };
+  | { readonly type: 'TaskStopped'; readonly client: number }
+  | { readonly type: 'LiveRepairRetry'; readonly client: number };
 
 const RECONNECT_MS = 100;
 const TASK_STOP_MS = 5;
 
-export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
+/** What survives a restart: the targets of the VCR (Nexus hands the new Propolis the current one). */
+export interface UpstairsDurable {
+  readonly targets: NodeId[];
+}
+
+export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDurable> {
   const oneClient = bugs.has('crucible/disable-one-client');
+  const panicOnStopping = bugs.has('crucible/replace-while-initializing');
   return {
     id: config.id,
-    initDurable: () => null,
-    boot(env: Env): UpstairsProcess {
+    initDurable: () => ({ targets: [...config.downstairs] }),
+    boot(env: Env, durable: UpstairsDurable): UpstairsProcess {
       const up: Upstairs = {
         env,
         bugs,
@@ -63,7 +75,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
         region: config.region,
         state: { kind: 'Initializing' },
         gen: 0,
-        clients: config.downstairs.map((address, index) => ({
+        clients: durable.targets.map((address, index) => ({
           index,
           address,
           state: connecting('WaitConnect', 'New'),
@@ -135,10 +147,13 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
       };
 
       const stopClient = (client: DownstairsClient, reason: ClientStopReason): void => {
-        if (client.state.kind === 'Stopping') return;
+        const s = client.state;
+        if (s.kind === 'Stopping') return;
         setClient(client, { kind: 'Stopping', reason });
         client.conn = null;
         env.setTimer(TASK_STOP_MS, { type: 'TaskStopped', client: client.index } satisfies Tag);
+        // A reconciling client's task ending aborts the reconciliation (§1.5), e.g. a replace.
+        if (s.kind === 'Connecting' && s.state === 'Reconcile' && up.reconciliation !== null) abortReconciliation(`client ${client.index} stopped (${reason})`);
       };
 
       const setDisabled = (offender: DownstairsClient, reason: string): void => {
@@ -226,8 +241,14 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
 
       /** A Faulted client is repaired whole from an Active peer (our stand-in for live repair). */
       const repairFaulted = (client: DownstairsClient): void => {
-        const source = up.clients.find((c) => c.state.kind === 'Active');
-        if (source === undefined || up.state.kind !== 'Active') return;
+        if (up.state.kind !== 'Active' || client.state.kind !== 'Connecting' || client.state.state !== 'LiveRepairReady') return;
+        // The source must have finished every job it was given: a copy taken while a write to it
+        // is still in flight (or lost, awaiting replay) would miss that write. Try again shortly.
+        const source = up.clients.find((c) => c.state.kind === 'Active' && inProgressFor(up, c).length === 0);
+        if (source === undefined) {
+          env.setTimer(RECONNECT_MS, { type: 'LiveRepairRetry', client: client.index } satisfies Tag);
+          return;
+        }
         setClient(client, { kind: 'LiveRepair' });
         const steps = Array.from({ length: up.region.extentCount }, (_, e) => e);
         up.log(`client ${client.index}: live repair from client ${source.index}`);
@@ -319,7 +340,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
         }
       }
 
-      const guestRequest = (from: NodeId, r: Exclude<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
+      const guestRequest = (from: NodeId, r: Exclude<UpstairsRequest, { type: 'GoActiveWithGen' | 'Replace' }>): void => {
         const replyTo = { node: from, requestId: r.requestId };
         if (up.state.kind !== 'Active' || up.clients.some((c) => c.state.kind === 'LiveRepair')) {
           if (up.state.kind === 'Disabled') {
@@ -342,7 +363,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
       };
       const drainQueued = (): void => {
         const waiting = up.queued.splice(0);
-        for (const q of waiting) guestRequest(q.node, q.request as Exclude<UpstairsRequest, { type: 'GoActiveWithGen' }>);
+        for (const q of waiting) guestRequest(q.node, q.request as Exclude<UpstairsRequest, { type: 'GoActiveWithGen' | 'Replace' }>);
       };
 
       const activate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
@@ -356,6 +377,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
             const cs = client.state;
             if (cs.kind === 'Connecting' && cs.state === 'WaitConnect') connect(client);
             else if (cs.kind === 'Connecting' && cs.state === 'WaitQuorum') tryCollate();
+            else if (cs.kind === 'Stopping' && panicOnStopping) panic(`GoActive with client ${client.index} ${describeDs(cs)} (crucible#1716)`);
             else if (cs.kind !== 'Connecting' && cs.kind !== 'Stopping') panic(`GoActive with client ${client.index} ${describeDs(cs)}`);
           }
           return;
@@ -363,6 +385,18 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
         if (s.kind === 'Active' && r.gen === up.gen) return answer(r.requestId, from, true, null);
         const error = s.kind === 'GoActive' ? (r.gen === up.gen ? 'UpstairsActivateInProgress' : 'GenerationNumberInvalid') : s.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'GenerationNumberInvalid';
         answer(r.requestId, from, false, error);
+      };
+
+      const replace = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Replace' }>): void => {
+        const { result, client, why } = checkReplace(up, r.old, r.new);
+        if (client !== null) {
+          up.log(`upstairs: replace client ${client.index}: ${r.old} -> ${r.new}`);
+          skipClientJobs(up, client);
+          client.address = r.new;
+          durable.targets[client.index] = r.new;
+          stopClient(client, 'Replacing'); // a client already stopping comes back at the new address
+        }
+        env.send(from, { type: 'ReplaceReply', requestId: r.requestId, result, why } satisfies UpstairsReply);
       };
 
       return {
@@ -380,6 +414,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
           }
           const r = message as UpstairsRequest;
           if (r.type === 'GoActiveWithGen') return activate(from, r);
+          if (r.type === 'Replace') return replace(from, r);
           return guestRequest(from, r);
         },
         onTimer(_env: Env, tag: unknown): void {
@@ -398,6 +433,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<null> {
             if (client.state.kind === 'Stopping') reinitialize(client);
             return;
           }
+          if (t.type === 'LiveRepairRetry') return repairFaulted(client);
           const s = client.state;
           if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) connect(client);
         },
