@@ -31,7 +31,8 @@ export function crucibleLivenessGoal(world: CrucibleWorld): Finding | null {
     // Superseded: another upstairs got a higher generation, so the downstairs refuse this one for
     // good and its GoActive waits forever (Nexus would tear that Propolis down).
     const superseded = r.upstairs !== owner && r.gen < topGen;
-    if (r.replies === 0 && !r.lostInCrash && !superseded) return { invariant: 'C-I4', message: `activation request ${requestId} to ${r.upstairs} at generation ${r.gen} was never answered` };
+    const what = r.kind === 'activate' ? `activation request ${requestId} to ${r.upstairs} at generation ${r.gen}` : `deactivation request ${requestId} to ${r.upstairs}`;
+    if (r.replies === 0 && !r.lostInCrash && !superseded) return { invariant: 'C-I4', message: `${what} was never answered` };
   }
   for (const id of world.upstairsIds) {
     const p = world.upstairs(id);

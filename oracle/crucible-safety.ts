@@ -5,9 +5,12 @@
 //       connection runs there.
 // C-I3  A Disabled upstairs has every client Stopping(Disabled) or parked in Connecting{New,
 //       WaitConnect} (and, by construction of UpstairsState, no activation reply pending).
-// C-I4  No activation request is answered twice (that each is answered once is a liveness goal).
-// C-I5  Clients are Active or in LiveRepair only while their upstairs is Active (every single
-//       transition is asserted by the upstairs itself: an invalid one is a PANIC, C-I6).
+// C-I4  No activation or deactivation request is answered twice (that each is answered once is a
+//       liveness goal).
+// C-I5  Clients are Active or in LiveRepair only while their upstairs is Active, or Active while
+//       it is Deactivating, until their final flush is done (every single transition is asserted
+//       by the upstairs itself: an invalid one is a PANIC, C-I6).
+// C-I8  Live repair never has three clients repairing, and always an Active one to copy from.
 // C-I7  When reconciliation ends and the upstairs goes Active, the three regions agree: equal
 //       (gen, flush) for every extent and nothing dirty.
 // C-I9  On every downstairs, no block is overwritten by a write of a lower upstairs generation.
@@ -89,9 +92,15 @@ export class CrucibleSafety implements SendObserver {
           const stopping = s.kind === 'Stopping' && s.reason === 'Disabled';
           if (!parked && !stopping) return { invariant: 'C-I3', message: `${id} is Disabled (${up.state.reason}) but client ${c.index} is ${describe(s)}` };
         }
-        if ((s.kind === 'Active' || s.kind === 'LiveRepair') && up.state.kind !== 'Active') {
+        // Deactivating keeps Active clients until their final flush is done.
+        const allowed = up.state.kind === 'Active' || (up.state.kind === 'Deactivating' && s.kind === 'Active');
+        if ((s.kind === 'Active' || s.kind === 'LiveRepair') && !allowed) {
           return { invariant: 'C-I5', message: `${id} is ${up.state.kind} but client ${c.index} is ${s.kind}` };
         }
+      }
+      const repairing = up.clients.filter((c) => c.state.kind === 'LiveRepair').length;
+      if (repairing > 0 && (repairing > 2 || !up.clients.some((c) => c.state.kind === 'Active'))) {
+        return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair and ${up.clients.filter((c) => c.state.kind === 'Active').length} Active` };
       }
       if (before === 'GoActive' && up.state.kind === 'Active') {
         const regions = up.clients.map((c) => this.#world.region(c.address));
@@ -111,7 +120,7 @@ export class CrucibleSafety implements SendObserver {
     const control = this.#world.control();
     if (control === null) return null;
     for (const [requestId, r] of control.requests) {
-      if (r.replies > 1) return { invariant: 'C-I4', message: `activation request ${requestId} to ${r.upstairs} was answered ${r.replies} times` };
+      if (r.replies > 1) return { invariant: 'C-I4', message: `${r.kind === 'activate' ? 'activation' : 'deactivation'} request ${requestId} to ${r.upstairs} was answered ${r.replies} times` };
     }
     return null;
   }

@@ -27,7 +27,7 @@ export const crucibleReplacement: Scenario = {
   name: 'crucible-replacement',
   summary: '3 downstairs and 2 spares, 1 upstairs; two targets replaced, while initializing, activating or active, and while another is still repairing',
   limits: LIMITS,
-  invariants: ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I9', 'PANIC', 'C-L1', 'C-L2', 'C-L3'],
+  invariants: ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'PANIC', 'C-L1', 'C-L2', 'C-L3'],
   faultMenu: FAULT_MENU,
   spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildCrucibleWorld(sim, bugs, SHAPE, FAULT_MENU) }),
 };

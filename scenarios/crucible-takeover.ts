@@ -23,7 +23,7 @@ export const crucibleTakeover: Scenario = {
   name: 'crucible-takeover',
   summary: '3 downstairs; a second upstairs at a higher generation takes the region set over while the first has IO in flight',
   limits: LIMITS,
-  invariants: ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I9', 'PANIC', 'C-L1', 'C-L2', 'C-L4'],
+  invariants: ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'PANIC', 'C-L1', 'C-L2', 'C-L4'],
   faultMenu: FAULT_MENU,
   spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildCrucibleWorld(sim, bugs, SHAPE, FAULT_MENU) }),
 };

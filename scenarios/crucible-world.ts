@@ -4,7 +4,7 @@
 // ends notice by the gap in its sequence numbers.
 
 import type { Replacement } from '../model/crucible/control-replace.ts';
-import { controlPlane, type Activation, type ControlProcess } from '../model/crucible/control-plane.ts';
+import { controlPlane, type Activation, type ControlProcess, type Deactivation } from '../model/crucible/control-plane.ts';
 import { downstairs, type DownstairsProcess } from '../model/crucible/downstairs/node.ts';
 import type { Region } from '../model/crucible/downstairs/region.ts';
 import { guest, type GuestProcess } from '../model/crucible/guest.ts';
@@ -27,6 +27,7 @@ export interface CrucibleShape {
   /** Downstairs with a fresh region of their own, for replacements to swap in. */
   readonly spares?: readonly string[];
   readonly replacements?: readonly Replacement[];
+  readonly deactivations?: readonly Deactivation[];
   /** The activation script; guests start once their upstairs is meant to be active. */
   readonly activations: readonly Activation[];
   readonly guestStartMs: Readonly<Record<string, number>>;
@@ -51,7 +52,7 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
   for (const a of nodes) for (const b of nodes) if (a !== b) sim.network.configure(a, b, { fifo: true });
   for (const id of DOWNSTAIRS) sim.addNode(downstairs({ id, region: REGION, readOnly: false, idleMsMax: 3_000 }, bugs));
   for (const id of spares) sim.addNode(downstairs({ id, region: { ...REGION, regionId: `region-${id}` }, readOnly: false, idleMsMax: 3_000 }, bugs));
-  sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20, replacements: shape.replacements ?? [] }));
+  sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20, replacements: shape.replacements ?? [], deactivations: shape.deactivations ?? [] }));
   shape.upstairs.forEach((id, i) => {
     sim.addNode(upstairs({ id, upstairsId: `upstairs-${i + 1}`, downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, bugs));
     sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 12, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));

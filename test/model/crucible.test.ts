@@ -648,3 +648,27 @@ test('replace: the new target survives a restart (the durable VCR)', (t) => {
   const again = def.boot(env, durable) as UpstairsProcess;
   t.deepEqual(again.upstairs.clients.map((c) => c.address), ['ds-1', 'ds-5', 'ds-3']);
 });
+
+// Deactivation (§1.2): only from Active; a final flush; clients stop once done; then Initializing.
+
+test('deactivate: refused unless Active; from Active, a final flush, then every client parked and one ok', (t) => {
+  const rig = bootUpstairs();
+  rig.proc.onMessage!(rig.env, CONTROL, { type: 'Deactivate', requestId: 'd0' });
+  t.like(rig.env.sent.at(-1)!.message as object, { type: 'DeactivateReply', requestId: 'd0', ok: false, error: 'UpstairsInactive' });
+  goActiveWithGen(rig, 'r1', 1);
+  negotiateAll(rig, versions(0, 0));
+  rig.proc.onMessage!(rig.env, CONTROL, { type: 'Deactivate', requestId: 'd1' });
+  t.is(rig.proc.upstairs.state.kind, 'Deactivating');
+  t.deepEqual(clientStates(rig), ALL_ACTIVE, 'clients stay until their final flush is done');
+  for (let i = 0; i < 3; i++) {
+    const flush = expectLast(rig, i, 'Flush');
+    fromDs(rig, i, { type: 'FlushAck', jobId: flush.jobId });
+  }
+  t.deepEqual(clientStates(rig), ['Stopping(Deactivated)', 'Stopping(Deactivated)', 'Stopping(Deactivated)']);
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.deepEqual(clientStates(rig), PARKED);
+  t.is(rig.proc.upstairs.state.kind, 'Initializing');
+  const replies = rig.env.sent.filter((s) => (s.message as { type: string }).type === 'DeactivateReply').map((s) => s.message);
+  t.deepEqual(replies.at(-1), { type: 'DeactivateReply', requestId: 'd1', ok: true, error: null });
+  t.is(rig.proc.upstairs.answered.get('d1'), 1);
+});

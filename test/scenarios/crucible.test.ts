@@ -81,3 +81,13 @@ test('crucible-replacement replaces for real: both new targets serve, repaired l
   t.is(both, 100);
   t.true(refusedAsBusy > 5, `${refusedAsBusy}/100 asked more than once`);
 });
+
+test('crucible-activation deactivates for real: a final flush, Initializing, then Active again a generation up', (t) => {
+  let deactivated = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = run(crucibleActivation, [], seed);
+    const control = r.sim.node('control').process as ControlProcess;
+    if ([...control.requests.values()].some((q) => q.kind === 'deactivate' && q.ok === true)) deactivated++;
+  }
+  t.true(deactivated > 70, `${deactivated}/100 deactivated`);
+});

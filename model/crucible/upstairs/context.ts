@@ -22,7 +22,8 @@ export interface DownstairsClient {
 export interface Job {
   readonly id: number;
   readonly kind: 'Write' | 'Read' | 'Flush';
-  readonly replyTo: { readonly node: NodeId; readonly requestId: string };
+  /** Who hears the outcome; null for the upstairs' own final flush on deactivation. */
+  readonly replyTo: { readonly node: NodeId; readonly requestId: string } | null;
   readonly message: UpstairsMessage;
   done: Set<number>;
   skipped: Set<number>;

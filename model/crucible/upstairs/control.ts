@@ -1,5 +1,5 @@
-// Messages between the upstairs and whoever drives it: activation (GoActiveWithGen) and target
-// replacement (replace.ts) from the control plane, and block IO from the guest. Every request
+// Messages between the upstairs and whoever drives it: activation (GoActiveWithGen), deactivation
+// and target replacement (replace.ts) from the control plane, and block IO from the guest. Every request
 // carries an id and gets one reply.
 
 import type { BlockData } from '../protocol.ts';
@@ -7,6 +7,8 @@ import type { ReplaceResult } from './replace.ts';
 
 export type UpstairsRequest =
   | { readonly type: 'GoActiveWithGen'; readonly requestId: string; readonly gen: number }
+  /** Final flush, then every client stopped; back to Initializing (only from Active). */
+  | { readonly type: 'Deactivate'; readonly requestId: string }
   /** A VCR with one target changed (Propolis' replace): `old` becomes `new`. */
   | { readonly type: 'Replace'; readonly requestId: string; readonly old: string; readonly new: string }
   | { readonly type: 'GuestWrite'; readonly requestId: string; readonly extent: number; readonly block: number; readonly writeId: string }
@@ -15,6 +17,7 @@ export type UpstairsRequest =
 
 export type UpstairsReply =
   | { readonly type: 'ActivationReply'; readonly requestId: string; readonly ok: boolean; readonly error: string | null }
+  | { readonly type: 'DeactivateReply'; readonly requestId: string; readonly ok: boolean; readonly error: string | null }
   | { readonly type: 'ReplaceReply'; readonly requestId: string; readonly result: ReplaceResult; readonly why: string }
   /** `sessionId`: the upstairs incarnation that answered (a flush covers only its own writes). */
   | { readonly type: 'GuestReply'; readonly requestId: string; readonly sessionId: string; readonly ok: boolean; readonly data: BlockData | null; readonly error: string | null };

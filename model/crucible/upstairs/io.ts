@@ -56,8 +56,10 @@ function settle(up: Upstairs, job: Job): void {
   if (!job.acked && (job.done.size >= needed || failed || finished)) {
     job.acked = true;
     const ok = job.done.size >= needed && !failed;
-    const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, ok, data: job.result, error: ok ? null : 'IO error: too many downstairs skipped the job' };
-    up.env.send(job.replyTo.node, reply);
+    if (job.replyTo !== null) {
+      const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, ok, data: job.result, error: ok ? null : 'IO error: too many downstairs skipped the job' };
+      up.env.send(job.replyTo.node, reply);
+    }
   }
   if (finished) up.jobs.delete(job.id);
 }

@@ -12,11 +12,14 @@
 // Bug switch crucible/disable-one-client restores the pre-#1721 behaviour: only the offending
 // client stops, the upstairs goes back to Initializing with the other two still running, and the
 // pending activation reply is dropped.
+// - Deactivate (only from Active): a final flush, then each client stops with Deactivated once it
+//   has nothing in flight (one not Active stops at once, its jobs skipped); when all three are
+//   parked in Connecting{WaitConnect, New} the upstairs is Initializing again and replies.
 // - replace(old, new) (replace.ts) swaps one target; the targets are durable, as Nexus keeps the
 //   VCR that a restarted Propolis is given.
 // Bug switch crucible/replace-while-initializing restores crucible#1716: a GoActive that finds a
 // client still Stopping(Replacing) (a replace just before activation) panics.
-// Not modelled yet: deactivation, live repair interleaved with IO (a Faulted or Replaced client is
+// Not modelled yet: live repair interleaved with IO (a Faulted or Replaced client is
 // repaired whole while guest IO waits).
 
 import { panic } from '../../assert.ts';
@@ -45,6 +48,8 @@ export interface UpstairsConfig {
 export interface UpstairsProcess extends Process {
   readonly upstairs: Upstairs;
 }
+
+type GuestRequest = Extract<UpstairsRequest, { type: 'GuestWrite' | 'GuestRead' | 'GuestFlush' }>;
 
 type Tag =
   | { readonly type: 'KeepAlive' }
@@ -104,9 +109,14 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
       const ports: IoPorts = { send };
 
       const setClient = (client: DownstairsClient, next: DsState): void => {
-        checkTransition(client.index, client.state, next, up.state);
-        up.log(`client ${client.index}: ${describeDs(client.state)} -> ${describeDs(next)}`);
+        const was = client.state;
+        checkTransition(client.index, was, next, up.state);
+        up.log(`client ${client.index}: ${describeDs(was)} -> ${describeDs(next)}`);
         client.state = next;
+        // Live repair needs an Active source: losing the last one fails it (FailedLiveRepair).
+        if (was.kind === 'Active' && next.kind !== 'Active' && !up.clients.some((c) => c.state.kind === 'Active')) {
+          for (const c of up.clients) if (c.state.kind === 'LiveRepair') stopClient(c, 'Fault');
+        }
       };
 
       const answer = (requestId: string, node: NodeId, ok: boolean, error: string | null): void => {
@@ -144,6 +154,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
         setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', mode));
         if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
+        progressDeactivation(); // a client lost while deactivating is stopped, not awaited
       };
 
       const stopClient = (client: DownstairsClient, reason: ClientStopReason): void => {
@@ -165,10 +176,12 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           return;
         }
         const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+        const deactivating = up.state.kind === 'Deactivating' ? up.state.requestId : null;
         up.log(`upstairs: ${up.state.kind} -> Disabled(${reason})`);
         up.state = { kind: 'Disabled', reason };
         up.reconciliation = null;
         if (pending !== null) answer(pending, activationFrom, false, reason);
+        if (deactivating !== null) answerDeactivate(deactivating, false, reason);
         for (const client of up.clients) {
           const s = client.state;
           if (s.kind === 'Connecting' && s.mode === 'New' && s.state === 'WaitConnect') continue;
@@ -334,17 +347,20 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
             return abortReconciliation(`client ${client.index}: ${m.error}`);
           case 'WriteAck':
           case 'FlushAck':
-            return jobDone(up, client, m.jobId, null);
+            jobDone(up, client, m.jobId, null);
+            return progressDeactivation();
           case 'ReadResponse':
-            return jobDone(up, client, m.jobId, m.data);
+            jobDone(up, client, m.jobId, m.data);
+            return progressDeactivation();
         }
       }
 
-      const guestRequest = (from: NodeId, r: Exclude<UpstairsRequest, { type: 'GoActiveWithGen' | 'Replace' }>): void => {
+      const guestRequest = (from: NodeId, r: GuestRequest): void => {
         const replyTo = { node: from, requestId: r.requestId };
         if (up.state.kind !== 'Active' || up.clients.some((c) => c.state.kind === 'LiveRepair')) {
-          if (up.state.kind === 'Disabled') {
-            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, ok: false, data: null, error: `upstairs is Disabled: ${up.state.reason}` } satisfies UpstairsReply);
+          if (up.state.kind === 'Disabled' || up.state.kind === 'Deactivating') {
+            const error = up.state.kind === 'Disabled' ? `upstairs is Disabled: ${up.state.reason}` : 'UpstairsDeactivating';
+            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, ok: false, data: null, error } satisfies UpstairsReply);
           } else {
             up.queued.push({ node: from, request: r });
           }
@@ -363,7 +379,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
       };
       const drainQueued = (): void => {
         const waiting = up.queued.splice(0);
-        for (const q of waiting) guestRequest(q.node, q.request as Exclude<UpstairsRequest, { type: 'GoActiveWithGen' | 'Replace' }>);
+        for (const q of waiting) guestRequest(q.node, q.request as GuestRequest);
       };
 
       const activate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
@@ -385,6 +401,40 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (s.kind === 'Active' && r.gen === up.gen) return answer(r.requestId, from, true, null);
         const error = s.kind === 'GoActive' ? (r.gen === up.gen ? 'UpstairsActivateInProgress' : 'GenerationNumberInvalid') : s.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'GenerationNumberInvalid';
         answer(r.requestId, from, false, error);
+      };
+
+      let deactivationFrom: NodeId = '';
+      const answerDeactivate = (requestId: string, ok: boolean, error: string | null): void => {
+        up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
+        env.send(deactivationFrom, { type: 'DeactivateReply', requestId, ok, error } satisfies UpstairsReply);
+      };
+      const deactivate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Deactivate' }>): void => {
+        if (up.state.kind !== 'Active') {
+          env.send(from, { type: 'DeactivateReply', requestId: r.requestId, ok: false, error: up.state.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'UpstairsInactive' } satisfies UpstairsReply);
+          return;
+        }
+        deactivationFrom = from;
+        const flushNumber = ++up.nextFlush;
+        submit(up, ports, 'Flush', null, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+        up.state = { kind: 'Deactivating', requestId: r.requestId };
+        up.log('upstairs: Active -> Deactivating (final flush)');
+        progressDeactivation();
+      };
+      /** Stop each client that is done with its jobs; once all are parked, Initializing and reply. */
+      const progressDeactivation = (): void => {
+        if (up.state.kind !== 'Deactivating') return;
+        for (const client of up.clients) {
+          const s = client.state;
+          if (s.kind === 'Stopping' || (s.kind === 'Connecting' && s.state === 'WaitConnect' && s.mode === 'New')) continue;
+          if (s.kind === 'Active' && inProgressFor(up, client).length > 0) continue; // still flushing
+          if (s.kind !== 'Active') skipClientJobs(up, client); // Offline or repairing: it will not finish them
+          stopClient(client, 'Deactivated');
+        }
+        if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitConnect' && c.state.mode === 'New')) return;
+        const requestId = up.state.requestId;
+        up.state = { kind: 'Initializing' };
+        up.log('upstairs: Deactivating -> Initializing');
+        answerDeactivate(requestId, true, null);
       };
 
       const replace = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Replace' }>): void => {
@@ -415,6 +465,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           const r = message as UpstairsRequest;
           if (r.type === 'GoActiveWithGen') return activate(from, r);
           if (r.type === 'Replace') return replace(from, r);
+          if (r.type === 'Deactivate') return deactivate(from, r);
           return guestRequest(from, r);
         },
         onTimer(_env: Env, tag: unknown): void {
@@ -431,7 +482,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           const client = up.clients[t.client]!;
           if (t.type === 'TaskStopped') {
             if (client.state.kind === 'Stopping') reinitialize(client);
-            return;
+            return progressDeactivation();
           }
           if (t.type === 'LiveRepairRetry') return repairFaulted(client);
           const s = client.state;

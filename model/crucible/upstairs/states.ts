@@ -17,7 +17,7 @@ export type UpstairsState =
   | { readonly kind: 'Initializing' }
   | { readonly kind: 'GoActive'; readonly requestId: string }
   | { readonly kind: 'Active' }
-  | { readonly kind: 'Deactivating' }
+  | { readonly kind: 'Deactivating'; readonly requestId: string }
   | { readonly kind: 'Disabled'; readonly reason: string };
 
 export function connecting(state: NegotiationState, mode: ConnectionMode): DsState {
