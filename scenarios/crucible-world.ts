@@ -16,11 +16,29 @@ import { CrucibleSafety } from '../oracle/crucible-safety.ts';
 import type { CrucibleWorld } from '../oracle/crucible-world.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
+import type { Scenario } from './scenario.ts';
 import type { Simulator } from '../sim/simulator.ts';
 
 export const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;
 export const CONTROL = 'control';
 export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, blocksPerExtent: 4 };
+
+/** Every Crucible scenario: 12 s of workload, then up to 40 s to settle. */
+export const CRUCIBLE_LIMITS: RunLimits = { workloadMs: 12_000, livenessMs: 40_000, maxSteps: 200_000 };
+const SAFETY = ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'PANIC'];
+
+/** A Crucible scenario from its shape: the safety invariants all check, plus its liveness goals. */
+export function crucibleScenario(name: string, summary: string, shape: CrucibleShape, liveness: readonly string[]): Scenario {
+  const menu = crucibleFaultMenu(shape);
+  return {
+    name,
+    summary,
+    limits: shape.limits,
+    invariants: [...SAFETY, ...liveness],
+    faultMenu: menu,
+    spec: (bugs) => ({ limits: shape.limits, setup: (sim) => buildCrucibleWorld(sim, bugs, shape, menu) }),
+  };
+}
 
 export interface CrucibleShape {
   readonly upstairs: readonly string[];
