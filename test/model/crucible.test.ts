@@ -672,3 +672,26 @@ test('deactivate: refused unless Active; from Active, a final flush, then every 
   t.deepEqual(replies.at(-1), { type: 'DeactivateReply', requestId: 'd1', ok: true, error: null });
   t.is(rig.proc.upstairs.answered.get('d1'), 1);
 });
+
+// The other paths into Disabled (#1721): UuidMismatch, and a YouAreNowActive for another session.
+
+test('upstairs: a UuidMismatch during negotiation disables the upstairs, answers the pending GoActive once, stops every client', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 1);
+  fromDs(rig, 0, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  fromDs(rig, 0, { type: 'UuidMismatch', expected: 'upstairs-9' });
+  t.like(rig.proc.upstairs.state, { kind: 'Disabled', reason: 'UuidMismatch' });
+  t.deepEqual(activationReplies(rig), [{ type: 'ActivationReply', requestId: 'r1', ok: false, error: 'UuidMismatch' }]);
+  t.deepEqual(clientStates(rig), STOPPED);
+});
+
+test('upstairs: a YouAreNowActive naming another session or generation is IncompatibleSession: Disabled', (t) => {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 1);
+  fromDs(rig, 2, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  const p = expectLast(rig, 2, 'PromoteToActive');
+  fromDs(rig, 2, { type: 'YouAreNowActive', upstairsId: p.upstairsId, sessionId: p.sessionId, gen: p.gen + 1 });
+  t.like(rig.proc.upstairs.state, { kind: 'Disabled', reason: 'IncompatibleSession' });
+  t.is(activationReplies(rig).length, 1);
+  t.deepEqual(clientStates(rig), STOPPED);
+});
