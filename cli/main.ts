@@ -3,6 +3,7 @@
 import { list } from './commands/list.ts';
 import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
+import { shrink } from './commands/shrink.ts';
 import { sweep } from './commands/sweep.ts';
 import { bench } from './commands/bench.ts';
 import { UsageError } from './usage-error.ts';
@@ -12,10 +13,11 @@ const HELP = `usage:
   stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
   stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism]
   stairwell replay <F.json> [--trace F.jsonl] [--json]
+  stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--out F.json] [--seconds S] [--json]
   stairwell bench [--json [F.json]] [--seeds N]
 exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number> = { list, run, sweep, replay, bench };
+const COMMANDS: Record<string, (argv: readonly string[]) => number> = { list, run, sweep, replay, shrink, bench };
 
 export function main(argv: readonly string[]): number {
   const [command, ...rest] = argv;

@@ -21,6 +21,8 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['an unknown option', ['run', 'instance-lifecycle', '--seed', '1', '--colour'], /unknown option --colour/],
   ['an unknown strategy', ['run', 'instance-lifecycle', '--seed', '1', '--strategy', 'telepathy'], /unknown strategy 'telepathy'/],
   ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+  ['shrinking a run that does not fail', ['shrink', 'crucible-takeover', '--seed', '2'], /does not fail: nothing to shrink/],
+  ['shrinking without a seed', ['shrink', 'crucible-takeover'], /shrink <scenario> needs --seed N/],
 ];
 
 for (const [what, args, message] of BAD_INPUT) {
@@ -101,4 +103,17 @@ test('sweep --json lists seeds and failures; list names every scenario and bug',
   t.regex(list.stdout, /nexus\/no-updater-lock/);
   t.regex(list.stdout, /crucible-takeover/);
   t.regex(list.stdout, /crucible\/disable-one-client/);
+});
+
+test('shrink writes a smaller tape that replays the same invariant', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stairwell-shrink-'));
+  const out = join(dir, 'small.json');
+  const r = stairwell('shrink', 'crucible-replacement', '--seed', '48', '--bug', 'crucible/replace-while-initializing', '--seconds', '20', '--out', out, '--json');
+  t.is(r.status, 1);
+  const j = JSON.parse(r.stdout);
+  t.is(j.invariant, 'PANIC');
+  t.true(j.to.choices < j.from.choices, JSON.stringify(j));
+  const replay = JSON.parse(stairwell('replay', out, '--json').stdout);
+  t.true(replay.reproduced);
+  t.is(replay.violation.invariant, 'PANIC');
 });

@@ -1,0 +1,69 @@
+// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]...  [--out F.json] [--seconds S] [--json]
+// Cuts a failing run down to a small tape that fails the same invariant (sim/shrink.ts), writes
+// that tape, and prints its steps one line each, the violation last. Progress goes to stderr.
+
+import { performance } from 'node:perf_hooks';
+import type { Scenario } from '../../scenarios/scenario.ts';
+import { shrinkTape, type ShrinkRun } from '../../sim/shrink.ts';
+import { describeRecord } from '../../sim/trace.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed } from '../args.ts';
+import { execute } from '../execute.ts';
+import { emitJson, violationJson } from '../report.ts';
+import { readTape, tapeOf, writeTape } from '../tape-file.ts';
+import { usage } from '../usage-error.ts';
+
+export function shrink(argv: readonly string[]): number {
+  const p = parseArgs(argv, { seed: 'value', bug: 'value', out: 'value', seconds: 'value', json: 'json' });
+  if (p.positionals.length !== 1) usage('shrink takes one tape file, or one scenario with --seed N');
+  const input = p.positionals[0]!;
+  const fromTape = input.endsWith('.json');
+  const tape = fromTape ? readTape(input) : null;
+  const scenario: Scenario = scenarioNamed(tape?.scenario ?? input);
+  const bugs = bugSwitches(tape?.bugs ?? p.flags.get('bug') ?? []);
+  const seedText = one(p, 'seed');
+  if (!fromTape && seedText === undefined) usage('shrink <scenario> needs --seed N');
+  const seed = tape?.seed ?? nonNegativeInt(seedText!, '--seed');
+  const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '60', '--seconds');
+  const out = one(p, 'out') ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
+  const json = one(p, 'json');
+
+  const first = execute({ scenario, bugs, seed, ...(tape === null ? {} : { tape: { values: tape.choices.map((c) => c[2]), labels: null } }) }).outcome;
+  if (first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
+  const toShrinkRun = (o: typeof first): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, steps: o.steps });
+  const result = shrinkTape(toShrinkRun(first), (values) => toShrinkRun(execute({ scenario, bugs, seed, tape: { values, labels: null } }).outcome), {
+    budgetMs,
+    now: () => performance.now(),
+    progress: (s) => {
+      if (json === undefined) process.stderr.write(`\rshrink: ${s.choices} choices, ${s.steps} steps (${s.runs} runs, round ${s.rounds}, ${(s.elapsedMs / 1000).toFixed(1)}s)   `);
+    },
+  });
+  if (json === undefined) process.stderr.write('\n');
+
+  const final = execute({ scenario, bugs, seed, tape: { values: result.values, labels: null }, trace: true }).outcome;
+  writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy: tape?.strategy ?? 'random', seed }));
+  const summary = {
+    scenario: scenario.name,
+    bugs,
+    seed,
+    invariant: first.violation.invariant,
+    from: { choices: first.choices.values.length, steps: first.steps },
+    to: { choices: result.values.length, steps: final.steps },
+    runs: result.runs,
+    seconds: Number((result.elapsedMs / 1000).toFixed(2)),
+    timedOut: result.timedOut,
+    violation: violationJson(final.violation),
+    tape: out,
+  };
+  if (json !== undefined) {
+    emitJson(json, summary);
+    return 1;
+  }
+  const lines = [
+    `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices (${result.runs} runs, ${summary.seconds}s${result.timedOut ? ', out of time' : ''})`,
+    ...(final.records ?? []).map((r) => `  ${describeRecord(r)}`),
+    `  => ${final.violation?.invariant}: ${final.violation?.message}`,
+    `tape: ${out}  (npx stairwell replay ${out})`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 1;
+}

@@ -1,0 +1,121 @@
+// The shrinker: cuts a failing tape down while it keeps failing the same invariant (the bug's
+// identity), so it never slides onto another bug. It works on the tape, not the seed: a tape is
+// the list of choice values a run drew, and a value past its end reads as 0, the simplest
+// choice, so deleting or lowering values always leaves a tape that runs. Passes, repeated to a
+// fixpoint or the deadline: delete spans of choices from large to small (a fault episode, a
+// message, a user request are each a few adjacent choices), then lower single values toward 0.
+// A candidate is kept only if its run fails the same invariant in fewer steps, or in as many with
+// a smaller tape (shorter, then lexicographically lower), so every round makes progress or stops.
+
+import { assert } from './assert.ts';
+
+export interface ShrinkRun {
+  /** The invariant it violated, or null. */
+  readonly invariant: string | null;
+  /** The choice values the run consumed (cut at the failure). */
+  readonly values: readonly number[];
+  readonly steps: number;
+}
+
+export interface ShrinkOptions {
+  /** Wall-clock budget; the caller supplies the clock so the engine stays free of it. */
+  readonly budgetMs: number;
+  readonly now: () => number;
+  readonly progress?: (state: ShrinkProgress) => void;
+}
+
+export interface ShrinkProgress {
+  readonly choices: number;
+  readonly steps: number;
+  readonly runs: number;
+  readonly rounds: number;
+  readonly elapsedMs: number;
+}
+
+export interface ShrinkResult extends ShrinkProgress {
+  readonly values: readonly number[];
+  readonly timedOut: boolean;
+}
+
+/** Trailing zeros are what a tape's end reads as anyway: the canonical tape drops them. */
+function canonical(values: readonly number[]): number[] {
+  let end = values.length;
+  while (end > 0 && values[end - 1] === 0) end--;
+  return values.slice(0, end);
+}
+
+function smaller(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return a.length < b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) => ShrinkRun, options: ShrinkOptions): ShrinkResult {
+  const invariant = start.invariant;
+  assert(invariant !== null, 'shrinking needs a failing run');
+  const began = options.now();
+  let current = canonical(start.values);
+  let steps = start.steps;
+  let runs = 0;
+  let rounds = 0;
+  let timedOut = false;
+  const outOfTime = (): boolean => (timedOut ||= options.now() - began > options.budgetMs);
+  const report = (): void => options.progress?.({ choices: current.length, steps, runs, rounds, elapsedMs: options.now() - began });
+
+  /** Keep `candidate` if it fails the same way and ends up smaller. */
+  const attempt = (candidate: readonly number[]): boolean => {
+    runs++;
+    const r = run(candidate);
+    if (r.invariant !== invariant) return false;
+    const consumed = canonical(r.values);
+    // Fewer steps first (what a person reads), then a smaller tape.
+    if (r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
+    current = consumed;
+    steps = r.steps;
+    return true;
+  };
+
+  const deleteSpans = (): boolean => {
+    let improved = false;
+    for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= 1; size = Math.floor(size / 2)) {
+      for (let i = 0; i < current.length && !outOfTime(); ) {
+        if (attempt([...current.slice(0, i), ...current.slice(i + size)])) {
+          improved = true;
+          report();
+        } else {
+          i += size;
+        }
+      }
+    }
+    return improved;
+  };
+
+  const lowerValues = (): boolean => {
+    let improved = false;
+    for (let i = 0; i < current.length && !outOfTime(); i++) {
+      const v = current[i]!;
+      for (const lower of new Set([0, v >> 1, v - 1])) {
+        if (lower >= v || lower < 0) continue;
+        const candidate = current.slice();
+        candidate[i] = lower;
+        if (attempt(candidate)) {
+          improved = true;
+          report();
+          break;
+        }
+      }
+    }
+    return improved;
+  };
+
+  // Bounded: each kept candidate is strictly smaller, and the rounds stop at the first that
+  // changes nothing (or at the deadline).
+  for (;;) {
+    rounds++;
+    const deleted = deleteSpans();
+    const lowered = lowerValues();
+    if ((!deleted && !lowered) || outOfTime()) break;
+  }
+  report();
+  return { values: current, steps, runs, rounds, elapsedMs: options.now() - began, timedOut, choices: current.length };
+}

@@ -1,0 +1,47 @@
+import test from 'ava';
+import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
+import { seededChoices, TapeReplay } from '../../sim/choice.ts';
+import { runSimulation } from '../../sim/runner.ts';
+import { shrinkTape, type ShrinkRun } from '../../sim/shrink.ts';
+
+const clock = (): (() => number) => {
+  let t = 0;
+  return () => t++;
+};
+
+/** A toy "run": it fails with X when the tape holds a 7 somewhere after a 3, with Y when it holds a 9. */
+function toy(values: readonly number[]): ShrinkRun {
+  const three = values.indexOf(3);
+  const seven = values.indexOf(7, three + 1);
+  if (three >= 0 && seven >= 0) return { invariant: 'X', values: values.slice(0, seven + 1), steps: seven + 1 };
+  if (values.includes(9)) return { invariant: 'Y', values, steps: values.length };
+  return { invariant: null, values, steps: values.length };
+}
+
+test('the shrinker finds the smallest tape that fails the same invariant, never another', (t) => {
+  const start = [5, 9, 1, 3, 8, 8, 2, 7, 4];
+  const r = shrinkTape(toy(start), toy, { budgetMs: 1e9, now: clock() });
+  t.deepEqual(r.values, [3, 7]);
+  t.is(toy(r.values).invariant, 'X');
+  t.false(r.timedOut);
+});
+
+test('the shrinker stops at its budget with the best tape so far', (t) => {
+  const start = [5, 9, 1, 3, 8, 8, 2, 7, 4];
+  const r = shrinkTape(toy(start), toy, { budgetMs: 3, now: clock() });
+  t.true(r.timedOut);
+  t.is(toy(r.values).invariant, 'X');
+});
+
+test('a shrunk Crucible failure replays the same invariant in fewer steps', (t) => {
+  const bugs = new Set(['crucible/disable-one-client']);
+  const run = (values: readonly number[]): ShrinkRun => {
+    const o = runSimulation(crucibleTakeover.spec(bugs), new TapeReplay(values, null).recorder);
+    return { invariant: o.violation?.invariant ?? null, values: o.choices.values, steps: o.steps };
+  };
+  const first = runSimulation(crucibleTakeover.spec(bugs), seededChoices('1'));
+  t.is(first.violation?.invariant, 'C-I5');
+  const r = shrinkTape({ invariant: 'C-I5', values: first.choices.values, steps: first.steps }, run, { budgetMs: 20_000, now: () => performance.now() });
+  t.is(run(r.values).invariant, 'C-I5');
+  t.true(r.steps < first.steps, `${first.steps} -> ${r.steps}`);
+});
