@@ -4,22 +4,24 @@ import { list } from './commands/list.ts';
 import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
-import { sweep } from './commands/sweep.ts';
+import { setWorkerModule, sweep } from './commands/sweep.ts';
+import { isMainThread, workerData } from 'node:worker_threads';
+import { serveSweepBatches } from './sweep-pool.ts';
 import { bench } from './commands/bench.ts';
 import { UsageError } from './usage-error.ts';
 
 const HELP = `usage:
   stairwell list [--json]                                  scenarios, bugs, invariants, strategies
   stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
-  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism]
+  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N]
   stairwell replay <F.json> [--trace F.jsonl] [--json]
   stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--out F.json] [--seconds S] [--json]
   stairwell bench [--json [F.json]] [--seeds N]
 exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number> = { list, run, sweep, replay, shrink, bench };
+const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, replay, shrink, bench };
 
-export function main(argv: readonly string[]): number {
+export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${HELP}\n`);
@@ -44,4 +46,11 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = main(process.argv.slice(2));
+if (isMainThread) {
+  setWorkerModule(new URL(import.meta.url));
+  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code;
+  });
+} else if ((workerData as { stairwellSweepWorker?: boolean } | null)?.stairwellSweepWorker === true) {
+  serveSweepBatches();
+}

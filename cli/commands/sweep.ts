@@ -1,30 +1,28 @@
 // stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]]
-//                 [--check-determinism]
-// Runs every seed of the range (one process), prints each failure as it is found, and ends with
-// a summary naming the first failing seed, its invariant and a replay command. Exit 1 if any
-// seed failed.
+//                 [--check-determinism] [--workers N]
+// Runs every seed of the range, on N worker threads (default: every core) or in this thread
+// (--workers 1), prints each failure as it is found, and ends with a summary naming the first
+// failing seed, its invariant and a replay command. Exit 1 if any seed failed.
 
+import { availableParallelism } from 'node:os';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { describeRecord } from '../../sim/trace.ts';
-import { bugSwitches, one, parseArgs, scenarioNamed, seedRange, strategyNamed } from '../args.ts';
-import { execute, replayCommand } from '../execute.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, seedRange, strategyNamed } from '../args.ts';
 import { emitJson } from '../report.ts';
+import { sweepInWorkers } from '../sweep-pool.ts';
+import { sweepSeed, type SeedResult, type SweepFailure } from '../sweep-seed.ts';
 import { usage } from '../usage-error.ts';
-
-export interface SweepFailure {
-  readonly scenario: string;
-  readonly seed: number;
-  readonly invariant: string;
-  readonly step: number;
-  readonly message: string;
-  readonly replay: string;
-}
 
 const PRINTED_FAILURES_MAX = 20;
 
-export function sweep(argv: readonly string[]): number {
-  const p = parseArgs(argv, { seeds: 'value', bug: 'value', strategy: 'value', json: 'json', 'check-determinism': 'bool' });
+/** The bundled CLI module, which a worker loads again; null when running from the .ts sources. */
+let workerModule: URL | null = null;
+export function setWorkerModule(url: URL): void {
+  workerModule = url.pathname.endsWith('.ts') ? null : url;
+}
+
+export function sweep(argv: readonly string[]): number | Promise<number> {
+  const p = parseArgs(argv, { seeds: 'value', bug: 'value', strategy: 'value', json: 'json', 'check-determinism': 'bool', workers: 'value' });
   if (p.positionals.length > 1) usage(`sweep takes one scenario or 'all', got ${p.positionals.join(' ')}`);
   const target = p.positionals[0] ?? 'all';
   const scenarios: readonly Scenario[] = target === 'all' ? SCENARIOS : [scenarioNamed(target)];
@@ -35,6 +33,9 @@ export function sweep(argv: readonly string[]): number {
   const strategy = strategyNamed(one(p, 'strategy'));
   const json = one(p, 'json');
   const checkDeterminism = p.flags.has('check-determinism');
+  const workersText = one(p, 'workers');
+  const workers = workersText === undefined ? availableParallelism() : nonNegativeInt(workersText, '--workers');
+  if (workers < 1) usage('--workers takes a number of threads, 1 or more');
   const quiet = json === '';
 
   const failures: SweepFailure[] = [];
@@ -42,35 +43,51 @@ export function sweep(argv: readonly string[]): number {
   let steps = 0;
   const started = process.hrtime.bigint();
   const progress = process.stderr.isTTY && !quiet;
-  for (const scenario of scenarios) {
-    for (let seed = range.first; seed <= range.last; seed++) {
-      const { outcome } = execute({ scenario, bugs, seed });
-      seeds++;
-      steps += outcome.steps;
-      let failure: SweepFailure | null = null;
-      const replay = replayCommand(scenario.name, seed, bugs);
-      if (outcome.violation !== null) {
-        const v = outcome.violation;
-        failure = { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay };
-      } else if (checkDeterminism) {
-        const again = execute({ scenario, bugs, seed }).outcome;
-        if (again.fingerprint !== outcome.fingerprint) {
-          failure = { scenario: scenario.name, seed, invariant: 'DETERMINISM', step: 0, message: firstDivergence(scenario, bugs, seed), replay };
-        }
-      }
-      if (failure !== null) {
-        failures.push(failure);
-        if (!quiet && failures.length <= PRINTED_FAILURES_MAX) {
-          if (progress) process.stderr.write('\r\x1b[K');
-          process.stdout.write(`${scenario.name} seed ${seed}: ${failure.invariant} at step ${failure.step}: ${failure.message}\n`);
-        }
-      }
-      if (progress && seeds % 50 === 0) {
-        const secs = Number(process.hrtime.bigint() - started) / 1e9;
-        process.stderr.write(`\r${scenario.name}: ${seeds} seeds, ${failures.length} failed, ${(seeds / secs).toFixed(0)} seeds/s`);
+  const onResult = (scenario: string, result: SeedResult): void => {
+    seeds++;
+    steps += result.steps;
+    const failure = result.failure;
+    if (failure !== null) {
+      failures.push(failure);
+      if (!quiet && failures.length <= PRINTED_FAILURES_MAX) {
+        if (progress) process.stderr.write('\r\x1b[K');
+        process.stdout.write(`${scenario} seed ${failure.seed}: ${failure.invariant} at step ${failure.step}: ${failure.message}\n`);
       }
     }
+    if (progress && seeds % 50 === 0) {
+      const secs = Number(process.hrtime.bigint() - started) / 1e9;
+      process.stderr.write(`\r${scenario}: ${seeds} seeds, ${failures.length} failed, ${(seeds / secs).toFixed(0)} seeds/s`);
+    }
+  };
+  const finish = (): number => {
+    // Workers finish seeds out of order: report them in sweep order.
+    const order = new Map(scenarios.map((s, i) => [s.name, i]));
+    failures.sort((a, b) => order.get(a.scenario)! - order.get(b.scenario)! || a.seed - b.seed);
+    return report(scenarios, range, bugs, strategy, json, quiet, progress, failures, seeds, steps, started);
+  };
+
+  const seedList = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i);
+  if (workers === 1 || workerModule === null || seedList.length * scenarios.length < 2 * workers) {
+    for (const scenario of scenarios) for (const seed of seedList) onResult(scenario.name, sweepSeed(scenario, bugs, seed, checkDeterminism));
+    return finish();
   }
+  const jobs = scenarios.map((s) => ({ scenario: s.name, seeds: seedList }));
+  return sweepInWorkers(workerModule, workers, jobs, bugs, checkDeterminism, (scenario, _seed, result) => onResult(scenario, result)).then(finish);
+}
+
+function report(
+  scenarios: readonly Scenario[],
+  range: { readonly first: number; readonly last: number },
+  bugs: readonly string[],
+  strategy: string,
+  json: string | undefined,
+  quiet: boolean,
+  progress: boolean,
+  failures: readonly SweepFailure[],
+  seeds: number,
+  steps: number,
+  started: bigint,
+): number {
   if (progress) process.stderr.write('\r\x1b[K');
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (json !== undefined) {
@@ -98,14 +115,3 @@ export function sweep(argv: readonly string[]): number {
   return failures.length === 0 ? 0 : 1;
 }
 
-/** Run the seed twice with full traces and name the first event where they differ. */
-function firstDivergence(scenario: Scenario, bugs: readonly string[], seed: number): string {
-  const a = execute({ scenario, bugs, seed, trace: true }).outcome.records ?? [];
-  const b = execute({ scenario, bugs, seed, trace: true }).outcome.records ?? [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] === undefined ? '(end of run)' : describeRecord(a[i]!);
-    const y = b[i] === undefined ? '(end of run)' : describeRecord(b[i]!);
-    if (x !== y || JSON.stringify(a[i]) !== JSON.stringify(b[i])) return `two runs of the same seed diverge at event ${i}: '${x}' vs '${y}'`;
-  }
-  return 'two runs of the same seed have different fingerprints but identical traces';
-}

@@ -23,6 +23,7 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
   ['shrinking a run that does not fail', ['shrink', 'crucible-takeover', '--seed', '2'], /does not fail: nothing to shrink/],
   ['shrinking without a seed', ['shrink', 'crucible-takeover'], /shrink <scenario> needs --seed N/],
+  ['zero workers', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--workers', '0'], /--workers takes a number of threads, 1 or more/],
 ];
 
 for (const [what, args, message] of BAD_INPUT) {
@@ -116,4 +117,13 @@ test('shrink writes a smaller tape that replays the same invariant', (t) => {
   const replay = JSON.parse(stairwell('replay', out, '--json').stdout);
   t.true(replay.reproduced);
   t.is(replay.violation.invariant, 'PANIC');
+});
+
+test('sweep on two worker threads finds exactly what one thread finds, in the same order', (t) => {
+  const args = ['sweep', 'crucible-takeover', '--seeds', '1..200', '--bug', 'crucible/accept-equal-generation', '--json'];
+  const one = JSON.parse(stairwell(...args, '--workers', '1').stdout);
+  const two = JSON.parse(stairwell(...args, '--workers', '2').stdout);
+  t.is(two.seeds, 200);
+  t.is(two.steps, one.steps);
+  t.deepEqual(two.failures, one.failures);
 });
