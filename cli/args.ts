@@ -65,6 +65,22 @@ export function seedRange(text: string): SeedRange {
   return { first, last };
 }
 
+export interface Shard {
+  /** 1-based. */
+  readonly index: number;
+  readonly count: number;
+}
+
+/** `K/N`: the K-th of N machines sweeping one range takes every N-th seed from its K-th. */
+export function shardOf(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (m === null) usage(`--shard takes K/N (e.g. 2/4), not '${text}'`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) usage(`--shard ${text}: K must be 1..N`);
+  return { index, count };
+}
+
 export function scenarioNamed(name: string | undefined): Scenario {
   if (name === undefined) usage(`name a scenario: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const scenario = findScenario(name);

@@ -1,6 +1,7 @@
 // stairwell's command line. Usage errors print one line and exit 2; a violation exits 1.
 
 import { list } from './commands/list.ts';
+import { merge } from './commands/merge.ts';
 import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
@@ -13,13 +14,14 @@ import { UsageError } from './usage-error.ts';
 const HELP = `usage:
   stairwell list [--json]                                  scenarios, bugs, invariants, strategies
   stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
-  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N]
+  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N] [--shard K/N]
+  stairwell merge <F.json>... [--json [F.json]]             join the --json results of a sweep's shards
   stairwell replay <F.json> [--trace F.jsonl] [--json]
   stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--out F.json] [--seconds S] [--json]
   stairwell bench [--json [F.json]] [--seeds N]
 exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, replay, shrink, bench };
+const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, merge, replay, shrink, bench };
 
 export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;

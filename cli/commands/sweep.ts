@@ -1,13 +1,15 @@
 // stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]]
-//                 [--check-determinism] [--workers N]
+//                 [--check-determinism] [--workers N] [--shard K/N]
 // Runs every seed of the range, on N worker threads (default: every core) or in this thread
 // (--workers 1), prints each failure as it is found, and ends with a summary naming the first
-// failing seed, its invariant and a replay command. Exit 1 if any seed failed.
+// failing seed, its invariant and a replay command. Exit 1 if any seed failed. With --shard K/N
+// it takes every N-th seed of the range from its K-th, so N machines split one range (and
+// `stairwell merge` joins their --json results).
 
 import { availableParallelism } from 'node:os';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, seedRange, strategyNamed } from '../args.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, seedRange, shardOf, strategyNamed, type Shard } from '../args.ts';
 import { emitJson } from '../report.ts';
 import { sweepInWorkers } from '../sweep-pool.ts';
 import { sweepSeed, type SeedResult, type SweepFailure } from '../sweep-seed.ts';
@@ -22,7 +24,7 @@ export function setWorkerModule(url: URL): void {
 }
 
 export function sweep(argv: readonly string[]): number | Promise<number> {
-  const p = parseArgs(argv, { seeds: 'value', bug: 'value', strategy: 'value', json: 'json', 'check-determinism': 'bool', workers: 'value' });
+  const p = parseArgs(argv, { seeds: 'value', bug: 'value', strategy: 'value', json: 'json', 'check-determinism': 'bool', workers: 'value', shard: 'value' });
   if (p.positionals.length > 1) usage(`sweep takes one scenario or 'all', got ${p.positionals.join(' ')}`);
   const target = p.positionals[0] ?? 'all';
   const scenarios: readonly Scenario[] = target === 'all' ? SCENARIOS : [scenarioNamed(target)];
@@ -36,6 +38,8 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
   const workersText = one(p, 'workers');
   const workers = workersText === undefined ? availableParallelism() : nonNegativeInt(workersText, '--workers');
   if (workers < 1) usage('--workers takes a number of threads, 1 or more');
+  const shardText = one(p, 'shard');
+  const shard: Shard = shardText === undefined ? { index: 1, count: 1 } : shardOf(shardText);
   const quiet = json === '';
 
   const failures: SweepFailure[] = [];
@@ -63,10 +67,27 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
     // Workers finish seeds out of order: report them in sweep order.
     const order = new Map(scenarios.map((s, i) => [s.name, i]));
     failures.sort((a, b) => order.get(a.scenario)! - order.get(b.scenario)! || a.seed - b.seed);
-    return report(scenarios, range, bugs, strategy, json, quiet, progress, failures, seeds, steps, started);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (progress) process.stderr.write('\r\x1b[K');
+    const result: SweepJson = {
+      scenarios: scenarios.map((s) => s.name),
+      bugs,
+      strategy,
+      range: `${range.first}..${range.last}`,
+      shard: `${shard.index}/${shard.count}`,
+      seeds,
+      failures,
+      ok: failures.length === 0,
+      steps,
+      seconds: Number(seconds.toFixed(3)),
+      seedsPerSecond: Number((seeds / seconds).toFixed(1)),
+    };
+    if (json !== undefined) emitJson(json, result);
+    if (!quiet) process.stdout.write(`${summaryLines(result).join('\n')}\n`);
+    return result.ok ? 0 : 1;
   };
 
-  const seedList = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i);
+  const seedList = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i).filter((seed) => (seed - range.first) % shard.count === shard.index - 1);
   if (workers === 1 || workerModule === null || seedList.length * scenarios.length < 2 * workers) {
     for (const scenario of scenarios) for (const seed of seedList) onResult(scenario.name, sweepSeed(scenario, bugs, seed, checkDeterminism));
     return finish();
@@ -75,43 +96,25 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
   return sweepInWorkers(workerModule, workers, jobs, bugs, checkDeterminism, (scenario, _seed, result) => onResult(scenario, result)).then(finish);
 }
 
-function report(
-  scenarios: readonly Scenario[],
-  range: { readonly first: number; readonly last: number },
-  bugs: readonly string[],
-  strategy: string,
-  json: string | undefined,
-  quiet: boolean,
-  progress: boolean,
-  failures: readonly SweepFailure[],
-  seeds: number,
-  steps: number,
-  started: bigint,
-): number {
-  if (progress) process.stderr.write('\r\x1b[K');
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (json !== undefined) {
-    emitJson(json, {
-      scenarios: scenarios.map((s) => s.name),
-      bugs,
-      strategy,
-      range: `${range.first}..${range.last}`,
-      seeds,
-      failures: failures.map(({ scenario, seed, invariant, step, message, replay }) => ({ scenario, seed, invariant, step, message, replay })),
-      ok: failures.length === 0,
-      steps,
-      seconds: Number(seconds.toFixed(3)),
-      seedsPerSecond: Number((seeds / seconds).toFixed(1)),
-    });
-  }
-  if (!quiet) {
-    const head = `${scenarios.map((s) => s.name).join(', ')}: ${seeds} seeds, ${failures.length} failed (${seconds.toFixed(1)}s, ${(seeds / seconds).toFixed(0)} seeds/s)`;
-    const first = failures[0];
-    const lines = [head];
-    if (failures.length > PRINTED_FAILURES_MAX) lines.push(`  (${failures.length - PRINTED_FAILURES_MAX} more failures not printed; --json lists them all)`);
-    if (first !== undefined) lines.push(`first failure: ${first.scenario} seed ${first.seed}, ${first.invariant} at step ${first.step}`, `replay: ${first.replay}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-  return failures.length === 0 ? 0 : 1;
+/** What `sweep --json` prints, and `merge` reads and writes. */
+export interface SweepJson {
+  readonly scenarios: readonly string[];
+  readonly bugs: readonly string[];
+  readonly strategy: string;
+  readonly range: string;
+  readonly shard: string;
+  readonly seeds: number;
+  readonly failures: readonly SweepFailure[];
+  readonly ok: boolean;
+  readonly steps: number;
+  readonly seconds: number;
+  readonly seedsPerSecond: number;
 }
 
+export function summaryLines(r: SweepJson): string[] {
+  const lines = [`${r.scenarios.join(', ')}: ${r.seeds} seeds, ${r.failures.length} failed (${r.seconds.toFixed(1)}s, ${r.seedsPerSecond.toFixed(0)} seeds/s)`];
+  if (r.failures.length > PRINTED_FAILURES_MAX) lines.push(`  (${r.failures.length - PRINTED_FAILURES_MAX} more failures not printed; --json lists them all)`);
+  const first = r.failures[0];
+  if (first !== undefined) lines.push(`first failure: ${first.scenario} seed ${first.seed}, ${first.invariant} at step ${first.step}`, `replay: ${first.replay}`);
+  return lines;
+}

@@ -23,6 +23,8 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
   ['shrinking a run that does not fail', ['shrink', 'crucible-takeover', '--seed', '2'], /does not fail: nothing to shrink/],
   ['shrinking without a seed', ['shrink', 'crucible-takeover'], /shrink <scenario> needs --seed N/],
+  ['a shard past the shard count', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--shard', '3/2'], /--shard 3\/2: K must be 1..N/],
+  ['merging nothing', ['merge'], /merge takes the sweep --json results/],
   ['zero workers', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--workers', '0'], /--workers takes a number of threads, 1 or more/],
 ];
 
@@ -126,4 +128,26 @@ test('sweep on two worker threads finds exactly what one thread finds, in the sa
   t.is(two.seeds, 200);
   t.is(two.steps, one.steps);
   t.deepEqual(two.failures, one.failures);
+});
+
+test('sweep shards split a range, and merge joins them into what one sweep finds', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stairwell-shards-'));
+  const args = ['sweep', 'crucible-takeover', '--seeds', '1..300', '--bug', 'crucible/accept-equal-generation', '--workers', '1'];
+  const whole = JSON.parse(stairwell(...args, '--json').stdout);
+  const parts = ['1/2', '2/2'].map((shard, i) => {
+    const path = join(dir, `shard-${i + 1}.json`);
+    stairwell(...args, '--shard', shard, '--json', path);
+    return path;
+  });
+  const merged = stairwell('merge', ...parts, '--json');
+  t.is(merged.status, 1);
+  const j = JSON.parse(merged.stdout);
+  t.is(j.seeds, whole.seeds);
+  t.is(j.steps, whole.steps);
+  t.deepEqual(j.failures, whole.failures);
+  t.deepEqual(j.missingShards, []);
+  const dup = stairwell('merge', parts[0]!, parts[0]!);
+  t.is(dup.status, 2);
+  t.regex(dup.stderr, /shard 1\/2 is given twice/);
+  t.deepEqual(JSON.parse(stairwell('merge', parts[0]!, '--json').stdout).missingShards, ['2/2']);
 });
