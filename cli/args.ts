@@ -1,6 +1,7 @@
 // Command-line parsing for the contract in shared/DESIGN.md: positionals, then flags; a flag
 // given that the command does not take, or a malformed value, is a UsageError (exit 2).
 
+import { STRATEGIES, type Strategy } from '../sim/strategy.ts';
 import { findBug } from '../scenarios/bugs.ts';
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
@@ -93,10 +94,8 @@ export function bugSwitches(ids: readonly string[]): string[] {
   return [...new Set(ids)].sort();
 }
 
-export const STRATEGIES = ['random'] as const;
-
-export function strategyNamed(name: string | undefined): (typeof STRATEGIES)[number] {
+export function strategyNamed(name: string | undefined): Strategy {
   const s = name ?? 'random';
   if (!(STRATEGIES as readonly string[]).includes(s)) usage(`unknown strategy '${s}' (known: ${STRATEGIES.join(', ')})`);
-  return s as (typeof STRATEGIES)[number];
+  return s as Strategy;
 }

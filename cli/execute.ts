@@ -3,6 +3,7 @@
 import type { Scenario } from '../scenarios/scenario.ts';
 import { seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
 import { runSimulation, type RunOutcome } from '../sim/runner.ts';
+import type { Strategy } from '../sim/strategy.ts';
 
 export interface RunRequest {
   readonly scenario: Scenario;
@@ -11,6 +12,7 @@ export interface RunRequest {
   readonly seed: number;
   readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null };
   readonly trace?: boolean;
+  readonly strategy?: Strategy;
 }
 
 export interface Executed {
@@ -20,7 +22,7 @@ export interface Executed {
 
 export function execute(req: RunRequest): Executed {
   const spec = req.scenario.spec(new Set(req.bugs));
-  const options = { trace: req.trace === true };
+  const options = { trace: req.trace === true, strategy: req.strategy ?? 'random' };
   if (req.tape !== undefined) {
     const replay = new TapeReplay(req.tape.values, req.tape.labels);
     return { outcome: runSimulation(spec, replay.recorder, options), divergence: replay.divergence };
@@ -28,6 +30,6 @@ export function execute(req: RunRequest): Executed {
   return { outcome: runSimulation(spec, seededChoices(String(req.seed)), options), divergence: null };
 }
 
-export function replayCommand(scenario: string, seed: number, bugs: readonly string[]): string {
-  return ['npx stairwell run', scenario, '--seed', String(seed), ...bugs.flatMap((b) => ['--bug', b])].join(' ');
+export function replayCommand(scenario: string, seed: number, bugs: readonly string[], strategy: Strategy = 'random'): string {
+  return ['npx stairwell run', scenario, '--seed', String(seed), ...bugs.flatMap((b) => ['--bug', b]), ...(strategy === 'random' ? [] : ['--strategy', strategy])].join(' ');
 }

@@ -5,6 +5,7 @@
 
 import { Worker, parentPort } from 'node:worker_threads';
 import { findScenario } from '../scenarios/index.ts';
+import type { Strategy } from '../sim/strategy.ts';
 import { sweepSeed, type SeedResult } from './sweep-seed.ts';
 
 export interface Batch {
@@ -12,6 +13,7 @@ export interface Batch {
   readonly bugs: readonly string[];
   readonly seeds: readonly number[];
   readonly checkDeterminism: boolean;
+  readonly strategy: Strategy;
 }
 
 interface BatchDone {
@@ -25,7 +27,7 @@ const BATCH_SEEDS = 10;
 export function serveSweepBatches(): void {
   parentPort!.on('message', (b: Batch) => {
     const scenario = findScenario(b.scenario)!;
-    const results = b.seeds.map((seed) => ({ seed, ...sweepSeed(scenario, b.bugs, seed, b.checkDeterminism) }));
+    const results = b.seeds.map((seed) => ({ seed, ...sweepSeed(scenario, b.bugs, seed, b.checkDeterminism, b.strategy) }));
     parentPort!.postMessage({ scenario: b.scenario, results } satisfies BatchDone);
   });
 }
@@ -37,11 +39,12 @@ export function sweepInWorkers(
   jobs: readonly { readonly scenario: string; readonly seeds: readonly number[] }[],
   bugs: readonly string[],
   checkDeterminism: boolean,
+  strategy: Strategy,
   onResult: (scenario: string, seed: number, result: SeedResult) => void,
 ): Promise<void> {
   const batches: Batch[] = [];
   for (const job of jobs) {
-    for (let i = 0; i < job.seeds.length; i += BATCH_SEEDS) batches.push({ scenario: job.scenario, bugs, seeds: job.seeds.slice(i, i + BATCH_SEEDS), checkDeterminism });
+    for (let i = 0; i < job.seeds.length; i += BATCH_SEEDS) batches.push({ scenario: job.scenario, bugs, seeds: job.seeds.slice(i, i + BATCH_SEEDS), checkDeterminism, strategy });
   }
   let next = 0;
   return new Promise((resolve, reject) => {

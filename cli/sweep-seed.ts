@@ -3,6 +3,7 @@
 
 import type { Scenario } from '../scenarios/scenario.ts';
 import { describeRecord } from '../sim/trace.ts';
+import type { Strategy } from '../sim/strategy.ts';
 import { execute, replayCommand } from './execute.ts';
 
 export interface SweepFailure {
@@ -19,21 +20,21 @@ export interface SeedResult {
   readonly failure: SweepFailure | null;
 }
 
-export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean): SeedResult {
-  const { outcome } = execute({ scenario, bugs, seed });
-  const replay = replayCommand(scenario.name, seed, bugs);
+export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy): SeedResult {
+  const { outcome } = execute({ scenario, bugs, seed, strategy });
+  const replay = replayCommand(scenario.name, seed, bugs, strategy);
   const v = outcome.violation;
   if (v !== null) return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay } };
-  if (checkDeterminism && execute({ scenario, bugs, seed }).outcome.fingerprint !== outcome.fingerprint) {
-    return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: 'DETERMINISM', step: 0, message: firstDivergence(scenario, bugs, seed), replay } };
+  if (checkDeterminism && execute({ scenario, bugs, seed, strategy }).outcome.fingerprint !== outcome.fingerprint) {
+    return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: 'DETERMINISM', step: 0, message: firstDivergence(scenario, bugs, seed, strategy), replay } };
   }
   return { steps: outcome.steps, failure: null };
 }
 
 /** Run the seed twice with full traces and name the first event where they differ. */
-function firstDivergence(scenario: Scenario, bugs: readonly string[], seed: number): string {
-  const a = execute({ scenario, bugs, seed, trace: true }).outcome.records ?? [];
-  const b = execute({ scenario, bugs, seed, trace: true }).outcome.records ?? [];
+function firstDivergence(scenario: Scenario, bugs: readonly string[], seed: number, strategy: Strategy): string {
+  const a = execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
+  const b = execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i] === undefined ? '(end of run)' : describeRecord(a[i]!);
     const y = b[i] === undefined ? '(end of run)' : describeRecord(b[i]!);

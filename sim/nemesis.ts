@@ -10,6 +10,7 @@
 
 import { assert } from './assert.ts';
 import { between, flip } from './choice.ts';
+import { nemesisFor } from './strategy.ts';
 import type { LinkFault } from './network.ts';
 import type { NodeId } from './process.ts';
 import type { FaultRecord, Simulator } from './simulator.ts';
@@ -50,8 +51,9 @@ export function describeFault(f: FaultOption): string {
 }
 
 /** Start injecting faults from now until `untilMs` of virtual time. */
-export function startNemesis(sim: Simulator, config: NemesisConfig, untilMs: number): void {
-  assert(config.gapMsMax >= 1 && config.episodeMsMax >= config.episodeMsMin, 'bad nemesis config');
+export function startNemesis(sim: Simulator, scenarioConfig: NemesisConfig, untilMs: number): void {
+  assert(scenarioConfig.gapMsMax >= 1 && scenarioConfig.episodeMsMax >= scenarioConfig.episodeMsMin, 'bad nemesis config');
+  const config = nemesisFor(sim, scenarioConfig);
   if (config.menu.length === 0 || config.injectPerMille <= 0) return;
   let active = 0;
   const tick = (): void => {

@@ -8,6 +8,7 @@
 // The run stops at the first violation. Bounds: `maxSteps` steps in all; hitting it is reported
 // as the violation BOUND-STEPS with the run's seed or tape, never a hang.
 
+import type { Strategy } from './strategy.ts';
 import { guardViolation, withGuard } from './determinism-guard.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import type { LinkParams } from './network.ts';
@@ -63,8 +64,8 @@ export const PANIC = 'PANIC';
 export const DETERMINISM = 'DETERMINISM';
 export const BOUND_STEPS = 'BOUND-STEPS';
 
-export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: { trace?: boolean } = {}): RunOutcome {
-  const sim = new Simulator({ choices, trace: options.trace === true, ...(spec.link === undefined ? {} : { link: spec.link }) });
+export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: { trace?: boolean; strategy?: Strategy } = {}): RunOutcome {
+  const sim = new Simulator({ choices, trace: options.trace === true, strategy: options.strategy ?? 'random', ...(spec.link === undefined ? {} : { link: spec.link }) });
   const violation = withGuard(() => drive(sim, spec));
   return {
     ok: violation === null,

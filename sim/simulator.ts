@@ -10,6 +10,7 @@
 // Errors thrown by protocol code are findings (`panic`), not harness crashes; an engine
 // assertion (SimAssertionError) is a harness bug and propagates.
 
+import type { Strategy } from './strategy.ts';
 import { assert, fail, SimAssertionError } from './assert.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import { DeterminismViolation } from './determinism-guard.ts';
@@ -64,12 +65,15 @@ export interface SimulatorOptions {
   readonly link?: LinkParams;
   readonly queueCapacity?: number;
   readonly trace?: boolean;
+  readonly strategy?: Strategy;
 }
 
 const TIMEOUT: CallResult = { ok: false, error: 'timeout' };
 const KIND_CODE = { deliver: 1, timer: 2, resume: 3, action: 4 } as const;
 
 export class Simulator {
+  /** How this run searches (sim/strategy.ts); the nemesis reads it. */
+  readonly strategy: Strategy;
   readonly network: Network;
   readonly choices: ChoiceRecorder;
   readonly fingerprint = new Fingerprint();
@@ -99,6 +103,7 @@ export class Simulator {
     this.network = new Network(options.link);
     this.#queue = new EventQueue(options.queueCapacity ?? 1_000_000);
     this.records = options.trace === true ? [] : null;
+    this.strategy = options.strategy ?? 'random';
   }
 
   get now(): number {

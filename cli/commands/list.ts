@@ -4,7 +4,8 @@ import { INVARIANTS } from '../../oracle/catalog.ts';
 import { BUGS } from '../../scenarios/bugs.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { describeFault } from '../../sim/nemesis.ts';
-import { parseArgs, STRATEGIES } from '../args.ts';
+import { STRATEGIES } from '../../sim/strategy.ts';
+import { parseArgs } from '../args.ts';
 import { emitJson } from '../report.ts';
 
 export function list(argv: readonly string[]): number {

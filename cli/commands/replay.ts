@@ -2,7 +2,7 @@
 // Replays a tape choice by choice. If the code changed so that the tape's labels no longer line
 // up, it says where the replay diverged, and whether the recorded violation still reproduced.
 
-import { bugSwitches, one, parseArgs, scenarioNamed } from '../args.ts';
+import { bugSwitches, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
 import { execute } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { readTape } from '../tape-file.ts';
@@ -14,12 +14,14 @@ export function replay(argv: readonly string[]): number {
   const tape = readTape(p.positionals[0]!);
   const scenario = scenarioNamed(tape.scenario);
   const bugs = bugSwitches(tape.bugs);
+  const strategy = strategyNamed(tape.strategy);
   const tracePath = one(p, 'trace');
   const json = one(p, 'json');
   const { outcome, divergence } = execute({
     scenario,
     bugs,
     seed: tape.seed,
+    strategy,
     tape: { values: tape.choices.map((c) => c[2]), labels: tape.choices.map((c) => c[0]) },
     trace: true,
   });

@@ -22,9 +22,9 @@ export function run(argv: readonly string[]): number {
   const tapePath = one(p, 'tape');
   const json = one(p, 'json');
 
-  const first = execute({ scenario, bugs, seed, trace: tracePath !== undefined });
+  const first = execute({ scenario, bugs, seed, strategy, trace: tracePath !== undefined });
   const { outcome } = first;
-  const replay = replayCommand(scenario.name, seed, bugs);
+  const replay = replayCommand(scenario.name, seed, bugs, strategy);
   if (tracePath !== undefined) writeTrace(tracePath, outcome.records ?? []);
   if (tapePath !== undefined) writeTape(tapePath, tapeOf(outcome, { scenario: scenario.name, bugs, strategy, seed }));
 
@@ -48,7 +48,7 @@ export function run(argv: readonly string[]): number {
   const out = [verdictLine(label, outcome)];
   if (outcome.violation !== null) {
     // The run is deterministic, so the trace of the steps leading here comes from running it again.
-    const traced = outcome.records ?? execute({ scenario, bugs, seed, trace: true }).outcome.records ?? [];
+    const traced = outcome.records ?? execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
     out.push(`  ${outcome.violation.message}`, `  last ${CONTEXT_STEPS} events:`, ...lastSteps(traced, CONTEXT_STEPS).map((l) => `    ${l}`));
     out.push(`  replay: ${replay}`);
   }

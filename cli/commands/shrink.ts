@@ -1,4 +1,4 @@
-// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]...  [--out F.json] [--seconds S] [--json]
+// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S]  [--out F.json] [--seconds S] [--json]
 // Cuts a failing run down to a small tape that fails the same invariant (sim/shrink.ts), writes
 // that tape, and prints its steps one line each, the violation last. Progress goes to stderr.
 
@@ -6,20 +6,21 @@ import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { shrinkTape, type ShrinkRun } from '../../sim/shrink.ts';
 import { describeRecord } from '../../sim/trace.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed } from '../args.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
 import { execute } from '../execute.ts';
 import { emitJson, violationJson } from '../report.ts';
 import { readTape, tapeOf, writeTape } from '../tape-file.ts';
 import { usage } from '../usage-error.ts';
 
 export function shrink(argv: readonly string[]): number {
-  const p = parseArgs(argv, { seed: 'value', bug: 'value', out: 'value', seconds: 'value', json: 'json' });
+  const p = parseArgs(argv, { seed: 'value', bug: 'value', strategy: 'value', out: 'value', seconds: 'value', json: 'json' });
   if (p.positionals.length !== 1) usage('shrink takes one tape file, or one scenario with --seed N');
   const input = p.positionals[0]!;
   const fromTape = input.endsWith('.json');
   const tape = fromTape ? readTape(input) : null;
   const scenario: Scenario = scenarioNamed(tape?.scenario ?? input);
   const bugs = bugSwitches(tape?.bugs ?? p.flags.get('bug') ?? []);
+  const strategy = strategyNamed(tape?.strategy ?? one(p, 'strategy'));
   const seedText = one(p, 'seed');
   if (!fromTape && seedText === undefined) usage('shrink <scenario> needs --seed N');
   const seed = tape?.seed ?? nonNegativeInt(seedText!, '--seed');
@@ -27,10 +28,10 @@ export function shrink(argv: readonly string[]): number {
   const out = one(p, 'out') ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
   const json = one(p, 'json');
 
-  const first = execute({ scenario, bugs, seed, ...(tape === null ? {} : { tape: { values: tape.choices.map((c) => c[2]), labels: null } }) }).outcome;
+  const first = execute({ scenario, bugs, seed, strategy, ...(tape === null ? {} : { tape: { values: tape.choices.map((c) => c[2]), labels: null } }) }).outcome;
   if (first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
   const toShrinkRun = (o: typeof first): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, steps: o.steps });
-  const result = shrinkTape(toShrinkRun(first), (values) => toShrinkRun(execute({ scenario, bugs, seed, tape: { values, labels: null } }).outcome), {
+  const result = shrinkTape(toShrinkRun(first), (values) => toShrinkRun(execute({ scenario, bugs, seed, strategy, tape: { values, labels: null } }).outcome), {
     budgetMs,
     now: () => performance.now(),
     progress: (s) => {
@@ -39,8 +40,8 @@ export function shrink(argv: readonly string[]): number {
   });
   if (json === undefined) process.stderr.write('\n');
 
-  const final = execute({ scenario, bugs, seed, tape: { values: result.values, labels: null }, trace: true }).outcome;
-  writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy: tape?.strategy ?? 'random', seed }));
+  const final = execute({ scenario, bugs, seed, strategy, tape: { values: result.values, labels: null }, trace: true }).outcome;
+  writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy, seed }));
   const summary = {
     scenario: scenario.name,
     bugs,

@@ -89,11 +89,11 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
 
   const seedList = Array.from({ length: range.last - range.first + 1 }, (_, i) => range.first + i).filter((seed) => (seed - range.first) % shard.count === shard.index - 1);
   if (workers === 1 || workerModule === null || seedList.length * scenarios.length < 2 * workers) {
-    for (const scenario of scenarios) for (const seed of seedList) onResult(scenario.name, sweepSeed(scenario, bugs, seed, checkDeterminism));
+    for (const scenario of scenarios) for (const seed of seedList) onResult(scenario.name, sweepSeed(scenario, bugs, seed, checkDeterminism, strategy));
     return finish();
   }
   const jobs = scenarios.map((s) => ({ scenario: s.name, seeds: seedList }));
-  return sweepInWorkers(workerModule, workers, jobs, bugs, checkDeterminism, (scenario, _seed, result) => onResult(scenario, result)).then(finish);
+  return sweepInWorkers(workerModule, workers, jobs, bugs, checkDeterminism, strategy, (scenario, _seed, result) => onResult(scenario, result)).then(finish);
 }
 
 /** What `sweep --json` prints, and `merge` reads and writes. */

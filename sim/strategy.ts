@@ -1,0 +1,22 @@
+// Search strategies: how a run spends its choices. Every strategy draws only through the choice
+// source, so whatever it finds is a tape that replays.
+// - random: the baseline; the nemesis picks uniformly from the whole fault menu at one rate.
+// - swarm: each run first draws which of the menu's faults it may use (each kept with even odds,
+//   at least one) and how often it injects, as FoundationDB's and TigerBeetle's simulators do:
+//   runs that leave most faults out reach states that a fault of every kind at once would mask.
+
+import { between, flip } from './choice.ts';
+import type { NemesisConfig } from './nemesis.ts';
+import type { Simulator } from './simulator.ts';
+
+export const STRATEGIES = ['random', 'swarm'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** The nemesis configuration this run uses under its strategy. */
+export function nemesisFor(sim: Simulator, config: NemesisConfig): NemesisConfig {
+  if (sim.strategy !== 'swarm' || config.menu.length === 0) return config;
+  let menu = config.menu.filter((_, i) => flip(sim.choices, `swarm.keep.${i}`, 500));
+  if (menu.length === 0) menu = [config.menu[sim.choices.choose('swarm.only', config.menu.length)]!];
+  const injectPerMille = between(sim.choices, 'swarm.injectPerMille', 100, 900);
+  return { ...config, menu, injectPerMille };
+}
