@@ -2,6 +2,7 @@
 
 import { list } from './commands/list.ts';
 import { merge } from './commands/merge.ts';
+import { museum } from './commands/museum.ts';
 import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
@@ -18,10 +19,11 @@ const HELP = `usage:
   stairwell merge <F.json>... [--json [F.json]]             join the --json results of a sweep's shards
   stairwell replay <F.json> [--trace F.jsonl] [--json]
   stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--out F.json] [--seconds S] [--json]
+  stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--out DIR] [--json [F.json]]
   stairwell bench [--json [F.json]] [--seeds N]
 exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, merge, replay, shrink, bench };
+const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, merge, replay, shrink, museum, bench };
 
 export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;

@@ -2,12 +2,10 @@
 // Cuts a failing run down to a small tape that fails the same invariant (sim/shrink.ts), writes
 // that tape, and prints its steps one line each, the violation last. Progress goes to stderr.
 
-import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { shrinkTape, type ShrinkRun } from '../../sim/shrink.ts';
 import { describeRecord } from '../../sim/trace.ts';
 import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
-import { execute } from '../execute.ts';
+import { shrinkRun } from '../shrink-run.ts';
 import { emitJson, violationJson } from '../report.ts';
 import { readTape, tapeOf, writeTape } from '../tape-file.ts';
 import { usage } from '../usage-error.ts';
@@ -28,19 +26,21 @@ export function shrink(argv: readonly string[]): number {
   const out = one(p, 'out') ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
   const json = one(p, 'json');
 
-  const first = execute({ scenario, bugs, seed, strategy, ...(tape === null ? {} : { tape: { values: tape.choices.map((c) => c[2]), labels: null } }) }).outcome;
-  if (first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
-  const toShrinkRun = (o: typeof first): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, steps: o.steps });
-  const result = shrinkTape(toShrinkRun(first), (values) => toShrinkRun(execute({ scenario, bugs, seed, strategy, tape: { values, labels: null } }).outcome), {
+  const shrunk = shrinkRun({
+    scenario,
+    bugs,
+    strategy,
+    seed,
+    ...(tape === null ? {} : { values: tape.choices.map((c) => c[2]) }),
     budgetMs,
-    now: () => performance.now(),
     progress: (s) => {
       if (json === undefined) process.stderr.write(`\rshrink: ${s.choices} choices, ${s.steps} steps (${s.runs} runs, round ${s.rounds}, ${(s.elapsedMs / 1000).toFixed(1)}s)   `);
     },
   });
+  const { first, result, final } = shrunk;
+  if (result === null || final === null || first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
   if (json === undefined) process.stderr.write('\n');
 
-  const final = execute({ scenario, bugs, seed, strategy, tape: { values: result.values, labels: null }, trace: true }).outcome;
   writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy, seed }));
   const summary = {
     scenario: scenario.name,

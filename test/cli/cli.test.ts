@@ -151,3 +151,14 @@ test('sweep shards split a range, and merge joins them into what one sweep finds
   t.regex(dup.stderr, /shard 1\/2 is given twice/);
   t.deepEqual(JSON.parse(stairwell('merge', parts[0]!, '--json').stdout).missingShards, ['2/2']);
 });
+
+test('museum finds, shrinks and replays a registered bug, and checks the fixed protocol on the same seeds', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stairwell-museum-'));
+  const r = stairwell('museum', '--bug', 'crucible/disable-one-client', '--seconds', '3', '--out', dir, '--json');
+  t.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.true(j.ok);
+  t.like(j.bugs[0], { id: 'crucible/disable-one-client', found: true, seedsToFind: 1, reproduced: true, fixedClean: true });
+  t.true(j.bugs[0].shrunkSteps <= 100);
+  t.is(JSON.parse(readFileSync(j.bugs[0].tape, 'utf8')).bugs[0], 'crucible/disable-one-client');
+});
