@@ -56,7 +56,7 @@ export class CrucibleSafety implements SendObserver {
     // A node's state changes only in its own steps; a fault or restart (an action) may touch any.
     const only = step.kind === 'action' ? null : step.node;
     const repaired = step.kind === 'deliver' && (step.message as { type?: string }).type === 'ExtentData' ? step.node : null;
-    return pending ?? this.#activeUpstairs(only) ?? this.#upstairsStates(only) ?? this.#replies() ?? this.#blockGenerations(only, repaired);
+    return pending ?? this.#activeUpstairs(only) ?? this.#upstairsStates(only) ?? this.#replies(only) ?? this.#blockGenerations(only, repaired);
   }
 
   #activeUpstairs(only: string | null): Finding | null {
@@ -116,7 +116,8 @@ export class CrucibleSafety implements SendObserver {
     return null;
   }
 
-  #replies(): Finding | null {
+  #replies(only: string | null): Finding | null {
+    if (only !== null && only !== this.#world.controlId) return null; // replies are counted there
     const control = this.#world.control();
     if (control === null) return null;
     for (const [requestId, r] of control.requests) {

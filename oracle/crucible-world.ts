@@ -10,6 +10,7 @@ import type { UpstairsProcess } from '../model/crucible/upstairs/node.ts';
 export interface CrucibleWorld {
   readonly downstairsIds: readonly string[];
   readonly upstairsIds: readonly string[];
+  readonly controlId: string;
   /** null while the node is down. */
   downstairs(id: string): DownstairsProcess | null;
   /** The region on disk, readable even while the downstairs is down. */

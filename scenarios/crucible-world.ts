@@ -80,6 +80,7 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
   const world: CrucibleWorld = {
     downstairsIds: allDownstairs,
     upstairsIds: shape.upstairs,
+    controlId: CONTROL,
     downstairs: (id) => sim.node(id).process as DownstairsProcess | null,
     region: (id) => (sim.node(id).durable as { region: Region }).region,
     upstairs: (id) => sim.node(id).process as UpstairsProcess | null,
