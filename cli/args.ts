@@ -99,3 +99,10 @@ export function strategyNamed(name: string | undefined): Strategy {
   if (!(STRATEGIES as readonly string[]).includes(s)) usage(`unknown strategy '${s}' (known: ${STRATEGIES.join(', ')})`);
   return s as Strategy;
 }
+
+/** A strategy that makes a single run of a seed: coverage is a search, whose runs only a sweep makes. */
+export function singleRunStrategy(name: string | undefined, command: string): Strategy {
+  const s = strategyNamed(name);
+  if (s === 'coverage') usage(`${command} makes one run of a seed, and coverage is a search over many runs: sweep or museum with --strategy coverage, then replay or shrink the tape they write`);
+  return s;
+}

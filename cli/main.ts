@@ -15,12 +15,14 @@ import { UsageError } from './usage-error.ts';
 const HELP = `usage:
   stairwell list [--json]                                  scenarios, bugs, invariants, strategies
   stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
-  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N] [--shard K/N]
+  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N] [--shard K/N] [--tapes DIR]
   stairwell merge <F.json>... [--json [F.json]]             join the --json results of a sweep's shards
-  stairwell replay <F.json> [--trace F.jsonl] [--json]
-  stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--out F.json] [--seconds S] [--json]
+  stairwell replay [<scenario>] <F.json> [--trace F.jsonl] [--json]
+  stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S] [--out F.json] [--seconds S] [--json]
   stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--out DIR] [--json [F.json]]
-  stairwell bench [--json [F.json]] [--seeds N]
+  stairwell bench [--json [F.json]] [--only throughput,sweep,search,shrink] [--seeds N] [--rounds R]
+                  [--sweep-seeds N] [--starts K] [--cap N] [--seconds S] [--bug ID]...
+strategies: random (default), swarm, pct, coverage (a search: sweep and museum only)
 exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, merge, replay, shrink, museum, bench };
@@ -32,15 +34,17 @@ export function main(argv: readonly string[]): number | Promise<number> {
     return command === undefined ? 2 : 0;
   }
   const handler = COMMANDS[command];
+  const usageError = (error: unknown): number => {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`stairwell: ${error.message}\n`);
+    return 2;
+  };
   try {
     if (handler === undefined) throw new UsageError(`unknown command '${command}' (try 'stairwell help')`);
-    return handler(rest);
+    const code = handler(rest);
+    return typeof code === 'number' ? code : code.catch(usageError);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`stairwell: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    return usageError(error);
   }
 }
 

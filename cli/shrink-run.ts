@@ -32,7 +32,7 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
     execute({ scenario, bugs, seed, strategy, trace, ...(values === undefined ? {} : { tape: { values, labels: null } }) }).outcome;
   const first = run(req.values);
   if (first.violation === null) return { first, result: null, final: null };
-  const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, steps: o.steps });
+  const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, steps: o.steps });
   const result = shrinkTape(toShrinkRun(first), (values) => toShrinkRun(run(values)), {
     budgetMs: req.budgetMs,
     now: () => performance.now(),

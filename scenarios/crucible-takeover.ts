@@ -9,7 +9,8 @@ const SHAPE: CrucibleShape = {
   upstairs: ['upstairs-a', 'upstairs-b'],
   activations: [
     { upstairs: 'upstairs-a', gen: 1, afterMs: 0 },
-    { upstairs: 'upstairs-b', gen: 2, afterMs: 1_500 },
+    // Drawn: the takeover lands anywhere from just after the guest starts to well into its IO.
+    { upstairs: 'upstairs-b', gen: 2, afterMs: 250, afterMsMax: 2_000 },
   ],
   guestStartMs: { 'upstairs-a': 200, 'upstairs-b': 2_500 },
   limits: CRUCIBLE_LIMITS,

@@ -32,6 +32,9 @@ export class ChoiceRecorder implements ChoiceSource {
   readonly values: number[] = [];
   /** Folded into the run's fingerprint by the trace, so a different draw is a different run. */
   lastValue = 0;
+  /** The step each choice was drawn for, when a traced run asks (trackSteps). */
+  stepOf: number[] | null = null;
+  #stepClock: (() => number) | null = null;
   readonly #fill: (label: string, n: number, index: number) => number;
 
   constructor(fill: (label: string, n: number, index: number) => number) {
@@ -49,10 +52,23 @@ export class ChoiceRecorder implements ChoiceSource {
     this.bounds.push(n);
     this.values.push(value);
     this.lastValue = value;
+    if (this.stepOf !== null) this.stepOf.push(this.#stepClock!());
     return value;
   }
 
+  /** Record, for every choice from now on, the step `clock` says it belongs to. */
+  trackSteps(clock: () => number): void {
+    this.stepOf = [];
+    this.#stepClock = clock;
+  }
 
+}
+
+/** A decision: a choice that departs from the default (0: no fault, shortest delay, oldest first). */
+export function decisionCount(values: readonly number[]): number {
+  let n = 0;
+  for (const v of values) if (v !== 0) n++;
+  return n;
 }
 
 /** Choices drawn from a seed: alea, always seeded with a string (shared/tooling.md pitfall 2). */
@@ -79,6 +95,30 @@ export class TapeReplay {
       return Math.min(values[index]!, n - 1);
     });
   }
+}
+
+/** How far ahead an aligned replay looks for the label the code asks for. */
+export const ALIGN_WINDOW = 64;
+
+/**
+ * Best-effort replay of a tape that no longer lines up with the code: each choice takes the
+ * value of the next tape entry with the same label, looking at most ALIGN_WINDOW entries ahead
+ * and skipping what it passes over; a label not found there gets 0 and consumes nothing. Code
+ * that now draws an extra choice, or no longer draws one, thus costs one choice instead of
+ * shifting every later value onto the wrong question.
+ */
+export function alignedReplay(values: readonly number[], labels: readonly string[]): ChoiceRecorder {
+  let cursor = 0;
+  return new ChoiceRecorder((label, n) => {
+    const end = Math.min(labels.length, cursor + ALIGN_WINDOW);
+    for (let j = cursor; j < end; j++) {
+      if (labels[j] === label) {
+        cursor = j + 1;
+        return Math.min(values[j]!, n - 1);
+      }
+    }
+    return 0;
+  });
 }
 
 /** A yes/no choice that is true with probability perMille/1000; false (0) is the simplest. */

@@ -12,6 +12,7 @@
 
 import { assert, fail } from './assert.ts';
 import { between, flip, type ChoiceSource } from './choice.ts';
+import type { PctSchedule } from './pct.ts';
 import type { NodeId } from './process.ts';
 
 export interface LinkParams {
@@ -74,6 +75,9 @@ export class Network {
   readonly #blocked = new LinkTable<number>();
   readonly #faults: LinkFault[] = [];
   readonly #lastDelivery = new LinkTable<number>();
+  /** Under the pct strategy, the receiver's priority picks the slice of the delay range. */
+  pct: PctSchedule | null = null;
+  readonly #band = [0, 0];
 
   constructor(base: LinkParams = DEFAULT_LINK) {
     checkParams(base);
@@ -146,8 +150,15 @@ export class Network {
     }
     if (flip(choices, 'net.lose', loss)) return 0;
     const copies = flip(choices, 'net.duplicate', dup) ? 2 : 1;
+    let delayMsMin = p.delayMsMin;
+    let delayMsMax = p.delayMsMax;
+    if (this.pct !== null) {
+      this.pct.delayBand(to, delayMsMin, delayMsMax, this.#band);
+      delayMsMin = this.#band[0]!;
+      delayMsMax = this.#band[1]!;
+    }
     for (let c = 0; c < copies; c++) {
-      let at = now + between(choices, 'net.delayMs', p.delayMsMin, p.delayMsMax);
+      let at = now + between(choices, 'net.delayMs', delayMsMin, delayMsMax);
       if (extraMax > 0) at += between(choices, 'net.extraDelayMs', 0, extraMax);
       if (p.fifo) {
         // Strictly after the previous one: events due at the same time are ordered by a choice.

@@ -11,6 +11,7 @@
 import type { Strategy } from './strategy.ts';
 import { guardViolation, withGuard } from './determinism-guard.ts';
 import type { ChoiceRecorder } from './choice.ts';
+import type { CoverageMap } from './coverage.ts';
 import type { LinkParams } from './network.ts';
 import { Simulator, type StepRecord } from './simulator.ts';
 import type { TraceRecord } from './trace.ts';
@@ -64,8 +65,22 @@ export const PANIC = 'PANIC';
 export const DETERMINISM = 'DETERMINISM';
 export const BOUND_STEPS = 'BOUND-STEPS';
 
-export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: { trace?: boolean; strategy?: Strategy } = {}): RunOutcome {
-  const sim = new Simulator({ choices, trace: options.trace === true, strategy: options.strategy ?? 'random', ...(spec.link === undefined ? {} : { link: spec.link }) });
+export interface RunOptions {
+  readonly trace?: boolean;
+  readonly strategy?: Strategy;
+  /** Count the run's transitions here (the coverage strategy's search). */
+  readonly coverage?: CoverageMap;
+}
+
+export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: RunOptions = {}): RunOutcome {
+  const sim = new Simulator({
+    choices,
+    trace: options.trace === true,
+    strategy: options.strategy ?? 'random',
+    pctHorizonMs: spec.limits.workloadMs,
+    ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
+    ...(spec.link === undefined ? {} : { link: spec.link }),
+  });
   const violation = withGuard(() => drive(sim, spec));
   return {
     ok: violation === null,
@@ -106,6 +121,7 @@ function drive(sim: Simulator, spec: RunSpec): Violation | null {
       if (phase === 'workload') continue; // nothing left before the workload ends: heal now
       break;
     }
+    sim.pct?.afterStep(sim.now, step.node);
     const finding = panicFinding(sim) ?? oracle.afterStep(step);
     if (finding !== null) return at(finding);
   }

@@ -2,8 +2,10 @@
 // identity), so it never slides onto another bug. It works on the tape, not the seed: a tape is
 // the list of choice values a run drew, and a value past its end reads as 0, the simplest
 // choice, so deleting or lowering values always leaves a tape that runs. Passes, repeated to a
-// fixpoint or the deadline: delete spans of choices from large to small (a fault episode, a
-// message, a user request are each a few adjacent choices), then lower single values toward 0.
+// fixpoint or the deadline: set every choice of one label to 0 at once (all delays shortest, all
+// nemesis draws "no fault"), delete spans of choices from large to small (a fault episode, a
+// message, a user request are each a few adjacent choices), set spans to 0 (which keeps the
+// choices after them in place), then lower single values toward 0.
 // A candidate is kept only if its run fails the same invariant in fewer steps, or in as many with
 // a smaller tape (shorter, then lexicographically lower), so every round makes progress or stops.
 
@@ -14,6 +16,8 @@ export interface ShrinkRun {
   readonly invariant: string | null;
   /** The choice values the run consumed (cut at the failure). */
   readonly values: readonly number[];
+  /** The labels of those choices, if known: the shrinker then also zeroes a label's choices at once. */
+  readonly labels?: readonly string[];
   readonly steps: number;
 }
 
@@ -55,6 +59,7 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
   assert(invariant !== null, 'shrinking needs a failing run');
   const began = options.now();
   let current = canonical(start.values);
+  let labels = start.labels ?? [];
   let steps = start.steps;
   let runs = 0;
   let rounds = 0;
@@ -71,8 +76,42 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
     // Fewer steps first (what a person reads), then a smaller tape.
     if (r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
     current = consumed;
+    labels = r.labels ?? [];
     steps = r.steps;
     return true;
+  };
+
+  /** Every choice of one label to 0 at once (every delay shortest, every nemesis draw "no"), most frequent label first. */
+  const zeroLabels = (): boolean => {
+    let improved = false;
+    const counts = new Map<string, number>();
+    current.forEach((v, i) => {
+      if (v !== 0 && labels[i] !== undefined) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+    });
+    for (const [label] of [...counts].sort((a, b) => b[1] - a[1])) {
+      if (outOfTime()) break;
+      if (attempt(current.map((v, i) => (labels[i] === label ? 0 : v)))) {
+        improved = true;
+        report();
+      }
+    }
+    return improved;
+  };
+
+  /** Spans of choices to 0, large to small: unlike a deletion, the choices after keep their places. */
+  const zeroSpans = (): boolean => {
+    let improved = false;
+    for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= 2; size = Math.floor(size / 2)) {
+      for (let i = 0; i < current.length && !outOfTime(); i += size) {
+        const span = current.slice(i, i + size);
+        if (span.every((v) => v === 0)) continue;
+        if (attempt([...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)])) {
+          improved = true;
+          report();
+        }
+      }
+    }
+    return improved;
   };
 
   const deleteSpans = (): boolean => {
@@ -90,18 +129,32 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
     return improved;
   };
 
+  const withValue = (i: number, value: number): number[] => {
+    const candidate = current.slice();
+    candidate[i] = value;
+    return candidate;
+  };
+
+  // Each value: 0 if that still fails, else a binary search down between a value known not to
+  // reproduce and one that does (stepping down by one took a round per unit: 160 rounds for a
+  // nemesis gap of 161 ms).
   const lowerValues = (): boolean => {
     let improved = false;
     for (let i = 0; i < current.length && !outOfTime(); i++) {
-      const v = current[i]!;
-      for (const lower of new Set([0, v >> 1, v - 1])) {
-        if (lower >= v || lower < 0) continue;
-        const candidate = current.slice();
-        candidate[i] = lower;
-        if (attempt(candidate)) {
+      if (current[i]! === 0) continue;
+      if (attempt(withValue(i, 0))) {
+        improved = true;
+        report();
+        continue;
+      }
+      let lo = 0;
+      for (let guard = 0; guard < 64 && i < current.length && current[i]! - lo > 1 && !outOfTime(); guard++) {
+        const mid = lo + ((current[i]! - lo) >> 1);
+        if (attempt(withValue(i, mid))) {
           improved = true;
           report();
-          break;
+        } else {
+          lo = mid;
         }
       }
     }
@@ -110,11 +163,14 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
 
   // Bounded: each kept candidate is strictly smaller, and the rounds stop at the first that
   // changes nothing (or at the deadline).
+  // Cheap passes with large effects first: a label's choices at once are a few runs.
   for (;;) {
     rounds++;
     const deleted = deleteSpans();
     const lowered = lowerValues();
-    if ((!deleted && !lowered) || outOfTime()) break;
+    const zeroed = zeroLabels();
+    const spans = zeroSpans();
+    if ((!zeroed && !deleted && !spans && !lowered) || outOfTime()) break;
   }
   report();
   return { values: current, steps, runs, rounds, elapsedMs: options.now() - began, timedOut, choices: current.length };

@@ -16,6 +16,8 @@ import type { ChoiceRecorder } from './choice.ts';
 import { DeterminismViolation } from './determinism-guard.ts';
 import { EventQueue } from './event-queue.ts';
 import { Network, type LinkParams } from './network.ts';
+import { PctSchedule } from './pct.ts';
+import { signatureOf, type CoverageMap } from './coverage.ts';
 import type { CallResult, Effect, Env, NodeId, NodeSpec, Workflow } from './process.ts';
 import { Fingerprint, messageType, type TraceRecord } from './trace.ts';
 import { EventPool, type SimEvent, type EventKind } from './sim-event.ts';
@@ -66,6 +68,10 @@ export interface SimulatorOptions {
   readonly queueCapacity?: number;
   readonly trace?: boolean;
   readonly strategy?: Strategy;
+  /** Under pct: the virtual time its priority change points fall within (the workload's). */
+  readonly pctHorizonMs?: number;
+  /** Under coverage: where the run's transitions are counted. */
+  readonly coverage?: CoverageMap;
 }
 
 const TIMEOUT: CallResult = { ok: false, error: 'timeout' };
@@ -74,6 +80,10 @@ const KIND_CODE = { deliver: 1, timer: 2, resume: 3, action: 4 } as const;
 export class Simulator {
   /** How this run searches (sim/strategy.ts); the nemesis reads it. */
   readonly strategy: Strategy;
+  /** The priorities that order this run under the pct strategy, else null. */
+  readonly pct: PctSchedule | null;
+  /** The transitions this run reaches, under the coverage strategy; else null. */
+  readonly coverage: CoverageMap | null;
   readonly network: Network;
   readonly choices: ChoiceRecorder;
   readonly fingerprint = new Fingerprint();
@@ -97,6 +107,7 @@ export class Simulator {
   readonly #serveNames = new Map<string, string>();
   /** Delivery times of the message being sent; reused to spare the allocation per message. */
   readonly #times: number[] = [0, 0];
+  #pickingNext = false;
 
   constructor(options: SimulatorOptions) {
     this.choices = options.choices;
@@ -104,6 +115,12 @@ export class Simulator {
     this.#queue = new EventQueue(options.queueCapacity ?? 1_000_000);
     this.records = options.trace === true ? [] : null;
     this.strategy = options.strategy ?? 'random';
+    this.pct = this.strategy === 'pct' ? new PctSchedule(this.choices, options.pctHorizonMs ?? 0) : null;
+    this.network.pct = this.pct;
+    this.coverage = options.coverage ?? null;
+    // A traced run says which step each choice was drawn for, so its trace can show the
+    // decisions beside the events; a choice of the next ready event belongs to that event.
+    if (this.records !== null) this.choices.trackSteps(() => this.steps + (this.#pickingNext ? 1 : 0));
   }
 
   get now(): number {
@@ -116,6 +133,7 @@ export class Simulator {
     if (this.#hosts.has(spec.id)) fail(`node ${spec.id} added twice`);
     const host = new Host(spec as NodeSpec<unknown>, this.#hosts.size);
     this.#hosts.set(spec.id, host);
+    this.pct?.add(spec.id);
     this.#boot(host);
   }
 
@@ -275,11 +293,29 @@ export class Simulator {
       else this.#events.recycle(other);
     }
     if (ready.length === 1) return ready.pop();
-    const i = this.choices.choose('sched.next', ready.length);
+    this.#pickingNext = true;
+    const i = this.pct === null ? this.choices.choose('sched.next', ready.length) : this.#highestPriority(ready);
+    this.#pickingNext = false;
     const ev = ready[i]!;
     for (let j = i + 1; j < ready.length; j++) ready[j - 1] = ready[j]!;
     ready.length--;
     return ev;
+  }
+
+  /** Under pct: the ready event of the highest-priority node; actions first; the oldest on a tie. */
+  #highestPriority(ready: readonly SimEvent[]): number {
+    let best = 0;
+    let bestRank = Infinity;
+    for (let i = 0; i < ready.length; i++) {
+      const ev = ready[i]!;
+      const host = ev.kind === 'resume' ? ev.wf!.host : ev.host;
+      const rank = host === null ? -1 : this.pct!.rank(host.spec.id);
+      if (rank < bestRank) {
+        best = i;
+        bestRank = rank;
+      }
+    }
+    return best;
   }
 
   #live(ev: SimEvent): boolean {
@@ -328,6 +364,7 @@ export class Simulator {
         const envelope = ev.label as Envelope;
         fp.fold(to.index);
         fp.foldString(messageType(ev.payload));
+        this.coverage?.visit(to.index, signatureOf(ev.payload));
         if (this.records !== null) this.#record({ event: 'deliver', node: to.spec.id, from: from.spec.id, envelope, message: ev.payload });
         this.#deliver(ev);
         return this.#stepRecord(index, 'deliver', to.spec.id, from.spec.id, envelope, ev.payload);
@@ -337,6 +374,7 @@ export class Simulator {
         const tag = ev.payload;
         fp.fold(host.index);
         fp.foldString(messageType(tag));
+        this.coverage?.visit(host.index, `timer ${signatureOf(tag)}`);
         if (this.records !== null) this.#record({ event: 'timer', node: host.spec.id, message: tag });
         const process = host.process!;
         if (process.onTimer !== undefined) {
@@ -353,6 +391,7 @@ export class Simulator {
         const input = ev.payload;
         fp.fold(wf.host.index);
         fp.foldString(wf.name);
+        this.coverage?.visit(wf.host.index, input === TIMEOUT ? `${wf.name} timeout` : wf.name);
         if (this.records !== null) this.#record({ event: 'resume', node: wf.host.spec.id, text: `${wf.name}${input === TIMEOUT ? ' (timeout)' : ''}` });
         wf.rpcId = 0;
         this.#advance(wf, input);
@@ -360,6 +399,7 @@ export class Simulator {
       }
       case 'action': {
         fp.foldString(ev.label);
+        this.coverage?.visit(-1, ev.label);
         if (this.records !== null) this.#record({ event: 'action', node: '', text: ev.label });
         (ev.payload as () => void)();
         return this.#stepRecord(index, 'action', '', null, null, ev.label);

@@ -80,6 +80,8 @@ export function describeRecord(r: TraceRecord): string {
       return `${head} ${r.node} resumes ${r.text}`;
     case 'fault':
       return `${head} FAULT ${r.text}`;
+    case 'crash':
+      return `${head} FAULT crash ${r.node}`;
     case 'heal':
       return `${head} HEAL ${r.text}`;
     default:

@@ -1,19 +1,106 @@
-// stairwell bench [--json [F.json]] [--seeds N] [--rounds R]
-// Events per second of each scenario with the oracle on and off, beside a bare event loop doing
-// the same queue work, all in this one process; medians of R alternating rounds.
+// stairwell bench [--json [F.json]] [--only throughput,sweep,search,shrink] [--seeds N] [--rounds R]
+//                 [--sweep-seeds N] [--starts K] [--cap N] [--seconds S] [--bug ID]...
+// In one run, on this machine:
+// - throughput: events per second of each scenario with the oracle on and off, beside a bare
+//   event loop doing the same queue work (medians of R alternating rounds; N seeds a round);
+// - sweep: seeds per second with one worker thread and with one per core (N seeds of each
+//   scenario a round);
+// - search: for each bug in the registry and each strategy, the median number of runs to find it
+//   over K independent starts (at most --cap runs a start);
+// - shrink: the shrinker against fast-check's shrinking of the same failing tape (S seconds each).
 
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import { searchPower, type BugPower } from '../../bench/search-power.ts';
+import { shrinkComparisons, type ShrinkComparison } from '../../bench/shrink-compare.ts';
+import { sweepScaling, type SweepScaling } from '../../bench/sweep-scaling.ts';
 import { bareLoopRate, median, scenarioRate } from '../../bench/throughput.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import { nonNegativeInt, one, parseArgs } from '../args.ts';
+import { STRATEGIES } from '../../sim/strategy.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs } from '../args.ts';
 import { emitJson } from '../report.ts';
+import { usage } from '../usage-error.ts';
+import { workerModule } from './sweep.ts';
 
-export function bench(argv: readonly string[]): number {
-  const p = parseArgs(argv, { json: 'json', seeds: 'value', rounds: 'value' });
+const SECTIONS = ['throughput', 'sweep', 'search', 'shrink'] as const;
+
+export async function bench(argv: readonly string[]): Promise<number> {
+  const p = parseArgs(argv, { json: 'json', only: 'value', seeds: 'value', rounds: 'value', 'sweep-seeds': 'value', starts: 'value', cap: 'value', seconds: 'value', bug: 'value' });
+  const only = new Set((one(p, 'only') ?? SECTIONS.join(',')).split(','));
+  for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) usage(`--only takes sections among ${SECTIONS.join(', ')}, not '${s}'`);
   const seeds = nonNegativeInt(one(p, 'seeds') ?? '500', '--seeds');
   const rounds = Math.max(1, nonNegativeInt(one(p, 'rounds') ?? '5', '--rounds'));
+  const sweepSeeds = Math.max(1, nonNegativeInt(one(p, 'sweep-seeds') ?? '2000', '--sweep-seeds'));
+  const starts = Math.max(1, nonNegativeInt(one(p, 'starts') ?? '7', '--starts'));
+  const cap = Math.max(1, nonNegativeInt(one(p, 'cap') ?? '3000', '--cap'));
+  const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '10', '--seconds');
+  const bugs = new Set(bugSwitches(p.flags.get('bug') ?? []));
   const json = one(p, 'json');
-  const results = SCENARIOS.map((scenario) => {
+  const say = (line: string): void => {
+    if (json !== '') process.stderr.write(`${line}\n`);
+  };
+
+  const report: BenchReport = {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadAverage: Number(loadavg()[0]!.toFixed(2)),
+    rounds,
+    scenarios: only.has('throughput') ? throughput(seeds, rounds) : [],
+    sweep: null,
+    search: [],
+    shrink: [],
+  };
+  if (only.has('throughput')) for (const r of report.scenarios) say(throughputLine(r));
+  if (only.has('sweep')) {
+    const url = workerModule();
+    if (url === null) say('sweep: worker threads need the bundled CLI (npx stairwell bench); skipped');
+    else {
+      report.sweep = await sweepScaling(url, sweepSeeds, Math.min(rounds, 3));
+      const w = report.sweep;
+      say(`sweep: ${w.seedsPerSecondOneWorker} seeds/s with 1 worker, ${w.seedsPerSecondAllCores} with ${w.cores}: x${w.ratio} (load average ${w.loadAverage})`);
+    }
+  }
+  if (only.has('search')) {
+    report.search = searchPower(starts, cap, bugs);
+    for (const b of report.search) say(searchLine(b));
+  }
+  if (only.has('shrink')) {
+    // fast-check is loaded only here: no other command needs it.
+    report.shrink = shrinkComparisons(await import('fast-check'), budgetMs, bugs);
+    for (const c of report.shrink) say(shrinkLine(c));
+  }
+  if (json !== undefined) emitJson(json, report);
+  return 0;
+}
+
+interface ThroughputRow {
+  readonly scenario: string;
+  readonly seeds: number;
+  readonly eventsPerRound: number;
+  readonly queuePushesPerRound: number;
+  readonly choicesPerRound: number;
+  readonly eventsPerSecondOracleOn: number;
+  readonly eventsPerSecondOracleOff: number;
+  readonly eventsPerSecondBareLoop: number;
+  readonly ratioToBareLoop: number;
+}
+
+interface BenchReport {
+  readonly date: string;
+  readonly node: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly loadAverage: number;
+  readonly rounds: number;
+  readonly scenarios: readonly ThroughputRow[];
+  sweep: SweepScaling | null;
+  search: readonly BugPower[];
+  shrink: readonly ShrinkComparison[];
+}
+
+function throughput(seeds: number, rounds: number): ThroughputRow[] {
+  return SCENARIOS.map((scenario) => {
     const on: number[] = [];
     const off: number[] = [];
     const bare: number[] = [];
@@ -46,17 +133,21 @@ export function bench(argv: readonly string[]): number {
       ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
     };
   });
-  const report = { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, rounds, scenarios: results };
-  if (json !== undefined) emitJson(json, report);
-  else {
-    const lines = [`node ${report.node}, ${report.cores} x ${report.cpu}, medians of ${rounds} rounds`];
-    for (const r of results) {
-      lines.push(
-        `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without;` +
-          ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)`,
-      );
-    }
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
-  return 0;
+}
+
+function throughputLine(r: ThroughputRow): string {
+  return (
+    `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without;` +
+    ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)`
+  );
+}
+
+function searchLine(b: BugPower): string {
+  const medians = STRATEGIES.map((s) => `${s} ${b.strategies[s].median}`).join(', ');
+  return `search ${b.id}: median runs to find: ${medians}; best other than random: ${b.best} (x${b.bestToRandom})`;
+}
+
+function shrinkLine(c: ShrinkComparison): string {
+  const f = (x: ShrinkComparison['stairwell']): string => `${x.steps} steps, ${x.decisions} decisions, ${x.choices} choices, ${x.seconds}s${x.timedOut ? ' (out of time)' : ''}${x.sameInvariant ? '' : ' (LOST THE INVARIANT)'}`;
+  return `shrink ${c.id} (seed ${c.seed}, ${c.from.steps} steps, ${c.from.choices} choices): stairwell ${f(c.stairwell)}; fast-check ${f(c.fastCheck)}`;
 }

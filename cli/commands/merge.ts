@@ -53,6 +53,8 @@ export function merge(argv: readonly string[]): number {
     steps: parts.reduce((n, { r }) => n + r.steps, 0),
     seconds,
     seedsPerSecond: Number((seeds / seconds).toFixed(1)),
+    // A shard written by an interrupted sweep (complete: false) leaves the merge incomplete.
+    complete: missing.length === 0 && parts.every(({ r }) => r.complete !== false),
     missingShards: missing,
   };
   const json = one(p, 'json');
@@ -60,6 +62,8 @@ export function merge(argv: readonly string[]): number {
   if (json !== '') {
     const lines = summaryLines(merged);
     if (missing.length > 0) lines.push(`missing shards: ${missing.join(', ')}`);
+    const cut = parts.filter(({ r }) => r.complete === false).map(({ path }) => path);
+    if (cut.length > 0) lines.push(`interrupted before the end: ${cut.join(', ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return merged.ok ? 0 : 1;

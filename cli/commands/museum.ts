@@ -9,7 +9,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUGS } from '../../scenarios/bugs.ts';
 import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
+import { decisionCount } from '../../sim/choice.ts';
 import { execute } from '../execute.ts';
+import { coverageSearchFor, runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
 import { emitJson } from '../report.ts';
 import { shrinkRun } from '../shrink-run.ts';
 import { tapeOf, writeTape } from '../tape-file.ts';
@@ -33,30 +35,31 @@ export function museum(argv: readonly string[]): number {
   for (const bug of BUGS.filter((b) => only.size === 0 || only.has(b.id))) {
     const scenario = scenarioNamed(bug.scenario);
     const cap = bug.sweepSeeds ?? DEFAULT_SEEDS;
-    let seed = 1;
-    let found = false;
-    for (; seed <= cap; seed++) {
-      if (execute({ scenario, bugs: [bug.id], seed, strategy }).outcome.violation?.invariant === bug.invariant) {
-        found = true;
+    const hit = runsToFind(scenario, [bug.id], strategy, bug.invariant, 1, cap);
+    const found = hit !== null;
+    const seed = hit?.seed ?? cap;
+    // The fixed protocol over the same runs: the same seeds (a coverage search of as many runs).
+    let fixedClean = true;
+    for (const r of searchRuns(scenario, [], strategy, seedsFrom(1, seed), strategy === 'coverage' ? coverageSearchFor(scenario, 1) : null)) {
+      if (r.outcome.violation !== null) {
+        fixedClean = false;
         break;
       }
     }
-    let fixedClean = true;
-    for (let s = 1; s <= Math.min(seed, cap) && fixedClean; s++) fixedClean = execute({ scenario, bugs: [], seed: s, strategy }).outcome.violation === null;
-    const row = { id: bug.id, scenario: bug.scenario, invariant: bug.invariant, found, seedsToFind: found ? seed : null, shrunkSteps: null as number | null, shrinkSeconds: null as number | null, reproduced: false, fixedClean, tape: null as string | null };
+    const row = { id: bug.id, scenario: bug.scenario, invariant: bug.invariant, found, seedsToFind: found ? seed : null, shrunkSteps: null as number | null, shrunkDecisions: null as number | null, shrinkSeconds: null as number | null, reproduced: false, fixedClean, tape: null as string | null };
     if (found) {
-      const { result, final } = shrinkRun({ scenario, bugs: [bug.id], strategy, seed, budgetMs });
+      const { result, final } = shrinkRun({ scenario, bugs: [bug.id], strategy, seed, values: hit.outcome.choices.values, budgetMs });
       if (result !== null && final !== null) {
         const path = museumTapePath(dir, bug.id);
         writeTape(path, tapeOf(final, { scenario: scenario.name, bugs: [bug.id], strategy, seed }));
         const again = execute({ scenario, bugs: [bug.id], seed, strategy, tape: { values: result.values, labels: null } }).outcome;
-        Object.assign(row, { shrunkSteps: final.steps, shrinkSeconds: Number((result.elapsedMs / 1000).toFixed(2)), reproduced: again.violation?.invariant === bug.invariant, tape: path });
+        Object.assign(row, { shrunkSteps: final.steps, shrunkDecisions: decisionCount(final.choices.values), shrinkSeconds: Number((result.elapsedMs / 1000).toFixed(2)), reproduced: again.violation?.invariant === bug.invariant, tape: path });
       }
     }
     rows.push(row);
     if (json !== '') {
       process.stdout.write(
-        `${bug.id}: ${found ? `found at seed ${seed} (${bug.invariant}), shrunk to ${row.shrunkSteps} steps in ${row.shrinkSeconds}s, ${row.reproduced ? 'replays' : 'DOES NOT replay'}` : `NOT found in ${cap} seeds`}; fixed protocol ${fixedClean ? 'clean' : 'FAILS'} on those seeds\n`,
+        `${bug.id}: ${found ? `found at seed ${seed} (${bug.invariant}), shrunk to ${row.shrunkSteps} steps (${row.shrunkDecisions} decisions) in ${row.shrinkSeconds}s, ${row.reproduced ? 'replays' : 'DOES NOT replay'}` : `NOT found in ${cap} seeds`}; fixed protocol ${fixedClean ? 'clean' : 'FAILS'} on those seeds\n`,
       );
     }
   }

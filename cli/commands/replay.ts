@@ -1,7 +1,12 @@
-// stairwell replay <F.json> [--trace F.jsonl] [--json]
+// stairwell replay [<scenario>] <F.json> [--trace F.jsonl] [--json]
 // Replays a tape choice by choice. If the code changed so that the tape's labels no longer line
-// up, it says where the replay diverged, and whether the recorded violation still reproduced.
+// up, it says where the replay diverged; and if the recorded violation did not reproduce, it
+// tries again with the choices realigned on their labels (best effort, sim/choice.ts) and says
+// whether that reproduced it, instead of silently running something else. Naming the scenario
+// checks that the tape is one of it.
 
+import { alignedReplay } from '../../sim/choice.ts';
+import { runSimulation } from '../../sim/runner.ts';
 import { bugSwitches, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
 import { execute } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
@@ -10,23 +15,30 @@ import { usage } from '../usage-error.ts';
 
 export function replay(argv: readonly string[]): number {
   const p = parseArgs(argv, { trace: 'value', json: 'json' });
-  if (p.positionals.length !== 1) usage('replay takes one tape file');
-  const tape = readTape(p.positionals[0]!);
+  if (p.positionals.length < 1 || p.positionals.length > 2) usage('replay takes one tape file, optionally after the scenario it must be of');
+  const path = p.positionals.at(-1)!;
+  const tape = readTape(path);
   const scenario = scenarioNamed(tape.scenario);
+  if (p.positionals.length === 2 && scenarioNamed(p.positionals[0]).name !== scenario.name) usage(`tape ${path} is of scenario ${scenario.name}, not ${p.positionals[0]}`);
   const bugs = bugSwitches(tape.bugs);
   const strategy = strategyNamed(tape.strategy);
   const tracePath = one(p, 'trace');
   const json = one(p, 'json');
-  const { outcome, divergence } = execute({
-    scenario,
-    bugs,
-    seed: tape.seed,
-    strategy,
-    tape: { values: tape.choices.map((c) => c[2]), labels: tape.choices.map((c) => c[0]) },
-    trace: true,
-  });
-  if (tracePath !== undefined) writeTrace(tracePath, outcome.records ?? []);
+  const values = tape.choices.map((c) => c[2]);
+  const labels = tape.choices.map((c) => c[0]);
+  const exact = execute({ scenario, bugs, seed: tape.seed, strategy, tape: { values, labels }, trace: true });
+  const { divergence } = exact;
   const expected = tape.violation?.invariant ?? null;
+  let outcome = exact.outcome;
+  let realigned = false;
+  if (divergence !== null && (outcome.violation?.invariant ?? null) !== expected) {
+    const aligned = runSimulation(scenario.spec(new Set(bugs)), alignedReplay(values, labels), { trace: true, strategy });
+    if ((aligned.violation?.invariant ?? null) === expected) {
+      outcome = aligned;
+      realigned = true;
+    }
+  }
+  if (tracePath !== undefined) writeTrace(tracePath, outcome.records ?? []);
   const got = outcome.violation?.invariant ?? null;
   const sameFingerprint = tape.fingerprint === '' ? null : tape.fingerprint === outcome.fingerprint;
   if (json !== undefined) {
@@ -41,19 +53,20 @@ export function replay(argv: readonly string[]): number {
       violation: violationJson(outcome.violation),
       reproduced: expected === got,
       divergence,
+      realigned,
     });
     return outcome.ok ? 0 : 1;
   }
-  const out = [verdictLine(`replay of ${p.positionals[0]}`, outcome)];
+  const out = [verdictLine(`replay of ${path}`, outcome)];
   if (divergence !== null) {
     out.push(`  diverged at choice ${divergence.index}: the tape has '${divergence.expected}', the code asked for '${divergence.actual}' (the code changed since the tape was made)`);
   }
   out.push(
     expected === got
-      ? `  reproduced: ${expected ?? 'no violation'}${sameFingerprint === false ? ' (by another path: the fingerprint differs)' : ''}`
-      : `  NOT reproduced: the tape recorded ${expected ?? 'no violation'}, this run gave ${got ?? 'no violation'}`,
+      ? `  reproduced: ${expected ?? 'no violation'}${realigned ? ' (best effort: after realigning the choices on their labels)' : sameFingerprint === false ? ' (by another path: the fingerprint differs)' : ''}`
+      : `  NOT reproduced: the tape recorded ${expected ?? 'no violation'}, this run gave ${got ?? 'no violation'}${divergence !== null ? ' (realigning the choices on their labels did not reproduce it either)' : ''}`,
   );
-  if (outcome.violation !== null) out.push(`  ${outcome.violation.message}`, ...lastSteps(outcome.records ?? [], 15).map((l) => `    ${l}`));
+  if (outcome.violation !== null) out.push(`  ${outcome.violation.message}`, ...lastSteps(outcome.records ?? [], 15, outcome.choices).map((l) => `    ${l}`));
   process.stdout.write(`${out.join('\n')}\n`);
   return outcome.ok ? 0 : 1;
 }

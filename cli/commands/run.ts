@@ -1,7 +1,7 @@
 // stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
 // Runs one seed. On a violation it prints the steps that led to it and a replay command.
 
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, singleRunStrategy } from '../args.ts';
 import { execute, replayCommand } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { tapeOf, writeTape } from '../tape-file.ts';
@@ -17,7 +17,7 @@ export function run(argv: readonly string[]): number {
   if (seedText === undefined) usage('run needs --seed N');
   const seed = nonNegativeInt(seedText, '--seed');
   const bugs = bugSwitches(p.flags.get('bug') ?? []);
-  const strategy = strategyNamed(one(p, 'strategy'));
+  const strategy = singleRunStrategy(one(p, 'strategy'), 'run');
   const tracePath = one(p, 'trace');
   const tapePath = one(p, 'tape');
   const json = one(p, 'json');
@@ -48,8 +48,8 @@ export function run(argv: readonly string[]): number {
   const out = [verdictLine(label, outcome)];
   if (outcome.violation !== null) {
     // The run is deterministic, so the trace of the steps leading here comes from running it again.
-    const traced = outcome.records ?? execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
-    out.push(`  ${outcome.violation.message}`, `  last ${CONTEXT_STEPS} events:`, ...lastSteps(traced, CONTEXT_STEPS).map((l) => `    ${l}`));
+    const traced = outcome.records === null ? execute({ scenario, bugs, seed, strategy, trace: true }).outcome : outcome;
+    out.push(`  ${outcome.violation.message}`, `  last ${CONTEXT_STEPS} events:`, ...lastSteps(traced.records ?? [], CONTEXT_STEPS, traced.choices).map((l) => `    ${l}`));
     out.push(`  replay: ${replay}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

@@ -3,10 +3,10 @@
 // that tape, and prints its steps one line each, the violation last. Progress goes to stderr.
 
 import type { Scenario } from '../../scenarios/scenario.ts';
-import { describeRecord } from '../../sim/trace.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
+import { decisionCount } from '../../sim/choice.ts';
+import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, singleRunStrategy, strategyNamed } from '../args.ts';
 import { shrinkRun } from '../shrink-run.ts';
-import { emitJson, violationJson } from '../report.ts';
+import { emitJson, stepList, violationJson } from '../report.ts';
 import { readTape, tapeOf, writeTape } from '../tape-file.ts';
 import { usage } from '../usage-error.ts';
 
@@ -18,7 +18,7 @@ export function shrink(argv: readonly string[]): number {
   const tape = fromTape ? readTape(input) : null;
   const scenario: Scenario = scenarioNamed(tape?.scenario ?? input);
   const bugs = bugSwitches(tape?.bugs ?? p.flags.get('bug') ?? []);
-  const strategy = strategyNamed(tape?.strategy ?? one(p, 'strategy'));
+  const strategy = tape === null ? singleRunStrategy(one(p, 'strategy'), 'shrink <scenario> --seed N') : strategyNamed(tape.strategy);
   const seedText = one(p, 'seed');
   if (!fromTape && seedText === undefined) usage('shrink <scenario> needs --seed N');
   const seed = tape?.seed ?? nonNegativeInt(seedText!, '--seed');
@@ -47,8 +47,8 @@ export function shrink(argv: readonly string[]): number {
     bugs,
     seed,
     invariant: first.violation.invariant,
-    from: { choices: first.choices.values.length, steps: first.steps },
-    to: { choices: result.values.length, steps: final.steps },
+    from: { choices: first.choices.values.length, steps: first.steps, decisions: decisionCount(first.choices.values) },
+    to: { choices: result.values.length, steps: final.steps, decisions: decisionCount(final.choices.values) },
     runs: result.runs,
     seconds: Number((result.elapsedMs / 1000).toFixed(2)),
     timedOut: result.timedOut,
@@ -60,8 +60,8 @@ export function shrink(argv: readonly string[]): number {
     return 1;
   }
   const lines = [
-    `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices (${result.runs} runs, ${summary.seconds}s${result.timedOut ? ', out of time' : ''})`,
-    ...(final.records ?? []).map((r) => `  ${describeRecord(r)}`),
+    `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices, ${summary.from.decisions} -> ${summary.to.decisions} decisions (${result.runs} runs, ${summary.seconds}s${result.timedOut ? ', out of time' : ''})`,
+    ...stepList(final.records ?? [], final.choices).map((line) => `  ${line}`),
     `  => ${final.violation?.invariant}: ${final.violation?.message}`,
     `tape: ${out}  (npx stairwell replay ${out})`,
   ];

@@ -19,6 +19,8 @@ export interface Activation {
   gen: number;
   /** Delay after the previous activation succeeded (or after the start, for the first). */
   readonly afterMs: number;
+  /** If set, the delay is drawn in [afterMs, afterMsMax] (afterMs the simplest). */
+  readonly afterMsMax?: number;
   /** Set when the upstairs refused it for good (e.g. GenerationNumberInvalid while stuck in
    *  GoActive at a generation another upstairs has since passed). */
   refused?: boolean;
@@ -91,12 +93,13 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
       };
       let topGen = 0; // the highest generation handed out so far
       let topIndex = -1; // the activation it went to
-      if (script.length > 0) env.setTimer(script[0]!.afterMs, { type: 'Activate', index: 0, attempt: 0 } satisfies Tag);
+      const delayOf = (a: Activation): number => (a.afterMsMax === undefined ? a.afterMs : between(env, 'control.activateAfterMs', a.afterMs, a.afterMsMax));
+      if (script.length > 0) env.setTimer(delayOf(script[0]!), { type: 'Activate', index: 0, attempt: 0 } satisfies Tag);
       const indexOf = new Map<string, number>();
       let owner: NodeId | null = null;
       const succeeded = (index: number): void => {
         const following = script[index + 1];
-        if (following !== undefined && !settled.has(index + 1)) env.setTimer(following.afterMs, { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
+        if (following !== undefined && !settled.has(index + 1)) env.setTimer(delayOf(following), { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
       };
       return {
         requests,

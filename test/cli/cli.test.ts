@@ -1,6 +1,6 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,6 +26,8 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['a shard past the shard count', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--shard', '3/2'], /--shard 3\/2: K must be 1..N/],
   ['merging nothing', ['merge'], /merge takes the sweep --json results/],
   ['zero workers', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--workers', '0'], /--workers takes a number of threads, 1 or more/],
+  ['one run under a search strategy', ['run', 'crucible-takeover', '--seed', '1', '--strategy', 'coverage'], /coverage is a search over many runs/],
+  ['an unknown bench section', ['bench', '--only', 'speed'], /--only takes sections among throughput, sweep, search, shrink, not 'speed'/],
 ];
 
 for (const [what, args, message] of BAD_INPUT) {
@@ -161,4 +163,70 @@ test('museum finds, shrinks and replays a registered bug, and checks the fixed p
   t.like(j.bugs[0], { id: 'crucible/disable-one-client', found: true, seedsToFind: 1, reproduced: true, fixedClean: true });
   t.true(j.bugs[0].shrunkSteps <= 100);
   t.is(JSON.parse(readFileSync(j.bugs[0].tape, 'utf8')).bugs[0], 'crucible/disable-one-client');
+});
+
+test('bad input: a tape of another scenario gives one line and exit 2', (t) => {
+  const tape = join(dir, 'takeover.json');
+  stairwell('run', 'crucible-takeover', '--seed', '1', '--tape', tape);
+  const r = stairwell('replay', 'crucible-activation', tape);
+  t.is(r.status, 2);
+  t.is(r.stderr.trim(), `stairwell: tape ${tape} is of scenario crucible-takeover, not crucible-activation`);
+  t.is(stairwell('replay', 'crucible-takeover', tape).status, 0);
+});
+
+test('replay after the code changed says where it diverged and realigns the choices on their labels', (t) => {
+  const tape = join(dir, 'museum-shifted.json');
+  const museumTape = JSON.parse(readFileSync(new URL('../../museum/crucible__accept-equal-generation.json', import.meta.url), 'utf8'));
+  museumTape.choices.splice(3, 0, ['retired.choice', 5, 4], ['retired.choice', 5, 3]);
+  writeFileSync(tape, JSON.stringify(museumTape));
+  const r = stairwell('replay', tape);
+  t.is(r.status, 1);
+  t.regex(r.stdout, /diverged at choice 3: the tape has 'retired\.choice'/);
+  t.regex(r.stdout, /reproduced: C-I1 \(best effort: after realigning the choices on their labels\)/);
+});
+
+test('a coverage sweep runs one search in order, writes each failure as a tape, and the tape replays', (t) => {
+  const tapes = mkdtempSync(join(tmpdir(), 'stairwell-tapes-'));
+  const args = ['sweep', 'crucible-replacement', '--seeds', '1..150', '--strategy', 'coverage', '--bug', 'crucible/replace-while-initializing', '--tapes', tapes, '--json'];
+  const r = stairwell(...args);
+  t.is(r.status, 1);
+  const j = JSON.parse(r.stdout);
+  t.true(j.complete);
+  t.true(j.failures.length > 0);
+  const first = j.failures[0];
+  t.is(first.replay, `npx stairwell replay ${join(tapes, `crucible-replacement-coverage-${first.seed}.json`)}`);
+  const replay = JSON.parse(stairwell('replay', first.replay.split(' ').at(-1), '--json').stdout);
+  t.true(replay.reproduced);
+  t.deepEqual(JSON.parse(stairwell(...args).stdout).failures, j.failures, 'the same search again');
+});
+
+test('an interrupted sweep keeps what it found: its --json file holds the failures so far', async (t) => {
+  const out = join(dir, 'interrupted.json');
+  const child = spawn(process.execPath, [BIN, 'sweep', 'crucible-takeover', '--seeds', '1..200000', '--bug', 'crucible/disable-one-client', '--workers', '1', '--json', out]);
+  t.teardown(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Seed 1 fails, so the file appears with the first seed: interrupt once the sweep is under way.
+  for (let waited = 0; !existsSync(out) && waited < 60_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  child.kill('SIGINT');
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  t.is(code, 130);
+  t.regex(stderr, /sweep interrupted after \d+ seeds, \d+ failed; results so far in /);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  t.false(j.complete);
+  t.true(j.failures.length > 0 && j.failures.length <= j.seeds && j.seeds < 200_000, `${j.failures.length} of ${j.seeds}`);
+});
+
+test('bench --json reports seeds to find per strategy and the shrinker beside fast-check', (t) => {
+  const r = stairwell('bench', '--only', 'search,shrink', '--starts', '1', '--cap', '50', '--seconds', '2', '--bug', 'crucible/replace-while-initializing', '--json');
+  t.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const power = j.search[0];
+  t.is(power.id, 'crucible/replace-while-initializing');
+  t.deepEqual(Object.keys(power.strategies).sort(), ['coverage', 'pct', 'random', 'swarm']);
+  t.true(power.strategies.random.median <= 51);
+  const shrink = j.shrink[0];
+  t.true(shrink.stairwell.sameInvariant && shrink.fastCheck.sameInvariant);
+  t.true(shrink.stairwell.steps <= shrink.from.steps);
 });

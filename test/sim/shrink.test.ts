@@ -45,3 +45,15 @@ test('a shrunk Crucible failure replays the same invariant in fewer steps', (t) 
   t.is(run(r.values).invariant, 'C-I5');
   t.true(r.steps < first.steps, `${first.steps} -> ${r.steps}`);
 });
+
+test('the shrinker lowers a value by binary search, not one unit a round', (t) => {
+  // Fails while the first value is at least 137: the smallest such tape is [137].
+  let runs = 0;
+  const threshold = (values: readonly number[]): ShrinkRun => {
+    runs++;
+    return { invariant: (values[0] ?? 0) >= 137 ? 'X' : null, values: values.slice(0, 1), steps: 1 };
+  };
+  const r = shrinkTape(threshold([900]), threshold, { budgetMs: 1e9, now: clock() });
+  t.deepEqual(r.values, [137]);
+  t.true(runs < 40, `${runs} runs`);
+});
