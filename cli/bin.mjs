@@ -6,7 +6,7 @@
 // times, so an edit is picked up on the next command; source maps keep stack traces in .ts.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -52,7 +52,21 @@ async function bundle() {
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, result.outputFiles[0].contents);
   renameSync(tmp, out);
+  pruneOldBundles(cacheDir, out);
   return out;
+}
+
+/** Each edit of the sources makes a new bundle: keep the few newest, so the cache stays small. */
+function pruneOldBundles(cacheDir, keep) {
+  const KEEP = 8;
+  const bundles = readdirSync(cacheDir)
+    .filter((name) => /^main-[0-9a-f]{16}\.mjs$/.test(name))
+    .map((name) => ({ path: join(cacheDir, name), mtimeMs: statSync(join(cacheDir, name)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of bundles.slice(KEEP)) {
+    // Another process may be running an old bundle (it is already loaded) or removing it too.
+    if (old.path !== keep) rmSync(old.path, { force: true });
+  }
 }
 
 process.setSourceMapsEnabled(true);

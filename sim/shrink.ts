@@ -98,36 +98,35 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
     return improved;
   };
 
-  /** Spans of choices to 0, large to small: unlike a deletion, the choices after keep their places. */
-  const zeroSpans = (): boolean => {
+  /**
+   * One span edit over the tape, spans from the largest power of two down to `minSize`. A
+   * deletion tries the same place again after it succeeds (what followed moved into it);
+   * zeroing moves on.
+   */
+  const spanPass = (minSize: number, edit: (i: number, size: number) => number[] | null, retryAfterSuccess: boolean): boolean => {
     let improved = false;
-    for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= 2; size = Math.floor(size / 2)) {
-      for (let i = 0; i < current.length && !outOfTime(); i += size) {
-        const span = current.slice(i, i + size);
-        if (span.every((v) => v === 0)) continue;
-        if (attempt([...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)])) {
+    for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= minSize; size = Math.floor(size / 2)) {
+      for (let i = 0; i < current.length && !outOfTime(); ) {
+        const candidate = edit(i, size);
+        const kept = candidate !== null && attempt(candidate);
+        if (kept) {
           improved = true;
           report();
         }
+        if (!kept || !retryAfterSuccess) i += size;
       }
     }
     return improved;
   };
 
-  const deleteSpans = (): boolean => {
-    let improved = false;
-    for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= 1; size = Math.floor(size / 2)) {
-      for (let i = 0; i < current.length && !outOfTime(); ) {
-        if (attempt([...current.slice(0, i), ...current.slice(i + size)])) {
-          improved = true;
-          report();
-        } else {
-          i += size;
-        }
-      }
-    }
-    return improved;
-  };
+  const deleteSpans = (): boolean => spanPass(1, (i, size) => [...current.slice(0, i), ...current.slice(i + size)], true);
+
+  /** Spans of choices to 0: unlike a deletion, the choices after keep their places. */
+  const zeroSpans = (): boolean =>
+    spanPass(2, (i, size) => {
+      const span = current.slice(i, i + size);
+      return span.every((v) => v === 0) ? null : [...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)];
+    }, false);
 
   const withValue = (i: number, value: number): number[] => {
     const candidate = current.slice();

@@ -57,6 +57,9 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
   const shardText = one(p, 'shard');
   const shard: Shard = shardText === undefined ? { index: 1, count: 1 } : shardOf(shardText);
   const quiet = json === '';
+  if (strategy === 'coverage' && workersText !== undefined && workers > 1 && !quiet) {
+    process.stderr.write('note: a coverage sweep is one search whose runs build on each other, so it runs in this thread; --workers does not apply\n');
+  }
   const tapes = one(p, 'tapes') ?? (strategy === 'coverage' ? DEFAULT_TAPES : undefined);
   if (tapes !== undefined) mkdirSync(tapes, { recursive: true });
 

@@ -5,11 +5,11 @@
 // upstairs that restarts (it says Booted) is activated again at a new generation. Generations are
 // fixed when an activation is sent, as Nexus bumps the volume's generation then: never at or
 // below one already handed out. A retry keeps its generation unless another activation got a
-// higher one meanwhile. A deactivation (a VM stop) is asked for until answered ok, then the
-// upstairs is activated again, a generation up. Target replacements run beside the activations
-// (control-replace.ts).
+// higher one meanwhile. Deactivations (a VM stop and start, control-deactivate.ts) and target
+// replacements (control-replace.ts) run beside the activations.
 
 import { between, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { Deactivator, type DeactivateTag } from './control-deactivate.ts';
 import { Replacer, type Replacement, type ReplacementStatus, type ReplaceTag } from './control-replace.ts';
 import type { UpstairsReply } from './upstairs/control.ts';
 
@@ -64,7 +64,7 @@ export interface ActivationRequest {
   lostInCrash: boolean;
 }
 
-type Tag = { readonly type: 'Activate' | 'Deactivate'; readonly index: number; readonly attempt: number };
+type Tag = { readonly type: 'Activate'; readonly index: number; readonly attempt: number };
 
 export function controlPlane(config: ControlConfig): NodeDef<null> {
   return {
@@ -77,20 +77,11 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
       const started = new Set<number>();
       const script = config.activations.map((a) => ({ ...a }));
       const replacer = new Replacer(env, config.replacements ?? [], 500, 40);
-      const deactivations = config.deactivations ?? [];
-      /** Deactivations answered ok, or overtaken by a restart of their upstairs. */
-      const deactivated = new Set<number>();
-      const deactivationOf = new Map<string, number>();
-      deactivations.forEach((d, index) => env.setTimer(between(env, 'control.deactivateAtMs', d.atMsMin, d.atMsMax), { type: 'Deactivate', index, attempt: 0 } satisfies Tag));
-      const deactivate = (index: number, attempt: number): void => {
-        const d = deactivations[index]!;
-        if (deactivated.has(index) || attempt >= config.attemptsMax) return;
-        const requestId = env.mintId(`${config.id}-deactivate`);
-        requests.set(requestId, { kind: 'deactivate', upstairs: d.upstairs, gen: -1, replies: 0, ok: null, lostInCrash: false });
-        deactivationOf.set(requestId, index);
-        env.send(d.upstairs, { type: 'Deactivate', requestId });
-        env.setTimer(500, { type: 'Deactivate', index, attempt: attempt + 1 } satisfies Tag); // again, unless done by then
-      };
+      const deactivator = new Deactivator(env, config.id, config.deactivations ?? [], config.attemptsMax, requests, (upstairs, afterMs) => {
+        activated.delete(upstairs);
+        script.push({ upstairs, gen: 0, afterMs: 0 });
+        env.setTimer(afterMs, { type: 'Activate', index: script.length - 1, attempt: 0 } satisfies Tag);
+      });
       let topGen = 0; // the highest generation handed out so far
       let topIndex = -1; // the activation it went to
       const delayOf = (a: Activation): number => (a.afterMsMax === undefined ? a.afterMs : between(env, 'control.activateAfterMs', a.afterMs, a.afterMsMax));
@@ -109,7 +100,7 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
         onTimer(_env: Env, tag: unknown): void {
           if ((tag as ReplaceTag).type === 'Replace') return replacer.onTimer(tag as ReplaceTag);
           const { index, attempt } = tag as Tag;
-          if ((tag as Tag).type === 'Deactivate') return deactivate(index, attempt);
+          if ((tag as DeactivateTag).type === 'Deactivate') return deactivator.onTimer(tag as DeactivateTag);
           const a = script[index]!;
           if (settled.has(index) || attempt >= config.attemptsMax) return;
           if (attempt === 0 && started.has(index)) return; // already under way
@@ -132,11 +123,7 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
             // Requests the crashed incarnation never answered died with it.
             for (const r of requests.values()) if (r.upstairs === from && r.replies === 0) r.lostInCrash = true;
             const pending = [...started].filter((index) => !settled.has(index) && script[index]!.upstairs === from);
-            // A restart deactivated it the hard way: no need to ask, and the re-activation below
-            // (for the owner) stands for the planned one.
-            deactivations.forEach((d, index) => {
-              if (d.upstairs === from && [...deactivationOf.values()].includes(index)) deactivated.add(index);
-            });
+            deactivator.onBooted(from);
             if (from === owner) {
               // The upstairs that last took the region set: again, at a new generation.
               for (const index of pending) settled.add(index);
@@ -152,19 +139,7 @@ export function controlPlane(config: ControlConfig): NodeDef<null> {
           }
           const reply = message as UpstairsReply;
           if (reply.type === 'ReplaceReply') return replacer.onReply(reply);
-          if (reply.type === 'DeactivateReply') {
-            const r = requests.get(reply.requestId);
-            const index = deactivationOf.get(reply.requestId);
-            if (r === undefined || index === undefined) return;
-            r.replies++;
-            r.ok = reply.ok;
-            if (!reply.ok || deactivated.has(index)) return; // not Active yet, or still deactivating: asked again
-            deactivated.add(index);
-            activated.delete(from);
-            script.push({ upstairs: from, gen: 0, afterMs: 0 });
-            env.setTimer(deactivations[index]!.reactivateAfterMs, { type: 'Activate', index: script.length - 1, attempt: 0 } satisfies Tag);
-            return;
-          }
+          if (reply.type === 'DeactivateReply') return deactivator.onReply(reply, from);
           if (reply.type !== 'ActivationReply') return;
           const r = requests.get(reply.requestId);
           if (r === undefined) return;
