@@ -1,7 +1,7 @@
 // Run one seed or one tape of a scenario, the way every command does it.
 
 import type { Scenario } from '../scenarios/scenario.ts';
-import { seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
+import { alignedReplay, seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
 import { runSimulation, type RunOutcome } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
 
@@ -10,7 +10,8 @@ export interface RunRequest {
   readonly bugs: readonly string[];
   /** Seeds fill the choices; a tape replays them (and takes precedence). */
   readonly seed: number;
-  readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null };
+  /** With `aligned`, each choice takes the next tape value of its label (sim/choice.ts alignedReplay). */
+  readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null; readonly aligned?: boolean };
   readonly trace?: boolean;
   readonly strategy?: Strategy;
 }
@@ -23,6 +24,9 @@ export interface Executed {
 export function execute(req: RunRequest): Executed {
   const spec = req.scenario.spec(new Set(req.bugs));
   const options = { trace: req.trace === true, strategy: req.strategy ?? 'random' };
+  if (req.tape?.aligned === true && req.tape.labels !== null) {
+    return { outcome: runSimulation(spec, alignedReplay(req.tape.values, req.tape.labels), options), divergence: null };
+  }
   if (req.tape !== undefined) {
     const replay = new TapeReplay(req.tape.values, req.tape.labels);
     return { outcome: runSimulation(spec, replay.recorder, options), divergence: replay.divergence };

@@ -61,7 +61,6 @@ export class ChoiceRecorder implements ChoiceSource {
     this.stepOf = [];
     this.#stepClock = clock;
   }
-
 }
 
 /** A decision: a choice that departs from the default (0: no fault, shortest delay, oldest first). */

@@ -54,12 +54,19 @@ function smaller(a: readonly number[], b: readonly number[]): boolean {
   return false;
 }
 
-export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) => ShrinkRun, options: ShrinkOptions): ShrinkResult {
+/**
+ * Runs a candidate. `labels` are the candidate's own (edits keep them beside the values), so a
+ * runner may replay it aligned on labels (sim/choice.ts alignedReplay): then a choice the edited
+ * run no longer asks for is skipped instead of shifting every later value onto another question.
+ */
+export type ShrinkRunner = (values: readonly number[], labels: readonly string[]) => ShrinkRun;
+
+export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkOptions): ShrinkResult {
   const invariant = start.invariant;
   assert(invariant !== null, 'shrinking needs a failing run');
   const began = options.now();
   let current = canonical(start.values);
-  let labels = start.labels ?? [];
+  let labels = (start.labels ?? []).slice(0, current.length);
   let steps = start.steps;
   let runs = 0;
   let rounds = 0;
@@ -68,15 +75,15 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
   const report = (): void => options.progress?.({ choices: current.length, steps, runs, rounds, elapsedMs: options.now() - began });
 
   /** Keep `candidate` if it fails the same way and ends up smaller. */
-  const attempt = (candidate: readonly number[]): boolean => {
+  const attempt = (candidate: readonly number[], candidateLabels: readonly string[] = labels): boolean => {
     runs++;
-    const r = run(candidate);
+    const r = run(candidate, candidateLabels);
     if (r.invariant !== invariant) return false;
     const consumed = canonical(r.values);
     // Fewer steps first (what a person reads), then a smaller tape.
     if (r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
     current = consumed;
-    labels = r.labels ?? [];
+    labels = (r.labels ?? []).slice(0, consumed.length);
     steps = r.steps;
     return true;
   };
@@ -103,12 +110,12 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
    * deletion tries the same place again after it succeeds (what followed moved into it);
    * zeroing moves on.
    */
-  const spanPass = (minSize: number, edit: (i: number, size: number) => number[] | null, retryAfterSuccess: boolean): boolean => {
+  const spanPass = (minSize: number, edit: (i: number, size: number) => [number[], string[]] | null, retryAfterSuccess: boolean): boolean => {
     let improved = false;
     for (let size = 2 ** Math.floor(Math.log2(Math.max(1, current.length))); size >= minSize; size = Math.floor(size / 2)) {
       for (let i = 0; i < current.length && !outOfTime(); ) {
         const candidate = edit(i, size);
-        const kept = candidate !== null && attempt(candidate);
+        const kept = candidate !== null && attempt(candidate[0], candidate[1]);
         if (kept) {
           improved = true;
           report();
@@ -119,13 +126,14 @@ export function shrinkTape(start: ShrinkRun, run: (values: readonly number[]) =>
     return improved;
   };
 
-  const deleteSpans = (): boolean => spanPass(1, (i, size) => [...current.slice(0, i), ...current.slice(i + size)], true);
+  const deleteSpans = (): boolean =>
+    spanPass(1, (i, size) => [[...current.slice(0, i), ...current.slice(i + size)], [...labels.slice(0, i), ...labels.slice(i + size)]], true);
 
   /** Spans of choices to 0: unlike a deletion, the choices after keep their places. */
   const zeroSpans = (): boolean =>
     spanPass(2, (i, size) => {
       const span = current.slice(i, i + size);
-      return span.every((v) => v === 0) ? null : [...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)];
+      return span.every((v) => v === 0) ? null : [[...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)], labels];
     }, false);
 
   const withValue = (i: number, value: number): number[] => {

@@ -1,7 +1,7 @@
 // stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--out DIR] [--json [F.json]]
 // For every bug switch in the registry (or those named): sweep its scenario from seed 1 until
 // the registry's invariant fails (at most the registry's sweepSeeds, else 2000), shrink that
-// failure (--seconds each, default 10), replay the shrunk tape, and run the fixed protocol over
+// failure (--seconds each, default 20), replay the shrunk tape, and run the fixed protocol over
 // the same seeds. The shrunk tapes are written to DIR (default museum/), where the tests replay
 // them. Exit 1 if a bug is missed, its shrunk tape does not reproduce, or a fixed run fails.
 
@@ -27,7 +27,7 @@ export function museum(argv: readonly string[]): number {
   const p = parseArgs(argv, { bug: 'value', strategy: 'value', seconds: 'value', out: 'value', json: 'json' });
   const only = new Set(bugSwitches(p.flags.get('bug') ?? []));
   const strategy = strategyNamed(one(p, 'strategy'));
-  const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '10', '--seconds');
+  const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '20', '--seconds');
   const dir = one(p, 'out') ?? 'museum';
   const json = one(p, 'json');
   mkdirSync(dir, { recursive: true });
