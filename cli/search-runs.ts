@@ -15,15 +15,18 @@ export interface SearchRun {
   readonly outcome: RunOutcome;
 }
 
-/** A coverage search of `scenario` is named by the seed it starts from. */
-export function coverageSearchFor(scenario: Scenario, start: number | string): CoverageSearch {
+/** A coverage search of `scenario` is named by where it starts. */
+function coverageSearchFor(scenario: Scenario, start: number | string): CoverageSearch {
   return new CoverageSearch(`${scenario.name}:${start}`);
 }
 
-/** Run `seeds` in order under `strategy`; a coverage search is shared across the whole list. */
-export function* searchRuns(scenario: Scenario, bugs: readonly string[], strategy: Strategy, seeds: Iterable<number>, search: CoverageSearch | null = null): Generator<SearchRun> {
+/**
+ * Run `seeds` in order under `strategy`. Under coverage they are the runs of one search, named
+ * by `searchStart` (the same name and order make the same runs).
+ */
+export function* searchRuns(scenario: Scenario, bugs: readonly string[], strategy: Strategy, seeds: Iterable<number>, searchStart: number | string = 0): Generator<SearchRun> {
   const spec = scenario.spec(new Set(bugs));
-  const coverage = strategy === 'coverage' ? (search ?? coverageSearchFor(scenario, 0)) : null;
+  const coverage = strategy === 'coverage' ? coverageSearchFor(scenario, searchStart) : null;
   for (const seed of seeds) {
     if (coverage === null) {
       yield { seed, outcome: runSimulation(spec, seededChoices(String(seed)), { strategy }) };
@@ -43,8 +46,7 @@ export function* seedsFrom(first: number, count: number): Generator<number> {
 /** How many runs `strategy` needs, from `first`, to fail `invariant`; null if not within `cap`. */
 export function runsToFind(scenario: Scenario, bugs: readonly string[], strategy: Strategy, invariant: string, first: number, cap: number): SearchRun & { readonly runs: number } | null {
   let runs = 0;
-  const search = strategy === 'coverage' ? coverageSearchFor(scenario, first) : null;
-  for (const r of searchRuns(scenario, bugs, strategy, seedsFrom(first, cap), search)) {
+  for (const r of searchRuns(scenario, bugs, strategy, seedsFrom(first, cap), first)) {
     runs++;
     if (r.outcome.violation?.invariant === invariant) return { ...r, runs };
   }

@@ -11,7 +11,7 @@ import { BUGS } from '../../scenarios/bugs.ts';
 import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
 import { decisionCount } from '../../sim/choice.ts';
 import { execute } from '../execute.ts';
-import { coverageSearchFor, runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
+import { runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
 import { emitJson } from '../report.ts';
 import { shrinkRun } from '../shrink-run.ts';
 import { tapeOf, writeTape } from '../tape-file.ts';
@@ -40,7 +40,7 @@ export function museum(argv: readonly string[]): number {
     const seed = hit?.seed ?? cap;
     // The fixed protocol over the same runs: the same seeds (a coverage search of as many runs).
     let fixedClean = true;
-    for (const r of searchRuns(scenario, [], strategy, seedsFrom(1, seed), strategy === 'coverage' ? coverageSearchFor(scenario, 1) : null)) {
+    for (const r of searchRuns(scenario, [], strategy, seedsFrom(1, seed), 1)) {
       if (r.outcome.violation !== null) {
         fixedClean = false;
         break;

@@ -20,7 +20,7 @@ import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, seedRange, 
 import { emitJson } from '../report.ts';
 import { sweepInWorkers } from '../sweep-pool.ts';
 import { coverageSeedResult, saveFailureTape, sweepSeed, type SeedResult, type SweepFailure } from '../sweep-seed.ts';
-import { coverageSearchFor, searchRuns } from '../search-runs.ts';
+import { searchRuns } from '../search-runs.ts';
 import type { RunOutcome } from '../../sim/runner.ts';
 import { usage } from '../usage-error.ts';
 
@@ -136,8 +136,8 @@ export function sweep(argv: readonly string[]): number | Promise<number> {
           for (const seed of seedList) yield onResult(scenario.name, sweepSeed(scenario, bugs, seed, checkDeterminism, strategy));
           continue;
         }
-        const search = coverageSearchFor(scenario, `${range.first}:${shard.index}/${shard.count}`);
-        for (const r of searchRuns(scenario, bugs, strategy, seedList, search)) yield onResult(scenario.name, coverageSeedResult(scenario, bugs, r, checkDeterminism), r.outcome);
+        const searchStart = `${range.first}:${shard.index}/${shard.count}`;
+        for (const r of searchRuns(scenario, bugs, strategy, seedList, searchStart)) yield onResult(scenario.name, coverageSeedResult(scenario, bugs, r, checkDeterminism), r.outcome);
       }
     }
     return yieldingNow(inThisThread()).then(finish);
