@@ -98,9 +98,14 @@ export class CrucibleSafety implements SendObserver {
           return { invariant: 'C-I5', message: `${id} is ${up.state.kind} but client ${c.index} is ${s.kind}` };
         }
       }
-      const repairing = up.clients.filter((c) => c.state.kind === 'LiveRepair').length;
-      if (repairing > 0 && (repairing > 2 || !up.clients.some((c) => c.state.kind === 'Active'))) {
-        return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair and ${up.clients.filter((c) => c.state.kind === 'Active').length} Active` };
+      let repairing = 0;
+      let active = 0;
+      for (const c of up.clients) {
+        if (c.state.kind === 'LiveRepair') repairing++;
+        else if (c.state.kind === 'Active') active++;
+      }
+      if (repairing > 0 && (repairing > 2 || active === 0)) {
+        return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair and ${active} Active` };
       }
       if (before === 'GoActive' && up.state.kind === 'Active') {
         const regions = up.clients.map((c) => this.#world.region(c.address));

@@ -18,15 +18,26 @@ import { effectiveState } from '../model/nexus/effective-state.ts';
 import type { Finding } from '../sim/runner.ts';
 import { unfinished } from './instance-world.ts';
 
+/** What the oracle last saw of an instance: updated in place, as it is checked after every write. */
 interface SeenInstance {
-  readonly stateGeneration: number;
-  readonly runtime: string;
-  readonly updaterGen: number;
+  stateGeneration: number;
+  updaterGen: number;
+  state: InstanceRow['state'];
+  activePropolisId: string | null;
+  targetPropolisId: string | null;
+  migrationId: string | null;
+}
+
+interface SeenMigration {
+  sourceState: string;
+  sourceGen: number;
+  targetState: string;
+  targetGen: number;
 }
 
 export class InstanceRecords {
   readonly #seen = new Map<string, SeenInstance>();
-  readonly #sides = new Map<string, { source: string; sourceGen: number; target: string; targetGen: number }>();
+  readonly #sides = new Map<string, SeenMigration>();
 
   check(tables: Tables): Finding | null {
     return this.#generations(tables) ?? this.#migrationSides(tables) ?? vmmSlots(tables) ?? lockHolders(tables) ?? migrating(tables) ?? provisioning(tables);
@@ -35,43 +46,62 @@ export class InstanceRecords {
   #migrationSides(tables: Tables): Finding | null {
     for (const m of tables.migration.values()) {
       const prev = this.#sides.get(m.id);
-      this.#sides.set(m.id, { source: m.sourceState, sourceGen: m.sourceGen, target: m.targetState, targetGen: m.targetGen });
-      if (prev === undefined) continue;
-      for (const [side, gen, state, oldGen, oldState] of [
-        ['source', m.sourceGen, m.sourceState, prev.sourceGen, prev.source],
-        ['target', m.targetGen, m.targetState, prev.targetGen, prev.target],
-      ] as const) {
-        if (gen < oldGen || (gen === oldGen && state !== oldState)) {
-          return { invariant: 'O-I1', message: `migration ${m.id}: the ${side} side went ${oldState}@${oldGen} -> ${state}@${gen}` };
-        }
+      if (prev === undefined) {
+        this.#sides.set(m.id, { sourceState: m.sourceState, sourceGen: m.sourceGen, targetState: m.targetState, targetGen: m.targetGen });
+        continue;
       }
+      const finding = sideMoved(m.id, 'source', prev.sourceState, prev.sourceGen, m.sourceState, m.sourceGen) ?? sideMoved(m.id, 'target', prev.targetState, prev.targetGen, m.targetState, m.targetGen);
+      prev.sourceState = m.sourceState;
+      prev.sourceGen = m.sourceGen;
+      prev.targetState = m.targetState;
+      prev.targetGen = m.targetGen;
+      if (finding !== null) return finding;
     }
     return null;
   }
 
   #generations(tables: Tables): Finding | null {
     for (const row of tables.instance.values()) {
-      const runtime = runtimeKey(row);
       const prev = this.#seen.get(row.id);
-      this.#seen.set(row.id, { stateGeneration: row.stateGeneration, runtime, updaterGen: row.updaterGen });
-      if (prev === undefined) continue;
-      if (row.updaterGen < prev.updaterGen) {
-        return { invariant: 'O-I3', message: `instance ${row.id}: updater_gen went down ${prev.updaterGen} -> ${row.updaterGen} (lock now ${row.updaterId ?? 'free'})` };
+      if (prev === undefined) {
+        this.#seen.set(row.id, { stateGeneration: row.stateGeneration, updaterGen: row.updaterGen, state: row.state, activePropolisId: row.activePropolisId, targetPropolisId: row.targetPropolisId, migrationId: row.migrationId });
+        continue;
       }
-      const moved = row.stateGeneration !== prev.stateGeneration;
-      if (moved && row.stateGeneration !== prev.stateGeneration + 1) {
-        return { invariant: 'O-I4', message: `instance ${row.id}: state_generation ${prev.stateGeneration} -> ${row.stateGeneration}, not by one` };
-      }
-      if (moved !== (runtime !== prev.runtime)) {
-        return { invariant: 'O-I4', message: `instance ${row.id}: runtime ${prev.runtime} -> ${runtime} at generation ${prev.stateGeneration} -> ${row.stateGeneration}` };
-      }
+      const finding = generationFinding(row, prev);
+      prev.stateGeneration = row.stateGeneration;
+      prev.updaterGen = row.updaterGen;
+      prev.state = row.state;
+      prev.activePropolisId = row.activePropolisId;
+      prev.targetPropolisId = row.targetPropolisId;
+      prev.migrationId = row.migrationId;
+      if (finding !== null) return finding;
     }
     return null;
   }
 }
 
-function runtimeKey(row: InstanceRow): string {
-  return `${row.state}/${row.activePropolisId ?? '-'}/${row.targetPropolisId ?? '-'}/${row.migrationId ?? '-'}`;
+function generationFinding(row: InstanceRow, prev: SeenInstance): Finding | null {
+  if (row.updaterGen < prev.updaterGen) {
+    return { invariant: 'O-I3', message: `instance ${row.id}: updater_gen went down ${prev.updaterGen} -> ${row.updaterGen} (lock now ${row.updaterId ?? 'free'})` };
+  }
+  const moved = row.stateGeneration !== prev.stateGeneration;
+  if (moved && row.stateGeneration !== prev.stateGeneration + 1) {
+    return { invariant: 'O-I4', message: `instance ${row.id}: state_generation ${prev.stateGeneration} -> ${row.stateGeneration}, not by one` };
+  }
+  const runtimeMoved = row.state !== prev.state || row.activePropolisId !== prev.activePropolisId || row.targetPropolisId !== prev.targetPropolisId || row.migrationId !== prev.migrationId;
+  if (moved !== runtimeMoved) {
+    return { invariant: 'O-I4', message: `instance ${row.id}: runtime ${runtimeKey(prev)} -> ${runtimeKey(row)} at generation ${prev.stateGeneration} -> ${row.stateGeneration}` };
+  }
+  return null;
+}
+
+function sideMoved(id: string, side: string, oldState: string, oldGen: number, state: string, gen: number): Finding | null {
+  if (gen > oldGen || (gen === oldGen && state === oldState)) return null;
+  return { invariant: 'O-I1', message: `migration ${id}: the ${side} side went ${oldState}@${oldGen} -> ${state}@${gen}` };
+}
+
+function runtimeKey(r: Pick<InstanceRow, 'state' | 'activePropolisId' | 'targetPropolisId' | 'migrationId'>): string {
+  return `${r.state}/${r.activePropolisId ?? '-'}/${r.targetPropolisId ?? '-'}/${r.migrationId ?? '-'}`;
 }
 
 function vmmSlots(tables: Tables): Finding | null {
@@ -80,13 +110,17 @@ function vmmSlots(tables: Tables): Finding | null {
     if ((row.state === 'Vmm') !== (row.activePropolisId !== null)) {
       return { invariant: 'O-I2', message: `instance ${row.id} is ${row.state} with active VMM ${row.activePropolisId ?? 'none'}` };
     }
-    for (const [slot, id] of [['active', row.activePropolisId], ['target', row.targetPropolisId]] as const) {
-      if (id === null) continue;
-      const vmm = tables.vmm.get(id);
-      if (vmm === undefined || vmm.timeDeleted !== null) return { invariant: 'O-I2', message: `instance ${row.id}: its ${slot} VMM ${id} is ${vmm === undefined ? 'missing' : 'deleted'}` };
-    }
+    const finding = vmmSlot(tables, row.id, 'active', row.activePropolisId) ?? vmmSlot(tables, row.id, 'target', row.targetPropolisId);
+    if (finding !== null) return finding;
   }
   return null;
+}
+
+function vmmSlot(tables: Tables, instanceId: string, slot: string, id: string | null): Finding | null {
+  if (id === null) return null;
+  const vmm = tables.vmm.get(id);
+  if (vmm !== undefined && vmm.timeDeleted === null) return null;
+  return { invariant: 'O-I2', message: `instance ${instanceId}: its ${slot} VMM ${id} is ${vmm === undefined ? 'missing' : 'deleted'}` };
 }
 
 function lockHolders(tables: Tables): Finding | null {
