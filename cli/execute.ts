@@ -14,6 +14,8 @@ export interface RunRequest {
   readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null; readonly aligned?: boolean };
   readonly trace?: boolean;
   readonly strategy?: Strategy;
+  /** Stop the run after this many steps (reported as BOUND-STEPS): a shrink candidate that has not failed by then cannot be kept. */
+  readonly maxSteps?: number;
 }
 
 export interface Executed {
@@ -22,7 +24,8 @@ export interface Executed {
 }
 
 export function execute(req: RunRequest): Executed {
-  const spec = req.scenario.spec(new Set(req.bugs));
+  const full = req.scenario.spec(new Set(req.bugs));
+  const spec = req.maxSteps === undefined ? full : { ...full, limits: { ...full.limits, maxSteps: Math.min(full.limits.maxSteps, req.maxSteps) } };
   const options = { trace: req.trace === true, strategy: req.strategy ?? 'random' };
   if (req.tape?.aligned === true && req.tape.labels !== null) {
     return { outcome: runSimulation(spec, alignedReplay(req.tape.values, req.tape.labels), options), divergence: null };

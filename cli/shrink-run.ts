@@ -26,6 +26,23 @@ export interface Shrunk {
   readonly final: RunOutcome | null;
 }
 
+interface Arm {
+  /** Every how many candidates one replays aligned on its labels (0: never). */
+  readonly alignEvery: number;
+  readonly order: 'steps' | 'tape';
+}
+
+/**
+ * The shrinks run one after another from the first failing run, each with an equal share of
+ * what the budget has left (one that ends early leaves its time to the next); the result with
+ * the fewest steps is kept.
+ */
+const ARMS: readonly Arm[] = [
+  { alignEvery: 0, order: 'steps' },
+  { alignEvery: 2, order: 'steps' },
+  { alignEvery: 0, order: 'tape' },
+];
+
 export function shrinkRun(req: ShrinkRequest): Shrunk {
   const { scenario, bugs, strategy, seed } = req;
   const run = (values: readonly number[] | undefined, trace = false): RunOutcome =>
@@ -42,17 +59,18 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
   // better on some Nexus sagas (README, shrink).
   const replayed = (alignEvery: number) => {
     let n = 0;
-    return (values: readonly number[], labels: readonly string[]): ShrinkRun => {
+    return (values: readonly number[], labels: readonly string[], stepCap: number): ShrinkRun => {
       const aligned = alignEvery > 0 && n++ % alignEvery === alignEvery - 1 && labels.length === values.length;
-      return toShrinkRun(execute({ scenario, bugs, seed, strategy, tape: { values, labels, aligned } }).outcome);
+      // A candidate is kept only if it fails within the steps of the best so far: stop it there
+      // rather than run a schedule that no longer fails through its whole settle phase.
+      return toShrinkRun(execute({ scenario, bugs, seed, strategy, tape: { values, labels, aligned }, ...(stepCap === Infinity ? {} : { maxSteps: stepCap }) }).outcome);
     };
   };
   const began = performance.now();
-  const shrinkFor = (budgetMs: number, alignEvery: number): ShrinkResult =>
-    shrinkTape(toShrinkRun(first), replayed(alignEvery), { budgetMs, now: () => performance.now(), ...(req.progress === undefined ? {} : { progress: req.progress }) });
-  const positional = shrinkFor(req.budgetMs / 2, 0);
-  const mixed = shrinkFor(Math.max(0, req.budgetMs - (performance.now() - began)), 2);
-  const better = mixed.steps < positional.steps || (mixed.steps === positional.steps && mixed.values.length < positional.values.length) ? mixed : positional;
-  const result: ShrinkResult = { ...better, runs: positional.runs + mixed.runs, elapsedMs: performance.now() - began, timedOut: positional.timedOut || mixed.timedOut };
+  const shrinkFor = (arm: Arm, budgetMs: number): ShrinkResult =>
+    shrinkTape(toShrinkRun(first), replayed(arm.alignEvery), { budgetMs, order: arm.order, now: () => performance.now(), ...(req.progress === undefined ? {} : { progress: req.progress }) });
+  const results = ARMS.map((arm, k) => shrinkFor(arm, Math.max(0, req.budgetMs - (performance.now() - began)) / (ARMS.length - k)));
+  const better = results.reduce((a, b) => (b.steps < a.steps || (b.steps === a.steps && b.values.length < a.values.length) ? b : a));
+  const result: ShrinkResult = { ...better, runs: results.reduce((n, r) => n + r.runs, 0), elapsedMs: performance.now() - began, timedOut: results.some((r) => r.timedOut) };
   return { first, result, final: run(result.values, true) };
 }

@@ -26,6 +26,13 @@ export interface ShrinkOptions {
   readonly budgetMs: number;
   readonly now: () => number;
   readonly progress?: (state: ShrinkProgress) => void;
+  /**
+   * What makes a candidate better. 'steps' (the default): fewer steps, then a smaller tape.
+   * 'tape': a smaller tape alone, as Hypothesis and fast-check order candidates; the shrink may
+   * then pass through longer schedules on its way to a shorter one, and its result is the
+   * failing run with the fewest steps it saw.
+   */
+  readonly order?: 'steps' | 'tape';
 }
 
 export interface ShrinkProgress {
@@ -40,6 +47,9 @@ export interface ShrinkResult extends ShrinkProgress {
   readonly values: readonly number[];
   readonly timedOut: boolean;
 }
+
+/** Ordered by the tape alone, candidates may take at most this many times the best run's steps. */
+const TAPE_ORDER_STEPS_FACTOR = 2;
 
 /** Trailing zeros are what a tape's end reads as anyway: the canonical tape drops them. */
 function canonical(values: readonly number[]): number[] {
@@ -58,8 +68,9 @@ function smaller(a: readonly number[], b: readonly number[]): boolean {
  * Runs a candidate. `labels` are the candidate's own (edits keep them beside the values), so a
  * runner may replay it aligned on labels (sim/choice.ts alignedReplay): then a choice the edited
  * run no longer asks for is skipped instead of shifting every later value onto another question.
+ * `stepCap` is the most steps a candidate may take and still be kept: a runner may stop it there.
  */
-export type ShrinkRunner = (values: readonly number[], labels: readonly string[]) => ShrinkRun;
+export type ShrinkRunner = (values: readonly number[], labels: readonly string[], stepCap: number) => ShrinkRun;
 
 export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkOptions): ShrinkResult {
   const invariant = start.invariant;
@@ -68,6 +79,8 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
   let current = canonical(start.values);
   let labels = (start.labels ?? []).slice(0, current.length);
   let steps = start.steps;
+  const byTape = options.order === 'tape';
+  let best = { values: current, steps };
   let runs = 0;
   let rounds = 0;
   let timedOut = false;
@@ -77,14 +90,16 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
   /** Keep `candidate` if it fails the same way and ends up smaller. */
   const attempt = (candidate: readonly number[], candidateLabels: readonly string[] = labels): boolean => {
     runs++;
-    const r = run(candidate, candidateLabels);
+    // Ordered by the tape, a candidate may run longer than the best, but not without bound.
+    const r = run(candidate, candidateLabels, byTape ? TAPE_ORDER_STEPS_FACTOR * best.steps : steps);
     if (r.invariant !== invariant) return false;
     const consumed = canonical(r.values);
-    // Fewer steps first (what a person reads), then a smaller tape.
-    if (r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
+    // Fewer steps first (what a person reads), then a smaller tape; or the tape alone.
+    if (byTape ? !smaller(consumed, current) : r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
     current = consumed;
     labels = (r.labels ?? []).slice(0, consumed.length);
     steps = r.steps;
+    if (steps < best.steps || (steps === best.steps && smaller(current, best.values))) best = { values: current, steps };
     return true;
   };
 
@@ -180,5 +195,5 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
     if ((!zeroed && !deleted && !spans && !lowered) || outOfTime()) break;
   }
   report();
-  return { values: current, steps, runs, rounds, elapsedMs: options.now() - began, timedOut, choices: current.length };
+  return { values: best.values, steps: best.steps, runs, rounds, elapsedMs: options.now() - began, timedOut, choices: best.values.length };
 }
