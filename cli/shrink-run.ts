@@ -49,7 +49,7 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
     execute({ scenario, bugs, seed, strategy, trace, ...(values === undefined ? {} : { tape: { values, labels: null } }) }).outcome;
   const first = run(req.values);
   if (first.violation === null) return { first, result: null, final: null };
-  const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, steps: o.steps });
+  const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, bounds: o.choices.bounds, steps: o.steps });
   // Two shrinks, each from the first run, half the budget each (the second also gets what the
   // first left unused), and the better result kept. In one, candidates replay by position; in
   // the other, every other candidate replays aligned on its labels, where an edit that removes a

@@ -18,6 +18,8 @@ export interface ShrinkRun {
   readonly values: readonly number[];
   /** The labels of those choices, if known: the shrinker then also zeroes a label's choices at once. */
   readonly labels?: readonly string[];
+  /** How many options each of those choices had, if known: the shrinker then also tries each at its largest. */
+  readonly bounds?: readonly number[];
   readonly steps: number;
 }
 
@@ -78,6 +80,7 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
   const began = options.now();
   let current = canonical(start.values);
   let labels = (start.labels ?? []).slice(0, current.length);
+  let bounds = (start.bounds ?? []).slice(0, current.length);
   let steps = start.steps;
   const byTape = options.order === 'tape';
   let best = { values: current, steps };
@@ -98,6 +101,7 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
     if (byTape ? !smaller(consumed, current) : r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
     current = consumed;
     labels = (r.labels ?? []).slice(0, consumed.length);
+    bounds = (r.bounds ?? []).slice(0, consumed.length);
     steps = r.steps;
     if (steps < best.steps || (steps === best.steps && smaller(current, best.values))) best = { values: current, steps };
     return true;
@@ -151,6 +155,25 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
       return span.every((v) => v === 0) ? null : [[...current.slice(0, i), ...span.map(() => 0), ...current.slice(i + size)], labels];
     }, false);
 
+  /**
+   * Each value to its largest, kept only if the run then fails in fewer steps. The default (0) is
+   * the simplest answer, but not always the shortest schedule: the longest think time or gap
+   * moves what does not matter to the failure past it, out of the steps a person reads.
+   */
+  const raiseValues = (): boolean => {
+    let improved = false;
+    for (let i = 0; i < current.length && !outOfTime(); i++) {
+      const top = (bounds[i] ?? 0) - 1;
+      if (top <= current[i]!) continue;
+      // A larger tape: attempt keeps it only if the run fails in fewer steps.
+      if (attempt(withValue(i, top))) {
+        improved = true;
+        report();
+      }
+    }
+    return improved;
+  };
+
   const withValue = (i: number, value: number): number[] => {
     const candidate = current.slice();
     candidate[i] = value;
@@ -192,7 +215,8 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
     const lowered = lowerValues();
     const zeroed = zeroLabels();
     const spans = zeroSpans();
-    if ((!zeroed && !deleted && !spans && !lowered) || outOfTime()) break;
+    const raised = raiseValues();
+    if ((!zeroed && !deleted && !spans && !lowered && !raised) || outOfTime()) break;
   }
   report();
   return { values: best.values, steps: best.steps, runs, rounds, elapsedMs: options.now() - began, timedOut, choices: best.values.length };

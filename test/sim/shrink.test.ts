@@ -57,3 +57,11 @@ test('the shrinker lowers a value by binary search, not one unit a round', (t) =
   t.deepEqual(r.values, [137]);
   t.true(runs < 40, `${runs} runs`);
 });
+
+test('the shrinker raises a value to its largest when that fails in fewer steps (a think time that moves the noise past the failure)', (t) => {
+  // Fails always; the larger the first value, the sooner (100 options).
+  const sooner = (values: readonly number[]): ShrinkRun => ({ invariant: 'X', values: values.slice(0, 1), bounds: [100], steps: 100 - (values[0] ?? 0) });
+  const r = shrinkTape(sooner([5]), sooner, { budgetMs: 1e9, now: clock() });
+  t.deepEqual(r.values, [99]);
+  t.is(r.steps, 1);
+});
