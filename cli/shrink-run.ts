@@ -33,9 +33,13 @@ interface Arm {
 }
 
 /**
- * The shrinks run one after another from the first failing run, each with an equal share of
- * what the budget has left (one that ends early leaves its time to the next); the result with
- * the fewest steps is kept.
+ * Three shrinks run one after another from the first failing run, each with an equal share of
+ * what the budget has left (one that ends early leaves its time to the next), and the result
+ * with the fewest steps is kept. A greedy shrink ends where its path leads, and no one path is
+ * best everywhere (README, shrink): candidates replayed by position; every other candidate
+ * replayed aligned on its labels, so that an edit that removes a draw (no fault, so no fault
+ * kind or episode length either) leaves the choices after it on their own questions (this
+ * halves the steps of Crucible takeovers); and candidates ordered by the tape alone.
  */
 const ARMS: readonly Arm[] = [
   { alignEvery: 0, order: 'steps' },
@@ -50,13 +54,6 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
   const first = run(req.values);
   if (first.violation === null) return { first, result: null, final: null };
   const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, bounds: o.choices.bounds, steps: o.steps });
-  // Two shrinks, each from the first run, half the budget each (the second also gets what the
-  // first left unused), and the better result kept. In one, candidates replay by position; in
-  // the other, every other candidate replays aligned on its labels, where an edit that removes a
-  // draw (no fault, so no fault kind or episode length either) leaves the choices after it on
-  // their own questions. A greedy shrink ends where its path leads, and neither path is best
-  // everywhere: aligned candidates halve the steps of Crucible takeovers, positional ones do
-  // better on some Nexus sagas (README, shrink).
   const replayed = (alignEvery: number) => {
     let n = 0;
     return (values: readonly number[], labels: readonly string[], stepCap: number): ShrinkRun => {

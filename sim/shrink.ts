@@ -1,13 +1,16 @@
 // The shrinker: cuts a failing tape down while it keeps failing the same invariant (the bug's
 // identity), so it never slides onto another bug. It works on the tape, not the seed: a tape is
 // the list of choice values a run drew, and a value past its end reads as 0, the simplest
-// choice, so deleting or lowering values always leaves a tape that runs. Passes, repeated to a
-// fixpoint or the deadline: set every choice of one label to 0 at once (all delays shortest, all
-// nemesis draws "no fault"), delete spans of choices from large to small (a fault episode, a
-// message, a user request are each a few adjacent choices), set spans to 0 (which keeps the
-// choices after them in place), then lower single values toward 0.
-// A candidate is kept only if its run fails the same invariant in fewer steps, or in as many with
-// a smaller tape (shorter, then lexicographically lower), so every round makes progress or stops.
+// choice, so every edit leaves a tape that runs. Passes, repeated to a fixpoint or the
+// deadline: delete spans of choices from large to small (a fault episode, a message, a user
+// request are each a few adjacent choices); lower single values (to 0, else by binary search);
+// set every choice of one label to 0 at once (all delays shortest, all nemesis draws "no
+// fault"); set spans to 0 (which keeps the choices after them in place); raise single values to
+// their largest (kept only for fewer steps: a long think time moves what does not matter past
+// the failure). A candidate is kept only if its run fails the same invariant in fewer steps, or
+// in as many with a smaller tape (shorter, then lexicographically lower), so every round makes
+// progress or stops; ordered by the tape alone, only the tape counts, and the result is the run
+// with the fewest steps seen.
 
 import { assert } from './assert.ts';
 
