@@ -12,6 +12,7 @@ import { findScenario } from '../scenarios/index.ts';
 import { execute } from '../cli/execute.ts';
 import { runsToFind } from '../cli/search-runs.ts';
 import { shrinkRun } from '../cli/shrink-run.ts';
+import { canonical } from '../sim/shrink.ts';
 
 export interface ShrinkFigures {
   readonly steps: number;
@@ -33,12 +34,6 @@ export interface ShrinkComparison {
 
 type FastCheck = typeof import('fast-check');
 
-function trailingZerosDropped(values: readonly number[]): number {
-  let end = values.length;
-  while (end > 0 && values[end - 1] === 0) end--;
-  return end;
-}
-
 export function compareShrinking(fc: FastCheck, bug: BugEntry, budgetMs: number): ShrinkComparison | null {
   const scenario = findScenario(bug.scenario)!;
   const hit = runsToFind(scenario, [bug.id], 'random', bug.invariant, 1, Math.max(2000, bug.sweepSeeds ?? 0));
@@ -47,7 +42,7 @@ export function compareShrinking(fc: FastCheck, bug: BugEntry, budgetMs: number)
   const run = (values: readonly number[]) => execute({ scenario, bugs: [bug.id], seed: hit.seed, tape: { values, labels: null } }).outcome;
   const figures = (values: readonly number[], seconds: number, timedOut: boolean): ShrinkFigures => {
     const o = run(values);
-    return { steps: o.steps, decisions: decisionCount(o.choices.values), choices: trailingZerosDropped(o.choices.values), seconds: Number(seconds.toFixed(2)), sameInvariant: o.violation?.invariant === bug.invariant, timedOut };
+    return { steps: o.steps, decisions: decisionCount(o.choices.values), choices: canonical(o.choices.values).length, seconds: Number(seconds.toFixed(2)), sameInvariant: o.violation?.invariant === bug.invariant, timedOut };
   };
 
   const ours = shrinkRun({ scenario, bugs: [bug.id], strategy: 'random', seed: hit.seed, values: tape, budgetMs });

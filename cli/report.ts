@@ -30,8 +30,8 @@ const STEP_EVENTS: ReadonlySet<string> = new Set(['deliver', 'timer', 'resume', 
  */
 export function stepList(records: readonly TraceRecord[], choices: ChoiceRecorder | null): string[] {
   const decided = new Map<number, string[]>();
-  const stepOf = choices?.stepOf;
-  if (choices !== null && stepOf !== null && stepOf !== undefined) {
+  const stepOf = choices?.stepOf ?? null;
+  if (choices !== null && stepOf !== null) {
     choices.values.forEach((v, i) => {
       if (v === 0) return;
       const step = stepOf[i]!;

@@ -97,7 +97,7 @@ export class TapeReplay {
 }
 
 /** How far ahead an aligned replay looks for the label the code asks for. */
-export const ALIGN_WINDOW = 64;
+const ALIGN_WINDOW = 64;
 
 /**
  * Best-effort replay of a tape that no longer lines up with the code: each choice takes the

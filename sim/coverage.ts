@@ -77,10 +77,6 @@ export class CoverageSearch {
     return this.#corpus.length;
   }
 
-  get transitions(): number {
-    return this.#seen.size;
-  }
-
   /** The choice source for run `index` of the search (draws come from a PRNG of the index). */
   choicesFor(index: number): ChoiceRecorder {
     const prng = seedrandom.alea(`coverage:${this.#base}:${index}`);

@@ -16,7 +16,7 @@ import { between, type ChoiceSource } from './choice.ts';
 import type { NodeId } from './process.ts';
 
 /** Two change points: bugs of depth 3 (three ordering constraints) and below. */
-export const PCT_DEPTH = 3;
+const PCT_DEPTH = 3;
 
 export class PctSchedule {
   /** Highest priority first. */
@@ -40,10 +40,6 @@ export class PctSchedule {
   rank(node: NodeId): number {
     const i = this.#order.indexOf(node);
     return i < 0 ? this.#order.length : i;
-  }
-
-  get nodes(): number {
-    return this.#order.length;
   }
 
   /** After a step of `node` at `nowMs`: at a change point due, that node drops to the bottom. */

@@ -57,7 +57,7 @@ export interface ShrinkResult extends ShrinkProgress {
 const TAPE_ORDER_STEPS_FACTOR = 2;
 
 /** Trailing zeros are what a tape's end reads as anyway: the canonical tape drops them. */
-function canonical(values: readonly number[]): number[] {
+export function canonical(values: readonly number[]): number[] {
   let end = values.length;
   while (end > 0 && values[end - 1] === 0) end--;
   return values.slice(0, end);

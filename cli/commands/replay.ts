@@ -5,8 +5,6 @@
 // whether that reproduced it, instead of silently running something else. Naming the scenario
 // checks that the tape is one of it.
 
-import { alignedReplay } from '../../sim/choice.ts';
-import { runSimulation } from '../../sim/runner.ts';
 import { bugSwitches, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
 import { execute } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
@@ -32,7 +30,7 @@ export function replay(argv: readonly string[]): number {
   let outcome = exact.outcome;
   let realigned = false;
   if (divergence !== null && (outcome.violation?.invariant ?? null) !== expected) {
-    const aligned = runSimulation(scenario.spec(new Set(bugs)), alignedReplay(values, labels), { trace: true, strategy });
+    const aligned = execute({ scenario, bugs, seed: tape.seed, strategy, tape: { values, labels, aligned: true }, trace: true }).outcome;
     if ((aligned.violation?.invariant ?? null) === expected) {
       outcome = aligned;
       realigned = true;
