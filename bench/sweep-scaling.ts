@@ -7,7 +7,9 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { SCENARIOS } from '../scenarios/index.ts';
-import { sweepInWorkers } from '../cli/sweep-pool.ts';
+import { SweepPlan } from '../cli/sweep-plan.ts';
+import { sweepInWorkers, type Batch } from '../cli/sweep-pool.ts';
+import { seedRange } from '../sim/seed-sequence.ts';
 import { median } from './throughput.ts';
 
 export interface SweepScaling {
@@ -20,10 +22,14 @@ export interface SweepScaling {
 }
 
 async function rate(moduleUrl: URL, workers: number, seedsPerScenario: number): Promise<number> {
-  const seeds = Array.from({ length: seedsPerScenario }, (_, i) => i + 1);
+  const plan = new SweepPlan(SCENARIOS.map((s) => s.name), seedRange(1, seedsPerScenario));
+  const next = (): Batch | null => {
+    const batch = plan.next();
+    return batch === null ? null : { ...batch, bugs: [], checkDeterminism: false, strategy: 'random' };
+  };
   let done = 0;
   const t0 = process.hrtime.bigint();
-  await sweepInWorkers(moduleUrl, workers, SCENARIOS.map((s) => ({ scenario: s.name, seeds })), [], false, 'random', () => done++);
+  await sweepInWorkers(moduleUrl, workers, next, (batch) => (done += batch.results.length));
   return done / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 

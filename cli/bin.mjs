@@ -36,7 +36,7 @@ async function bundle() {
   if (existsSync(out)) return out;
   mkdirSync(cacheDir, { recursive: true });
   const result = await build({
-    entryPoints: [join(root, 'cli', 'main.ts')],
+    entryPoints: [join(root, 'cli', 'entry.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -16,6 +16,8 @@ export interface RunRequest {
   readonly strategy?: Strategy;
   /** Stop the run after this many steps (reported as BOUND-STEPS): a shrink candidate that has not failed by then cannot be kept. */
   readonly maxSteps?: number;
+  /** Keep the fingerprint after each step (a determinism check names the first step two runs differ at). */
+  readonly stepPrints?: boolean;
 }
 
 export interface Executed {
@@ -26,7 +28,7 @@ export interface Executed {
 export function execute(req: RunRequest): Executed {
   const full = req.scenario.spec(new Set(req.bugs));
   const spec = req.maxSteps === undefined ? full : { ...full, limits: { ...full.limits, maxSteps: Math.min(full.limits.maxSteps, req.maxSteps) } };
-  const options = { trace: req.trace === true, strategy: req.strategy ?? 'random' };
+  const options = { trace: req.trace === true, strategy: req.strategy ?? 'random', stepPrints: req.stepPrints === true };
   if (req.tape?.aligned === true && req.tape.labels !== null) {
     return { outcome: runSimulation(spec, alignedReplay(req.tape.values, req.tape.labels), options), divergence: null };
   }

@@ -1,64 +1,66 @@
-// stairwell's command line. Usage errors print one line and exit 2; a violation exits 1.
+// stairwell's command line: parse, run the command, and end with the exit status of the contract
+// (cli/exit.ts). This is the one place that turns an error into an exit status: bad usage is one
+// line and 2; an output that could not be written is one line naming where it was kept, and 4;
+// anything else is a bug in stairwell, one line and 3, with the stack only under --debug or
+// STAIRWELL_DEBUG=1. No command prints a stack trace otherwise. cli/entry.ts runs it.
 
+import { parseCommandLine, type Parsed } from './args.ts';
+import { bench } from './commands/bench.ts';
 import { list } from './commands/list.ts';
 import { merge } from './commands/merge.ts';
 import { museum } from './commands/museum.ts';
 import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
-import { setWorkerModule, sweep } from './commands/sweep.ts';
-import { isMainThread, workerData } from 'node:worker_threads';
-import { serveSweepBatches } from './sweep-pool.ts';
-import { bench } from './commands/bench.ts';
-import { UsageError } from './usage-error.ts';
+import { sweep } from './commands/sweep.ts';
+import { EXIT, stackOf, UsageError } from './exit.ts';
+import { outputs } from './outputs.ts';
+import { packageVersion } from './package-root.ts';
 
-const HELP = `usage:
-  stairwell list [--json]                                  scenarios, bugs, invariants, strategies
-  stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
-  stairwell sweep [<scenario>|all] --seeds A..B [--bug ID]... [--strategy S] [--json [F.json]] [--check-determinism] [--workers N] [--shard K/N] [--tapes DIR]
-  stairwell merge <F.json>... [--json [F.json]]             join the --json results of a sweep's shards
-  stairwell replay [<scenario>] <F.json> [--trace F.jsonl] [--json]
-  stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S] [--out F.json] [--seconds S] [--json]
-  stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--out DIR] [--json [F.json]]
-  stairwell bench [--json [F.json]] [--only throughput,sweep,search,shrink] [--seeds N] [--rounds R]
-                  [--sweep-seeds N] [--starts K] [--cap N] [--seconds S] [--bug ID]...
-strategies: random (default), swarm, pct, coverage (a search: sweep and museum only)
-exit status: 0 no violation, 1 a violation, 2 bad usage or input`;
+export type Handler = (p: Parsed) => number | Promise<number>;
 
-const COMMANDS: Record<string, (argv: readonly string[]) => number | Promise<number>> = { list, run, sweep, merge, replay, shrink, museum, bench };
+const COMMANDS: Record<string, Handler> = { list, run, sweep, merge, replay, shrink, museum, bench };
 
-export function main(argv: readonly string[]): number | Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${HELP}\n`);
-    return command === undefined ? 2 : 0;
-  }
-  const handler = COMMANDS[command];
-  const usageError = (error: unknown): number => {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`stairwell: ${error.message}\n`);
-    return 2;
-  };
+/** Run one command line; `commands` are the handlers by name (tests give their own). */
+export async function main(argv: readonly string[], commands: Readonly<Record<string, Handler>> = COMMANDS): Promise<number> {
+  const debug = argv.includes('--debug') || process.env.STAIRWELL_DEBUG === '1';
   try {
-    if (handler === undefined) throw new UsageError(`unknown command '${command}' (try 'stairwell help')`);
-    const code = handler(rest);
-    return typeof code === 'number' ? code : code.catch(usageError);
+    if (argv.length === 0) {
+      parseCommandLine(['--help'], packageVersion(), process.stderr);
+      return EXIT.usage;
+    }
+    const line = parseCommandLine(argv, packageVersion());
+    if (line.kind === 'printed') return EXIT.ok;
+    const handler = commands[line.name];
+    if (handler === undefined) throw new Error(`no handler for the command ${line.name}`);
+    const code = await handler(line.parsed);
+    return endWith(code);
   } catch (error) {
-    return usageError(error);
+    return endWith(failed(error, debug));
   }
 }
 
-// A reader that stops early (`| head`) is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
+/** Lost writes outrank the verdict: a CI job must not read a result file that is not there. */
+function endWith(code: number): number {
+  const lost = outputs.lostLines();
+  for (const line of lost) process.stderr.write(`stairwell: ${line}\n`);
+  return lost.length > 0 ? EXIT.output : code;
+}
 
-if (isMainThread) {
-  setWorkerModule(new URL(import.meta.url));
-  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
-    process.exitCode = code;
-  });
-} else if ((workerData as { stairwellSweepWorker?: boolean } | null)?.stairwellSweepWorker === true) {
-  serveSweepBatches();
+function failed(error: unknown, debug: boolean): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`stairwell: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  return internalError(error, debug);
+}
+
+export function internalError(error: unknown, debug: boolean): number {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(
+    debug
+      ? `stairwell: internal error: ${stackOf(error)}\n`
+      : `stairwell: internal error: ${message.split('\n')[0]} (a bug in stairwell, not a finding; --debug or STAIRWELL_DEBUG=1 prints the stack)\n`,
+  );
+  return EXIT.internal;
 }

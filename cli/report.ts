@@ -1,9 +1,9 @@
 // How results read: one-line verdicts, the violation, the steps that led to it, the JSON shapes.
 
-import { writeFileSync } from 'node:fs';
 import type { ChoiceRecorder } from '../sim/choice.ts';
 import type { RunOutcome, Violation } from '../sim/runner.ts';
 import { describeRecord, type TraceRecord } from '../sim/trace.ts';
+import { outputs } from './outputs.ts';
 
 export function verdictLine(label: string, outcome: RunOutcome): string {
   const v = outcome.violation;
@@ -53,12 +53,12 @@ export function stepList(records: readonly TraceRecord[], choices: ChoiceRecorde
 }
 
 export function writeTrace(path: string, records: readonly TraceRecord[]): void {
-  writeFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : ''));
+  outputs.write(path, records.map((r) => JSON.stringify(r)).join('\n') + (records.length > 0 ? '\n' : ''), 'the trace');
 }
 
 /** `--json` with a .json path writes there; bare `--json` prints to stdout. */
-export function emitJson(target: string, value: unknown): void {
+export function emitJson(target: string, value: unknown, what = 'the JSON result'): void {
   const text = `${JSON.stringify(value, null, 2)}\n`;
   if (target === '') process.stdout.write(text);
-  else writeFileSync(target, text);
+  else outputs.write(target, text, what);
 }

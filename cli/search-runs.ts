@@ -24,15 +24,15 @@ function coverageSearchFor(scenario: Scenario, start: number | string): Coverage
  * Run `seeds` in order under `strategy`. Under coverage they are the runs of one search, named
  * by `searchStart` (the same name and order make the same runs).
  */
-export function* searchRuns(scenario: Scenario, bugs: readonly string[], strategy: Strategy, seeds: Iterable<number>, searchStart: number | string = 0): Generator<SearchRun> {
+export function* searchRuns(scenario: Scenario, bugs: readonly string[], strategy: Strategy, seeds: Iterable<number>, searchStart: number | string = 0, stepPrints = false): Generator<SearchRun> {
   const spec = scenario.spec(new Set(bugs));
   const coverage = strategy === 'coverage' ? coverageSearchFor(scenario, searchStart) : null;
   for (const seed of seeds) {
     if (coverage === null) {
-      yield { seed, outcome: runSimulation(spec, seededChoices(String(seed)), { strategy }) };
+      yield { seed, outcome: runSimulation(spec, seededChoices(String(seed)), { strategy, stepPrints }) };
       continue;
     }
-    const outcome = runSimulation(spec, coverage.choicesFor(seed), { strategy, coverage: coverage.map });
+    const outcome = runSimulation(spec, coverage.choicesFor(seed), { strategy, coverage: coverage.map, stepPrints });
     coverage.observe(outcome.choices.values);
     yield { seed, outcome };
   }

@@ -64,10 +64,47 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
     };
   };
   const began = performance.now();
-  const shrinkFor = (arm: Arm, budgetMs: number): ShrinkResult =>
-    shrinkTape(toShrinkRun(first), replayed(arm.alignEvery), { budgetMs, order: arm.order, now: () => performance.now(), ...(req.progress === undefined ? {} : { progress: req.progress }) });
+  const progress = req.progress === undefined ? null : new BestSoFar(req.progress, first, began);
+  const shrinkFor = (arm: Arm, budgetMs: number): ShrinkResult => {
+    const result = shrinkTape(toShrinkRun(first), replayed(arm.alignEvery), { budgetMs, order: arm.order, now: () => performance.now(), ...(progress === null ? {} : { progress: (s: ShrinkProgress) => progress.report(s) }) });
+    progress?.armDone(result.runs);
+    return result;
+  };
   const results = ARMS.map((arm, k) => shrinkFor(arm, Math.max(0, req.budgetMs - (performance.now() - began)) / (ARMS.length - k)));
   const better = results.reduce((a, b) => (b.steps < a.steps || (b.steps === a.steps && b.values.length < a.values.length) ? b : a));
   const result: ShrinkResult = { ...better, runs: results.reduce((n, r) => n + r.runs, 0), elapsedMs: performance.now() - began, timedOut: results.some((r) => r.timedOut) };
   return { first, result, final: run(result.values, true) };
+}
+
+/**
+ * Progress over the three shrinks as a person wants it: the best run so far (each shrink starts
+ * again from the first run, so its own reports go back up), runs and time counted across all.
+ */
+class BestSoFar {
+  #steps: number;
+  #choices: number;
+  #runsBefore = 0;
+  #rounds = 0;
+  readonly #sink: (s: ShrinkProgress) => void;
+  readonly #beganMs: number;
+
+  constructor(sink: (s: ShrinkProgress) => void, first: RunOutcome, beganMs: number) {
+    this.#sink = sink;
+    this.#beganMs = beganMs;
+    this.#steps = first.steps;
+    this.#choices = first.choices.values.length;
+  }
+
+  report(s: ShrinkProgress): void {
+    if (s.steps < this.#steps || (s.steps === this.#steps && s.choices < this.#choices)) {
+      this.#steps = s.steps;
+      this.#choices = s.choices;
+    }
+    this.#rounds = Math.max(this.#rounds, s.rounds);
+    this.#sink({ steps: this.#steps, choices: this.#choices, runs: this.#runsBefore + s.runs, rounds: this.#rounds, elapsedMs: performance.now() - this.#beganMs });
+  }
+
+  armDone(runs: number): void {
+    this.#runsBefore += runs;
+  }
 }

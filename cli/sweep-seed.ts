@@ -1,12 +1,17 @@
 // One seed of a sweep, run the same way in the main thread and in a worker: the run, and (with
-// --check-determinism) a second run whose fingerprint must match.
+// --check-determinism) a second run whose fingerprint must match. When the two differ, the
+// finding names the first step where they part ways (per-step fingerprints of the two runs) and
+// both versions of the first event that differs (two traced runs made right after). Two traced
+// runs that agree mean the difference was left by runs before them in the same thread: the sweep
+// then gives the command that runs those seeds again (cli/commands/sweep.ts).
 
 import { join } from 'node:path';
 import type { Scenario } from '../scenarios/scenario.ts';
-import type { RunOutcome } from '../sim/runner.ts';
-import { describeRecord } from '../sim/trace.ts';
+import { firstDifferentStep, firstDivergentEvent } from '../sim/divergence.ts';
+import { DETERMINISM, type RunOutcome } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
-import { execute, replayCommand } from './execute.ts';
+import { describeRecord } from '../sim/trace.ts';
+import { execute, replayCommand, type RunRequest } from './execute.ts';
 import type { SearchRun } from './search-runs.ts';
 import { tapeOf, writeTape } from './tape-file.ts';
 
@@ -25,26 +30,37 @@ export interface SeedResult {
 }
 
 export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy): SeedResult {
-  const { outcome } = execute({ scenario, bugs, seed, strategy });
+  const request: RunRequest = { scenario, bugs, seed, strategy, stepPrints: checkDeterminism };
+  const { outcome } = execute(request);
   const replay = replayCommand(scenario.name, seed, bugs, strategy);
   const v = outcome.violation;
   if (v !== null) return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay } };
-  if (checkDeterminism && execute({ scenario, bugs, seed, strategy }).outcome.fingerprint !== outcome.fingerprint) {
-    return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: 'DETERMINISM', step: 0, message: firstDivergence(scenario, bugs, seed, strategy), replay } };
-  }
-  return { steps: outcome.steps, failure: null };
+  if (!checkDeterminism) return { steps: outcome.steps, failure: null };
+  const again = execute(request).outcome;
+  if (again.fingerprint === outcome.fingerprint) return { steps: outcome.steps, failure: null };
+  const found = divergence(outcome, again, () => execute({ ...request, trace: true }).outcome, `two runs of seed ${seed} in one thread`);
+  return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: DETERMINISM, ...found, replay } };
 }
 
-/** Run the seed twice with full traces and name the first event where they differ. */
-function firstDivergence(scenario: Scenario, bugs: readonly string[], seed: number, strategy: Strategy): string {
-  const a = execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
-  const b = execute({ scenario, bugs, seed, strategy, trace: true }).outcome.records ?? [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i] === undefined ? '(end of run)' : describeRecord(a[i]!);
-    const y = b[i] === undefined ? '(end of run)' : describeRecord(b[i]!);
-    if (x !== y || JSON.stringify(a[i]) !== JSON.stringify(b[i])) return `two runs of the same seed diverge at event ${i}: '${x}' vs '${y}'`;
+/**
+ * Two runs that should be one: the step where their fingerprints part, and the two versions of
+ * the first event that differs, from two traced runs made now (`traced` makes one).
+ */
+export function divergence(a: RunOutcome, b: RunOutcome, traced: () => RunOutcome, what: string): { step: number; message: string } {
+  const step = firstDifferentStep(a.stepPrints ?? [], b.stepPrints ?? []) ?? Math.min(a.steps, b.steps) + 1;
+  const c = traced();
+  const d = traced();
+  const event = firstDivergentEvent(c, d);
+  if (event !== null) {
+    const where = event.step === step ? `at step ${step}` : `at step ${step} (two traced runs made after them part at step ${event.step})`;
+    return { step, message: `${what} diverge ${where}: the first had '${event.first}', the second '${event.second}'` };
   }
-  return 'two runs of the same seed have different fingerprints but identical traces';
+  const record = (c.records ?? []).find((r) => r.step === step && r.event !== 'log');
+  const seen = record === undefined ? 'the end of the run' : `'${describeRecord(record)}'`;
+  return {
+    step,
+    message: `${what} diverge at step ${step} (fingerprints ${a.fingerprint} and ${b.fingerprint}); two traced runs made after them agree there (${seen}), so the difference was state left by the runs before them in this thread`,
+  };
 }
 
 /** A run of a coverage search as a sweep result; its determinism is checked by replaying its tape. */
@@ -55,15 +71,18 @@ export function coverageSeedResult(scenario: Scenario, bugs: readonly string[], 
   const failure = (invariant: string, step: number, message: string): SeedResult => ({ steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant, step, message, replay: '' } });
   if (v !== null) return failure(v.invariant, v.step, v.message);
   if (checkDeterminism) {
-    const again = execute({ scenario, bugs, seed, strategy: 'coverage', tape: { values: outcome.choices.values, labels: null } }).outcome;
-    if (again.fingerprint !== outcome.fingerprint) return failure('DETERMINISM', 0, `run ${seed} of the search and a replay of its tape have different fingerprints`);
+    const replayOf = (trace: boolean): RunOutcome => execute({ scenario, bugs, seed, strategy: 'coverage', tape: { values: outcome.choices.values, labels: null }, stepPrints: true, trace }).outcome;
+    const again = replayOf(false);
+    if (again.fingerprint !== outcome.fingerprint) {
+      const found = divergence(outcome, again, () => replayOf(true), `run ${seed} of the search and a replay of its tape`);
+      return failure(DETERMINISM, found.step, found.message);
+    }
   }
   return { steps: outcome.steps, failure: null };
 }
 
-/** Write a failing run's tape under `dir` and return its path; `outcome` is run again from the seed if not given. */
+/** Write a failing run's tape under `dir` and return where it went; `outcome` is run again from the seed if not given. */
 export function saveFailureTape(dir: string, scenario: Scenario, bugs: readonly string[], strategy: Strategy, seed: number, outcome: RunOutcome | null): string {
   const path = join(dir, `${scenario.name}-${strategy}-${seed}.json`);
-  writeTape(path, tapeOf(outcome ?? execute({ scenario, bugs, seed, strategy }).outcome, { scenario: scenario.name, bugs, strategy, seed }));
-  return path;
+  return writeTape(path, tapeOf(outcome ?? execute({ scenario, bugs, seed, strategy }).outcome, { scenario: scenario.name, bugs, strategy, seed }), "a failing run's tape");
 }

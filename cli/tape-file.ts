@@ -4,10 +4,11 @@
 //   "steps": 412, "fingerprint": "...", "violation": {...} | null,
 //   "choices": [["sched.next", 3, 1], ...] }   // [label, n, value] per choice, in order
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Violation } from '../sim/runner.ts';
 import type { RunOutcome } from '../sim/runner.ts';
-import { usage } from './usage-error.ts';
+import { usage } from './exit.ts';
+import { outputs } from './outputs.ts';
 
 export interface TapeFile {
   readonly stairwell: 1;
@@ -34,10 +35,15 @@ export function tapeOf(outcome: RunOutcome, meta: { scenario: string; bugs: read
 }
 
 /** One choice per line, so a tape diffs well under version control. */
-export function writeTape(path: string, tape: TapeFile): void {
+export function tapeText(tape: TapeFile): string {
   const { choices, ...head } = tape;
   const lines = choices.map((c) => `    ${JSON.stringify(c)}`).join(',\n');
-  writeFileSync(path, JSON.stringify(head, null, 2).replace(/\n}$/, `,\n  "choices": [\n${lines}\n  ]\n}\n`));
+  return JSON.stringify(head, null, 2).replace(/\n}$/, `,\n  "choices": [\n${lines}\n  ]\n}\n`);
+}
+
+/** Write a tape; if it cannot be written there it is kept elsewhere (cli/outputs.ts). Returns where it went. */
+export function writeTape(path: string, tape: TapeFile, what = 'the tape'): string {
+  return outputs.write(path, tapeText(tape), what);
 }
 
 export function readTape(path: string): TapeFile {

@@ -4,7 +4,7 @@
 // a tape replays them. Whatever fills them, the choices actually used are recorded, labels
 // included, so every run leaves a tape that reproduces it.
 //
-// Conventions that make tapes shrinkable (shared/anchors.md §4):
+// Conventions that make tapes shrinkable (Hypothesis's choice sequences, as its shrinker relies on them):
 // - 0 is always the simplest value: no fault, shortest delay, first ready event.
 // - A forced choice (n = 1) returns 0 and is not recorded.
 // - Replaying past the end of a tape gives 0, so a shortened tape is still a valid run.
@@ -70,7 +70,7 @@ export function decisionCount(values: readonly number[]): number {
   return n;
 }
 
-/** Choices drawn from a seed: alea, always seeded with a string (shared/tooling.md pitfall 2). */
+/** Choices drawn from a seed: alea, always seeded with a string (seedrandom gives a number and its string different streams for some generators). */
 export function seededChoices(seed: string): ChoiceRecorder {
   const prng = seedrandom.alea(seed);
   return new ChoiceRecorder((_label, n) => Math.floor(prng() * n));

@@ -58,6 +58,8 @@ export interface RunOutcome {
   readonly fingerprint: string;
   readonly choices: ChoiceRecorder;
   readonly records: readonly TraceRecord[] | null;
+  /** The fingerprint after each step (index 0 is step 1), when asked (RunOptions.stepPrints). */
+  readonly stepPrints: readonly number[] | null;
   readonly sim: Simulator;
 }
 
@@ -70,6 +72,11 @@ export interface RunOptions {
   readonly strategy?: Strategy;
   /** Count the run's transitions here (the coverage strategy's search). */
   readonly coverage?: CoverageMap;
+  /**
+   * Keep the fingerprint after every step (with the choices drawn in it), so a determinism check
+   * can name the first step where two runs differ: a number per step, cheap beside a trace.
+   */
+  readonly stepPrints?: boolean;
 }
 
 export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: RunOptions = {}): RunOutcome {
@@ -81,7 +88,8 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
     ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
     ...(spec.link === undefined ? {} : { link: spec.link }),
   });
-  const violation = withGuard(() => drive(sim, spec));
+  const prints: number[] | null = options.stepPrints === true ? [] : null;
+  const violation = withGuard(() => drive(sim, spec, prints));
   return {
     ok: violation === null,
     violation,
@@ -91,11 +99,12 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
     fingerprint: sim.fingerprint.hex(),
     choices,
     records: sim.records,
+    stepPrints: prints,
     sim,
   };
 }
 
-function drive(sim: Simulator, spec: RunSpec): Violation | null {
+function drive(sim: Simulator, spec: RunSpec, prints: number[] | null): Violation | null {
   const { workloadMs, livenessMs, maxSteps } = spec.limits;
   let phase: Violation['phase'] = 'workload';
   const at = (f: Finding): Violation => ({ ...f, step: sim.steps, timeMs: sim.now, phase });
@@ -122,6 +131,8 @@ function drive(sim: Simulator, spec: RunSpec): Violation | null {
       break;
     }
     sim.pct?.afterStep(sim.now, step.node);
+    // The step's own choices count: the fingerprint folds them only at the next step.
+    if (prints !== null) prints.push((Math.imul(sim.fingerprint.word() ^ sim.choices.values.length, 0x01000193) ^ sim.choices.lastValue) >>> 0);
     const finding = panicFinding(sim) ?? oracle.afterStep(step);
     if (finding !== null) return at(finding);
   }

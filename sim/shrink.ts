@@ -91,7 +91,8 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
   let rounds = 0;
   let timedOut = false;
   const outOfTime = (): boolean => (timedOut ||= options.now() - began > options.budgetMs);
-  const report = (): void => options.progress?.({ choices: current.length, steps, runs, rounds, elapsedMs: options.now() - began });
+  // The best so far, never the pass's current candidate: progress only ever goes down.
+  const report = (): void => options.progress?.({ choices: best.values.length, steps: best.steps, runs, rounds, elapsedMs: options.now() - began });
 
   /** Keep `candidate` if it fails the same way and ends up smaller. */
   const attempt = (candidate: readonly number[], candidateLabels: readonly string[] = labels): boolean => {

@@ -1,10 +1,12 @@
-// stairwell bench [--json [F.json]] [--only throughput,sweep,search,shrink] [--seeds N] [--rounds R]
+// stairwell bench [--json [F.json]] [--only throughput,sweep,memory,search,shrink] [--seeds N] [--rounds R]
 //                 [--sweep-seeds N] [--starts K] [--cap N] [--seconds S] [--bug ID]...
 // In one run, on this machine:
 // - throughput: events per second of each scenario with the oracle on and off, beside a bare
 //   event loop doing the same queue work (medians of R alternating rounds; N seeds a round);
 // - sweep: seeds per second with one worker thread and with one per core (N seeds of each
 //   scenario a round);
+// - memory: `sweep all --seeds 1..10000000000 --seconds S` in a process of its own, and the peak
+//   resident memory it reports (S seconds, the --seconds below);
 // - search: for each bug in the registry and each strategy, the median number of runs to find it
 //   over K independent starts (at most --cap runs a start);
 // - shrink: the shrinker against fast-check's shrinking of the same failing tape (S seconds each).
@@ -12,19 +14,22 @@
 import { cpus, loadavg } from 'node:os';
 import { searchPower, type BugPower } from '../../bench/search-power.ts';
 import { shrinkComparisons, type ShrinkComparison } from '../../bench/shrink-compare.ts';
+import { sweepMemory, type SweepMemory } from '../../bench/sweep-memory.ts';
 import { sweepScaling, type SweepScaling } from '../../bench/sweep-scaling.ts';
 import { bareLoopRate, median, scenarioRate } from '../../bench/throughput.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs } from '../args.ts';
+import { bugSwitches, nonNegativeInt, one, outputPaths, type Parsed } from '../args.ts';
+import { checkOutputs } from '../outputs.ts';
+import { packageRoot } from '../package-root.ts';
 import { emitJson } from '../report.ts';
-import { usage } from '../usage-error.ts';
+import { usage } from '../exit.ts';
 import { workerModule } from './sweep.ts';
 
-const SECTIONS = ['throughput', 'sweep', 'search', 'shrink'] as const;
+const SECTIONS = ['throughput', 'sweep', 'memory', 'search', 'shrink'] as const;
 
-export async function bench(argv: readonly string[]): Promise<number> {
-  const p = parseArgs(argv, { json: 'json', only: 'value', seeds: 'value', rounds: 'value', 'sweep-seeds': 'value', starts: 'value', cap: 'value', seconds: 'value', bug: 'value' });
+export async function bench(p: Parsed): Promise<number> {
+  if (p.positionals.length > 0) usage(`bench takes no arguments but its options, got ${p.positionals.join(' ')}`);
   const only = new Set((one(p, 'only') ?? SECTIONS.join(',')).split(','));
   for (const s of only) if (!(SECTIONS as readonly string[]).includes(s)) usage(`--only takes sections among ${SECTIONS.join(', ')}, not '${s}'`);
   const seeds = nonNegativeInt(one(p, 'seeds') ?? '500', '--seeds');
@@ -35,6 +40,7 @@ export async function bench(argv: readonly string[]): Promise<number> {
   const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '10', '--seconds');
   const bugs = new Set(bugSwitches(p.flags.get('bug') ?? []));
   const json = one(p, 'json');
+  checkOutputs(outputPaths(p, [['json', 'file']]), []);
   const say = (line: string): void => {
     if (json !== '') process.stderr.write(`${line}\n`);
   };
@@ -48,6 +54,7 @@ export async function bench(argv: readonly string[]): Promise<number> {
     rounds,
     scenarios: only.has('throughput') ? throughput(seeds, rounds) : [],
     sweep: null,
+    memory: null,
     search: [],
     shrink: [],
   };
@@ -61,6 +68,11 @@ export async function bench(argv: readonly string[]): Promise<number> {
       say(`sweep: ${w.seedsPerSecondOneWorker} seeds/s with 1 worker, ${w.seedsPerSecondAllCores} with ${w.cores}: x${w.ratio} (load average ${w.loadAverage})`);
     }
   }
+  if (only.has('memory')) {
+    report.memory = sweepMemory(packageRoot(), budgetMs / 1000);
+    const m = report.memory;
+    say(`memory: ${m.command}: ${m.seeds} seeds in ${m.elapsedSeconds}s, peak resident memory ${m.peakRssMb} MB (exit ${m.exitStatus}; target < 300 MB, < 15 s for a 5 s budget)`);
+  }
   if (only.has('search')) {
     report.search = searchPower(starts, cap, bugs);
     for (const b of report.search) say(searchLine(b));
@@ -70,7 +82,7 @@ export async function bench(argv: readonly string[]): Promise<number> {
     report.shrink = shrinkComparisons(await import('fast-check'), budgetMs, bugs);
     for (const c of report.shrink) say(shrinkLine(c));
   }
-  if (json !== undefined) emitJson(json, report);
+  if (json !== undefined) emitJson(json, report, 'the bench results');
   return 0;
 }
 
@@ -95,6 +107,7 @@ interface BenchReport {
   readonly rounds: number;
   readonly scenarios: readonly ThroughputRow[];
   sweep: SweepScaling | null;
+  memory: SweepMemory | null;
   search: readonly BugPower[];
   shrink: readonly ShrinkComparison[];
 }

@@ -5,12 +5,15 @@ import { BUGS } from '../../scenarios/bugs.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
 import { describeFault } from '../../sim/nemesis.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
-import { parseArgs } from '../args.ts';
+import { one, outputPaths, type Parsed } from '../args.ts';
+import { checkOutputs } from '../outputs.ts';
 import { emitJson } from '../report.ts';
+import { usage } from '../exit.ts';
 
-export function list(argv: readonly string[]): number {
-  const p = parseArgs(argv, { json: 'json' });
-  const json = p.flags.get('json')?.[0];
+export function list(p: Parsed): number {
+  if (p.positionals.length > 0) usage(`list takes no arguments, got ${p.positionals.join(' ')}`);
+  const json = one(p, 'json');
+  checkOutputs(outputPaths(p, [['json', 'file']]), []);
   if (json !== undefined) {
     emitJson(json, {
       scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary, invariants: s.invariants, faults: s.faultMenu.map(describeFault), limits: s.limits })),
@@ -25,7 +28,7 @@ export function list(argv: readonly string[]): number {
     out.push(`  ${s.name}  ${s.summary}`, `    checks ${s.invariants.join(', ')}`, `    faults: ${s.faultMenu.map(describeFault).join('; ')}`);
   }
   out.push('', 'Bugs (--bug ID):');
-  for (const b of BUGS) out.push(`  ${b.id}  [${b.scenario}, ${b.invariant}]`, `    ${b.title}`, `    source: ${b.source}`);
+  for (const b of BUGS) out.push(`  ${b.id}  [${b.scenario}, ${b.invariant}]`, `    ${b.title}`, `    applies to: ${b.appliesTo.join(', ')}`, `    source: ${b.source}`);
   out.push('', 'Invariants:');
   for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(12)} ${i.kind.padEnd(8)} ${i.text}`);
   out.push('', `Strategies: ${STRATEGIES.join(', ')}`);

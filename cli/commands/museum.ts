@@ -1,68 +1,145 @@
-// stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--out DIR] [--json [F.json]]
+// stairwell museum [--bug ID]... [--strategy S] [--seconds S] [--update | --out DIR] [--json [F.json]] [--junit F.xml] [--quiet]
 // For every bug switch in the registry (or those named): sweep its scenario from seed 1 until
 // the registry's invariant fails (at most the registry's sweepSeeds, else 2000), shrink that
 // failure (--seconds each, default 20), replay the shrunk tape, and run the fixed protocol over
-// the same seeds. The shrunk tapes are written to DIR (default museum/), where the tests replay
-// them. Exit 1 if a bug is missed, its shrunk tape does not reproduce, or a fixed run fails.
+// the same seeds. Exit 1 if a bug is missed, its shrunk tape does not reproduce, or a fixed run
+// fails.
+// The committed tapes under museum/ (which the tests replay) change only with --update, and then
+// only where the new tape is shorter or the committed one no longer replays; each file written is
+// printed. Without --update the tapes go to --out DIR, or to a new temporary folder it names.
 
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUGS } from '../../scenarios/bugs.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
+import { BUGS, type BugEntry } from '../../scenarios/bugs.ts';
 import { decisionCount } from '../../sim/choice.ts';
-import { runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
+import type { RunOutcome } from '../../sim/runner.ts';
+import type { Strategy } from '../../sim/strategy.ts';
+import { bugSwitches, nonNegativeInt, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
+import { EXIT, usage } from '../exit.ts';
+import { execute } from '../execute.ts';
+import { museumJunit, type MuseumVerdict } from '../junit.ts';
+import { checkOutputs, outputs } from '../outputs.ts';
+import { packageRoot } from '../package-root.ts';
+import { ProgressLine } from '../progress.ts';
 import { emitJson } from '../report.ts';
+import { runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
 import { shrinkRun } from '../shrink-run.ts';
-import { tapeOf, writeTape } from '../tape-file.ts';
+import { readTape, tapeOf, writeTape } from '../tape-file.ts';
 
 const DEFAULT_SEEDS = 2000;
 
-/** Where a bug's shrunk tape lives. */
+/** Where a bug's shrunk tape lives in a museum folder. */
 export function museumTapePath(dir: string, bugId: string): string {
   return join(dir, `${bugId.replace(/\//g, '__')}.json`);
 }
 
-export function museum(argv: readonly string[]): number {
-  const p = parseArgs(argv, { bug: 'value', strategy: 'value', seconds: 'value', out: 'value', json: 'json' });
+interface MuseumRow extends MuseumVerdict {
+  readonly shrunkSteps: number | null;
+  readonly shrunkDecisions: number | null;
+}
+
+interface MuseumOptions {
+  readonly strategy: Strategy;
+  readonly budgetMs: number;
+  readonly dir: string;
+  readonly update: boolean;
+  readonly progress: ProgressLine;
+}
+
+export function museum(p: Parsed): number {
+  if (p.positionals.length > 0) usage(`museum takes no arguments but its options, got ${p.positionals.join(' ')}`);
   const only = new Set(bugSwitches(p.flags.get('bug') ?? []));
   const strategy = strategyNamed(one(p, 'strategy'));
   const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '20', '--seconds');
-  const dir = one(p, 'out') ?? 'museum';
+  const update = p.flags.has('update');
+  const out = one(p, 'out');
+  if (update && out !== undefined) usage('--update writes the committed museum/; --out DIR writes elsewhere: give one');
   const json = one(p, 'json');
-  mkdirSync(dir, { recursive: true });
-  const rows = [];
+  const junit = one(p, 'junit');
+  const committed = join(packageRoot(), 'museum');
+  checkOutputs([...outputPaths(p, [['json', 'file'], ['junit', 'file'], ['out', 'dir']]), ...(update ? [{ flag: '--update', path: committed, kind: 'dir' as const }] : [])], []);
+  const dir = update ? committed : (out ?? mkdtempSync(join(tmpdir(), 'stairwell-museum-')));
+  outputs.makeDir(dir);
+  const say = (line: string): void => {
+    if (json !== '') process.stdout.write(`${line}\n`);
+  };
+  if (!update) say(`tapes go to ${dir}${out === undefined ? ' (a new folder; --update writes museum/)' : ''}`);
+  const options: MuseumOptions = { strategy, budgetMs, dir, update, progress: new ProgressLine({ quiet: json === '' || p.flags.has('quiet') }) };
+  const rows: MuseumRow[] = [];
   for (const bug of BUGS.filter((b) => only.size === 0 || only.has(b.id))) {
-    const scenario = scenarioNamed(bug.scenario);
-    const cap = bug.sweepSeeds ?? DEFAULT_SEEDS;
-    const hit = runsToFind(scenario, [bug.id], strategy, bug.invariant, 1, cap);
-    const found = hit !== null;
-    const seed = hit?.seed ?? cap;
-    // The fixed protocol over the same runs: the same seeds (a coverage search of as many runs).
-    let fixedClean = true;
-    for (const r of searchRuns(scenario, [], strategy, seedsFrom(1, seed), 1)) {
-      if (r.outcome.violation !== null) {
-        fixedClean = false;
-        break;
-      }
-    }
-    const row = { id: bug.id, scenario: bug.scenario, invariant: bug.invariant, found, seedsToFind: found ? seed : null, shrunkSteps: null as number | null, shrunkDecisions: null as number | null, shrinkSeconds: null as number | null, reproduced: false, fixedClean, tape: null as string | null };
-    if (found) {
-      const { result, final } = shrinkRun({ scenario, bugs: [bug.id], strategy, seed, values: hit.outcome.choices.values, budgetMs });
-      if (result !== null && final !== null) {
-        const path = museumTapePath(dir, bug.id);
-        writeTape(path, tapeOf(final, { scenario: scenario.name, bugs: [bug.id], strategy, seed }));
-        // `final` is the shrunk tape replayed by position: whether it reproduces is its verdict.
-        Object.assign(row, { shrunkSteps: final.steps, shrunkDecisions: decisionCount(final.choices.values), shrinkSeconds: Number((result.elapsedMs / 1000).toFixed(2)), reproduced: final.violation?.invariant === bug.invariant, tape: path });
-      }
-    }
+    const row = exhibit(bug, options, say);
     rows.push(row);
-    if (json !== '') {
-      process.stdout.write(
-        `${bug.id}: ${found ? `found at seed ${seed} (${bug.invariant}), shrunk to ${row.shrunkSteps} steps (${row.shrunkDecisions} decisions) in ${row.shrinkSeconds}s, ${row.reproduced ? 'replays' : 'DOES NOT replay'}` : `NOT found in ${cap} seeds`}; fixed protocol ${fixedClean ? 'clean' : 'FAILS'} on those seeds\n`,
-      );
-    }
+    say(rowLine(row));
   }
   const ok = rows.every((r) => r.found && r.reproduced && r.fixedClean);
-  if (json !== undefined) emitJson(json, { strategy, ok, bugs: rows });
-  return ok ? 0 : 1;
+  if (json !== undefined) emitJson(json, { strategy, ok, dir, bugs: rows }, 'the museum results');
+  if (junit !== undefined) outputs.write(junit, museumJunit(rows, strategy), 'the JUnit results');
+  return ok ? EXIT.ok : EXIT.violation;
+}
+
+/** One bug: find it, check the fixed protocol on the same seeds, shrink, keep the tape. */
+function exhibit(bug: BugEntry, o: MuseumOptions, say: (line: string) => void): MuseumRow {
+  const scenario = scenarioNamed(bug.scenario);
+  const cap = bug.sweepSeeds ?? DEFAULT_SEEDS;
+  o.progress.update(`museum: ${bug.id}: looking for it in up to ${cap} seeds`);
+  const hit = runsToFind(scenario, [bug.id], o.strategy, bug.invariant, 1, cap);
+  const seed = hit?.seed ?? cap;
+  const fixedClean = fixedProtocolClean(bug, o.strategy, seed);
+  const row: MuseumRow = { id: bug.id, scenario: bug.scenario, invariant: bug.invariant, found: hit !== null, seedsToFind: hit === null ? null : seed, searchedSeeds: seed, shrunkSteps: null, shrunkDecisions: null, shrinkSeconds: null, reproduced: false, fixedClean, tape: null };
+  if (hit === null) return row;
+  const shrunk = shrinkRun({
+    scenario,
+    bugs: [bug.id],
+    strategy: o.strategy,
+    seed,
+    values: hit.outcome.choices.values,
+    budgetMs: o.budgetMs,
+    progress: (s) => {
+      if (o.progress.due()) o.progress.update(`museum: ${bug.id}: found at seed ${seed}; shrinking: best ${s.steps} steps, ${s.runs} runs`);
+    },
+  });
+  o.progress.clear();
+  const { result, final } = shrunk;
+  if (result === null || final === null) return row;
+  const path = museumTapePath(o.dir, bug.id);
+  const committed = o.update ? committedRun(path, bug) : null;
+  const shrinkSeconds = Number((result.elapsedMs / 1000).toFixed(2));
+  if (committed !== null && committed.steps <= final.steps) {
+    say(`  kept ${path} (${committed.steps} steps, still replays; this run's shrink reached ${final.steps})`);
+    return { ...row, shrunkSteps: committed.steps, shrunkDecisions: decisionCount(committed.choices.values), shrinkSeconds, reproduced: true, tape: path };
+  }
+  const written = writeTape(path, tapeOf(final, { scenario: scenario.name, bugs: [bug.id], strategy: o.strategy, seed }), `the shrunk tape of ${bug.id}`);
+  if (written === path) say(`  wrote ${path}`);
+  // `final` is the shrunk tape replayed by position: whether it reproduces is its verdict.
+  return { ...row, shrunkSteps: final.steps, shrunkDecisions: decisionCount(final.choices.values), shrinkSeconds, reproduced: final.violation?.invariant === bug.invariant, tape: written };
+}
+
+/** The fixed protocol over the runs that found the bug: the same seeds (a coverage search of as many runs). */
+function fixedProtocolClean(bug: BugEntry, strategy: Strategy, seeds: number): boolean {
+  for (const r of searchRuns(scenarioNamed(bug.scenario), [], strategy, seedsFrom(1, seeds), 1)) {
+    if (r.outcome.violation !== null) return false;
+  }
+  return true;
+}
+
+/** The run of the committed tape at `path` if it still fails the bug's invariant, else null. */
+function committedRun(path: string, bug: BugEntry): RunOutcome | null {
+  let outcome: RunOutcome;
+  try {
+    const tape = readTape(path);
+    if (tape.scenario !== bug.scenario || tape.bugs.join() !== bug.id) return null;
+    const values = tape.choices.map((c) => c[2]);
+    outcome = execute({ scenario: scenarioNamed(tape.scenario), bugs: tape.bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), tape: { values, labels: tape.choices.map((c) => c[0]) } }).outcome;
+  } catch {
+    return null; // missing or unreadable: the new tape replaces it
+  }
+  return outcome.violation?.invariant === bug.invariant ? outcome : null;
+}
+
+function rowLine(r: MuseumRow): string {
+  const found = r.found
+    ? `found at seed ${r.seedsToFind} (${r.invariant}), shrunk to ${r.shrunkSteps} steps (${r.shrunkDecisions} decisions) in ${r.shrinkSeconds}s, ${r.reproduced ? 'replays' : 'DOES NOT replay'}`
+    : `NOT found in ${r.searchedSeeds} seeds`;
+  return `${r.id}: ${found}; fixed protocol ${r.fixedClean ? 'clean' : 'FAILS'} on those seeds`;
 }

@@ -5,23 +5,24 @@
 // whether that reproduced it, instead of silently running something else. Naming the scenario
 // checks that the tape is one of it.
 
-import { bugSwitches, one, parseArgs, scenarioNamed, strategyNamed } from '../args.ts';
+import { bugsFor, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
 import { execute } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { readTape } from '../tape-file.ts';
-import { usage } from '../usage-error.ts';
+import { usage } from '../exit.ts';
+import { checkOutputs } from '../outputs.ts';
 
-export function replay(argv: readonly string[]): number {
-  const p = parseArgs(argv, { trace: 'value', json: 'json' });
+export function replay(p: Parsed): number {
   if (p.positionals.length < 1 || p.positionals.length > 2) usage('replay takes one tape file, optionally after the scenario it must be of');
   const path = p.positionals.at(-1)!;
   const tape = readTape(path);
   const scenario = scenarioNamed(tape.scenario);
   if (p.positionals.length === 2 && scenarioNamed(p.positionals[0]).name !== scenario.name) usage(`tape ${path} is of scenario ${scenario.name}, not ${p.positionals[0]}`);
-  const bugs = bugSwitches(tape.bugs);
+  const bugs = bugsFor(scenario, tape.bugs, `tape ${path}: switch`);
   const strategy = strategyNamed(tape.strategy);
   const tracePath = one(p, 'trace');
   const json = one(p, 'json');
+  checkOutputs(outputPaths(p, [['trace', 'file'], ['json', 'file']]), [path]);
   const values = tape.choices.map((c) => c[2]);
   const labels = tape.choices.map((c) => c[0]);
   const exact = execute({ scenario, bugs, seed: tape.seed, strategy, tape: { values, labels }, trace: true });

@@ -1,26 +1,27 @@
 // stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
 // Runs one seed. On a violation it prints the steps that led to it and a replay command.
 
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, singleRunStrategy } from '../args.ts';
+import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
 import { execute, replayCommand } from '../execute.ts';
 import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { tapeOf, writeTape } from '../tape-file.ts';
-import { usage } from '../usage-error.ts';
+import { usage } from '../exit.ts';
+import { checkOutputs } from '../outputs.ts';
 
 const CONTEXT_STEPS = 25;
 
-export function run(argv: readonly string[]): number {
-  const p = parseArgs(argv, { seed: 'value', bug: 'value', strategy: 'value', trace: 'value', tape: 'value', json: 'json' });
+export function run(p: Parsed): number {
   if (p.positionals.length > 1) usage(`run takes one scenario, got ${p.positionals.join(' ')}`);
   const scenario = scenarioNamed(p.positionals[0]);
   const seedText = one(p, 'seed');
   if (seedText === undefined) usage('run needs --seed N');
   const seed = nonNegativeInt(seedText, '--seed');
-  const bugs = bugSwitches(p.flags.get('bug') ?? []);
+  const bugs = bugsFor(scenario, p.flags.get('bug') ?? []);
   const strategy = singleRunStrategy(one(p, 'strategy'), 'run');
   const tracePath = one(p, 'trace');
   const tapePath = one(p, 'tape');
   const json = one(p, 'json');
+  checkOutputs(outputPaths(p, [['trace', 'file'], ['tape', 'file'], ['json', 'file']]), []);
 
   const first = execute({ scenario, bugs, seed, strategy, trace: tracePath !== undefined });
   const { outcome } = first;

@@ -1,31 +1,38 @@
-// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S]  [--out F.json] [--seconds S] [--json]
+// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S] [--out F.json] [--seconds S] [--json] [--quiet]
 // Cuts a failing run down to a small tape that fails the same invariant (sim/shrink.ts), writes
-// that tape, and prints its steps one line each, the violation last. Progress goes to stderr.
+// that tape, and prints its steps one line each, the violation last. Progress (the best run so
+// far) goes to stderr. The output paths are checked before the first run, and never the input.
 
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { decisionCount } from '../../sim/choice.ts';
-import { bugSwitches, nonNegativeInt, one, parseArgs, scenarioNamed, singleRunStrategy, strategyNamed } from '../args.ts';
-import { shrinkRun } from '../shrink-run.ts';
+import type { ShrinkProgress } from '../../sim/shrink.ts';
+import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, strategyNamed, type Parsed } from '../args.ts';
+import { usage } from '../exit.ts';
+import { checkOutputs } from '../outputs.ts';
+import { formatSeconds, ProgressLine } from '../progress.ts';
 import { emitJson, stepList, violationJson } from '../report.ts';
+import { shrinkRun } from '../shrink-run.ts';
 import { readTape, tapeOf, writeTape } from '../tape-file.ts';
-import { usage } from '../usage-error.ts';
 
-export function shrink(argv: readonly string[]): number {
-  const p = parseArgs(argv, { seed: 'value', bug: 'value', strategy: 'value', out: 'value', seconds: 'value', json: 'json' });
+export function shrink(p: Parsed): number {
   if (p.positionals.length !== 1) usage('shrink takes one tape file, or one scenario with --seed N');
   const input = p.positionals[0]!;
   const fromTape = input.endsWith('.json');
   const tape = fromTape ? readTape(input) : null;
   const scenario: Scenario = scenarioNamed(tape?.scenario ?? input);
-  const bugs = bugSwitches(tape?.bugs ?? p.flags.get('bug') ?? []);
+  const bugs = tape === null ? bugsFor(scenario, p.flags.get('bug') ?? []) : bugsFor(scenario, tape.bugs, `tape ${input}: switch`);
+  if (tape !== null && (p.flags.has('seed') || p.flags.has('bug') || p.flags.has('strategy'))) usage('a tape names its own seed, switches and strategy: give the tape alone');
   const strategy = tape === null ? singleRunStrategy(one(p, 'strategy'), 'shrink <scenario> --seed N') : strategyNamed(tape.strategy);
   const seedText = one(p, 'seed');
   if (!fromTape && seedText === undefined) usage('shrink <scenario> needs --seed N');
   const seed = tape?.seed ?? nonNegativeInt(seedText!, '--seed');
   const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '60', '--seconds');
-  const out = one(p, 'out') ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
+  const explicitOut = one(p, 'out');
+  const out = explicitOut ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
   const json = one(p, 'json');
+  checkOutputs([...outputPaths(p, [['json', 'file']]), { flag: explicitOut === undefined ? 'the shrunk tape (default path; --out F.json to choose)' : '--out', path: out, kind: 'file' }], fromTape ? [input] : []);
 
+  const progress = new ProgressLine({ quiet: json === '' || p.flags.has('quiet') });
   const shrunk = shrinkRun({
     scenario,
     bugs,
@@ -34,14 +41,14 @@ export function shrink(argv: readonly string[]): number {
     ...(tape === null ? {} : { values: tape.choices.map((c) => c[2]) }),
     budgetMs,
     progress: (s) => {
-      if (json === undefined) process.stderr.write(`\rshrink: ${s.choices} choices, ${s.steps} steps (${s.runs} runs, round ${s.rounds}, ${(s.elapsedMs / 1000).toFixed(1)}s)   `);
+      if (progress.due()) progress.update(progressText(s, budgetMs));
     },
   });
+  progress.clear();
   const { first, result, final } = shrunk;
   if (result === null || final === null || first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
-  if (json === undefined) process.stderr.write('\n');
 
-  writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy, seed }));
+  const written = writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy, seed }), 'the shrunk tape');
   const summary = {
     scenario: scenario.name,
     bugs,
@@ -53,18 +60,22 @@ export function shrink(argv: readonly string[]): number {
     seconds: Number((result.elapsedMs / 1000).toFixed(2)),
     timedOut: result.timedOut,
     violation: violationJson(final.violation),
-    tape: out,
+    tape: written,
   };
   if (json !== undefined) {
-    emitJson(json, summary);
+    emitJson(json, summary, 'the shrink result');
     return 1;
   }
   const lines = [
     `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices, ${summary.from.decisions} -> ${summary.to.decisions} decisions (${result.runs} runs, ${summary.seconds}s${result.timedOut ? ', out of time' : ''})`,
     ...stepList(final.records ?? [], final.choices).map((line) => `  ${line}`),
     `  => ${final.violation?.invariant}: ${final.violation?.message}`,
-    `tape: ${out}  (npx stairwell replay ${out})`,
+    `tape: ${written}  (npx stairwell replay ${written})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return 1;
+}
+
+function progressText(s: ShrinkProgress, budgetMs: number): string {
+  return `shrink: best ${s.steps} steps, ${s.choices} choices; ${s.runs} runs, ${formatSeconds(s.elapsedMs / 1000)} of ${formatSeconds(budgetMs / 1000)}`;
 }

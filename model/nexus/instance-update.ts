@@ -1,6 +1,6 @@
 // UpdatesRequired::for_instance (nexus/src/app/sagas/instance_update/mod.rs): from a snapshot read
 // under the updater lock (instance, active VMM, target VMM, migration), what the update saga must
-// change, after shared/protocols.md §2.4. Pure: the sagas carry it out.
+// change (omicron b848b6df85). Pure: the sagas carry it out.
 // 1. The active VMM is terminal: clear it (remember if it Failed; a Destroyed one with no migration
 //    and the instance meant to run means the guest shut itself down).
 // 2. The target VMM is terminal: clear it.

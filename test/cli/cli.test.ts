@@ -16,9 +16,18 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['unknown scenario', ['run', 'no-such-world', '--seed', '1'], /unknown scenario 'no-such-world'/],
   ['unknown bug', ['sweep', 'instance-lifecycle', '--seeds', '1..2', '--bug', 'nexus/imaginary'], /unknown bug 'nexus\/imaginary'/],
   ['an empty seed range', ['sweep', 'instance-lifecycle', '--seeds', '5..1'], /--seeds 5\.\.1: the range is empty/],
-  ['a malformed seed range', ['sweep', '--seeds', 'lots'], /--seeds takes A\.\.B/],
+  ['a malformed seed range', ['sweep', '--seeds', 'lots'], /--seeds takes A\.\.B \(e\.g\. 1\.\.1000\) or random:N\[@S\]/],
+  ['a switch that does not apply to the scenario', ['run', 'instance-lifecycle', '--seed', '1', '--bug', 'crucible/disable-one-client'], /--bug crucible\/disable-one-client does not apply to instance-lifecycle; it applies to crucible-activation, crucible-takeover, crucible-replacement/],
+  ['a value option given twice', ['run', 'instance-lifecycle', '--seed', '1', '--seed', '2'], /--seed given more than once/],
+  ['an option without its value', ['sweep', 'crucible-takeover', '--seeds'], /option '--seeds <A\.\.B\|random:N\[@S\]>' argument missing/],
+  ['a random seed count of zero', ['sweep', 'crucible-takeover', '--seeds', 'random:0'], /N must be 1\.\.4294967296/],
+  ['a time budget that is not a number', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--seconds', 'soon'], /--seconds takes a positive number of seconds, not 'soon'/],
+  ['a failure budget of zero', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--max-failures', '0'], /--max-failures takes 1 or more/],
+  ['a shard with no seeds', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--shard', '3/3'], /--shard 3\/3 of --seeds 1\.\.2 has no seeds/],
+  ['museum told both to update and to write elsewhere', ['museum', '--update', '--out', '/tmp'], /--update writes the committed museum\/; --out DIR writes elsewhere: give one/],
+  ['a tape given with switches of its own', ['shrink', 'museum/crucible__disable-one-client.json', '--bug', 'crucible/disable-one-client'], /a tape names its own seed, switches and strategy: give the tape alone/],
   ['a missing seed', ['run', 'instance-lifecycle'], /run needs --seed N/],
-  ['an unknown option', ['run', 'instance-lifecycle', '--seed', '1', '--colour'], /unknown option --colour/],
+  ['an unknown option', ['run', 'instance-lifecycle', '--seed', '1', '--colour'], /unknown option '--colour' \(see 'stairwell run --help'\)/],
   ['an unknown strategy', ['run', 'instance-lifecycle', '--seed', '1', '--strategy', 'telepathy'], /unknown strategy 'telepathy'/],
   ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
   ['shrinking a run that does not fail', ['shrink', 'crucible-takeover', '--seed', '2'], /does not fail: nothing to shrink/],
@@ -27,7 +36,7 @@ const BAD_INPUT: [string, string[], RegExp][] = [
   ['merging nothing', ['merge'], /merge takes the sweep --json results/],
   ['zero workers', ['sweep', 'crucible-takeover', '--seeds', '1..2', '--workers', '0'], /--workers takes a number of threads, 1 or more/],
   ['one run under a search strategy', ['run', 'crucible-takeover', '--seed', '1', '--strategy', 'coverage'], /coverage is a search over many runs/],
-  ['an unknown bench section', ['bench', '--only', 'speed'], /--only takes sections among throughput, sweep, search, shrink, not 'speed'/],
+  ['an unknown bench section', ['bench', '--only', 'speed'], /--only takes sections among throughput, sweep, memory, search, shrink, not 'speed'/],
 ];
 
 for (const [what, args, message] of BAD_INPUT) {
@@ -151,7 +160,9 @@ test('sweep shards split a range, and merge joins them into what one sweep finds
   const dup = stairwell('merge', parts[0]!, parts[0]!);
   t.is(dup.status, 2);
   t.regex(dup.stderr, /shard 1\/2 is given twice/);
-  t.deepEqual(JSON.parse(stairwell('merge', parts[0]!, '--json').stdout).missingShards, ['2/2']);
+  const alone = stairwell('merge', parts[0]!, '--json');
+  t.is(alone.status, 1, 'a shard that never reported is not a clean one');
+  t.deepEqual(JSON.parse(alone.stdout).missingShards, ['2/2']);
 });
 
 test('museum finds, shrinks and replays a registered bug, and checks the fixed protocol on the same seeds', (t) => {

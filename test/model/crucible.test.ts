@@ -1,7 +1,8 @@
 // The Crucible negotiation model, message by message, as Crucible's own unit tests drive it: one
 // node booted by hand on a fake Env, fed frames, and checked on what it sent and on its state.
-// Downstairs: the PromoteToActive generation rules (shared/protocols.md §1.4 step 3). Upstairs:
-// activation, collation refusals and the paths into Disabled (§1.2, §1.5, C-B1 / crucible#1721).
+// Downstairs: the PromoteToActive generation rules (downstairs/src/lib.rs `promote_to_active`).
+// Upstairs: activation, collation refusals and the paths into Disabled (upstairs.rs
+// `set_disabled`, crucible#1721).
 
 import test from 'ava';
 import { ProtocolPanic } from '../../model/assert.ts';
@@ -571,7 +572,7 @@ test('upstairs: a new activation arriving while the disabled clients are still s
   ]);
 });
 
-// replace(old, new), shared/protocols.md §1.7, in the order its checks run.
+// replace(old, new) (upstairs/src/downstairs.rs `replace`), in the order its checks run.
 
 type ReplaceReply = Extract<UpstairsReply, { type: 'ReplaceReply' }>;
 

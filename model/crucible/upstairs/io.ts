@@ -1,5 +1,5 @@
-// Block IO while the upstairs is Active (shared/protocols.md §1.6, in the part the invariants
-// need). Each guest request becomes one job sent to every client: Active clients get it at once,
+// Block IO while the upstairs is Active (crucible 6d037cb6, upstairs/src/lib.rs
+// `DownstairsIO::result`, downstairs.rs; in the part the invariants need). Each guest request becomes one job sent to every client: Active clients get it at once,
 // Offline ones have it held, any other is skipped. A job a client has not answered stays in
 // progress for it: when an Offline client comes back, every job it has not done is replayed, in
 // order, those sent before the connection broke included. A write or flush succeeds when at

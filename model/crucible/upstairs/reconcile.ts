@@ -1,4 +1,4 @@
-// Collation and reconciliation (shared/protocols.md §1.5; upstairs.rs connect_region_set,
+// Collation and reconciliation (crucible 6d037cb6: upstairs.rs connect_region_set,
 // downstairs.rs collate, mend.rs). With all three clients in WaitQuorum, the upstairs checks the
 // activation generation against every stored extent generation (0 and anything not above them are
 // refused, and disable the upstairs), then compares extents: one that differs across the three,

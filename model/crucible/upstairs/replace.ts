@@ -1,5 +1,5 @@
-// replace(old, new) of a downstairs target (upstairs/src/downstairs.rs `replace`, shared/
-// protocols.md §1.7): Propolis hands the upstairs a VCR in which one target changed. Checked in
+// replace(old, new) of a downstairs target (crucible 6d037cb6, upstairs/src/downstairs.rs
+// `replace`; volume.rs `compare_vcr_for_update`): Propolis hands the upstairs a VCR in which one target changed. Checked in
 // order: a replacement already under way or done; both addresses already targets; the old one
 // absent; another client stopping, repairing or reconnecting as Replaced, Offline or Faulted (one
 // replacement or repair at a time). Otherwise the old target's jobs are skipped, the new address

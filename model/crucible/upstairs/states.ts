@@ -1,5 +1,5 @@
 // The upstairs' states and its clients' states (upstairs/src/{upstairs,client,lib}.rs), and the
-// valid client transitions of shared/protocols.md §1.3, asserted on every change.
+// valid client transitions of client.rs (crucible 6d037cb6), asserted on every change.
 
 import { panic } from '../../assert.ts';
 
