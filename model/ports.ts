@@ -30,7 +30,7 @@ export interface Env {
 export interface Process {
   onMessage?(env: Env, from: NodeId, message: unknown): void;
   onTimer?(env: Env, tag: unknown): void;
-  /** Serve a call at once: the return value is the reply. */
+  /** Serve a call at once: the return value is the reply; undefined declines it, for onRequest to serve. */
   onCall?(env: Env, from: NodeId, request: unknown): unknown;
   /** Serve a call with a flow; its return value is the reply. */
   onRequest?(env: Env, from: NodeId, request: unknown): Flow<unknown>;

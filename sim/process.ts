@@ -52,9 +52,9 @@ export interface Env {
 export interface Process {
   onMessage?(env: Env, from: NodeId, message: unknown): void;
   onTimer?(env: Env, tag: unknown): void;
-  /** Serve a call at once: the return value is the reply, sent in the same step. */
+  /** Serve a call at once: the return value is the reply, sent in the same step; undefined declines it (onRequest serves it). */
   onCall?(env: Env, from: NodeId, request: unknown): unknown;
-  /** Serve a call with a workflow; its return value is the reply. (onCall wins if both exist.) */
+  /** Serve a call with a workflow; its return value is the reply. (onCall goes first if both exist.) */
   onRequest?(env: Env, from: NodeId, request: unknown): Workflow;
 }
 

@@ -445,8 +445,11 @@ export class Simulator {
             this.#caught(to, error);
             return;
           }
-          if (to.up) this.#transmit(to, fromId, 'rep', ev.rpcId, ev.wf, reply);
-          return;
+          // undefined: declined, to be served by a workflow (onRequest) instead.
+          if (reply !== undefined || process.onRequest === undefined) {
+            if (to.up) this.#transmit(to, fromId, 'rep', ev.rpcId, ev.wf, reply);
+            return;
+          }
         }
         const handler = process.onRequest;
         if (handler === undefined) {

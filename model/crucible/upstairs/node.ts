@@ -43,6 +43,8 @@ export interface UpstairsConfig {
   readonly holdMax: number;
   /** Told at every boot, so it can activate this upstairs again. */
   readonly control: NodeId;
+  /** Tell `control` when a repair ends (as the real upstairs notifies Nexus); off in the Crucible scenarios. */
+  readonly notifyRepairs?: boolean;
 }
 
 export interface UpstairsProcess extends Process {
@@ -238,6 +240,10 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         nextRepairStep();
       };
 
+      const notifyRepair = (repairType: 'Reconciliation' | 'Live', targets: readonly string[], succeeded: boolean): void => {
+        if (config.notifyRepairs === true) env.send(config.control, { type: 'RepairFinished', repairType, targets, succeeded } satisfies UpstairsReply);
+      };
+
       const nextRepairStep = (): void => {
         const plan = up.reconciliation;
         if (plan === null) return;
@@ -245,6 +251,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (step === undefined) {
           up.reconciliation = null;
           up.nextFlush = plan.maxFlush;
+          notifyRepair('Reconciliation', plan.repaired.map((c) => up.clients[c]!.address), true);
           return goActive();
         }
         const repairId = ++up.nextJobId;
@@ -333,6 +340,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
               if (acks.size === up.region.extentCount && client.state.kind === 'LiveRepair') {
                 liveRepairAcks.delete(client.index);
                 setClient(client, { kind: 'Active' });
+                notifyRepair('Live', [client.address], true);
               }
               return;
             }
