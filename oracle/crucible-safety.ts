@@ -55,7 +55,7 @@ export class CrucibleSafety implements SendObserver {
     this.#pending = null;
     // A node's state changes only in its own steps; a fault or restart (an action) may touch any.
     const only = step.kind === 'action' ? null : step.node;
-    const repaired = step.kind === 'deliver' && (step.message as { type?: string }).type === 'ExtentData' ? step.node : null;
+    const repaired = step.kind === 'deliver' && (step.message as { type?: string } | null)?.type === 'ExtentData' ? step.node : null;
     return pending ?? this.#activeUpstairs(only) ?? this.#upstairsStates(only) ?? this.#replies(only) ?? this.#blockGenerations(only, repaired);
   }
 

@@ -6,10 +6,10 @@
 //       no one will ever act on, or a VMM running for no instance); Failed instances that may
 //       auto-restart and are meant to run have been restarted.
 // O-L3  Every instance settles where the user last asked, once the user's script has finished:
-//       stop (or nothing) -> NoVmm; start -> Vmm with its VMM Running; an accepted delete ->
-//       deleted. An instance whose VMM a sled-agent crash lost may be Failed instead, unless it
-//       was meant to run and may auto-restart (then O-L2 wants it restarted), or stopped, if the
-//       crash made its start saga unwind.
+//       stop (or nothing) -> NoVmm; start -> Vmm with its VMM Running (or NoVmm if its guest shut
+//       itself down since); an accepted delete -> deleted. An instance whose VMM a crash lost (or
+//       that failed by itself) may be Failed instead, unless it was meant to run and may
+//       auto-restart (then O-L2 wants it restarted), or stopped, if its start saga unwound.
 
 import { DESTROYABLE_STATES, isTerminal } from '../model/common/vmm-state.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -18,6 +18,8 @@ import { faultExplainingFailure, unfinished, type InstanceWorld } from './instan
 export function instanceLivenessGoal(world: InstanceWorld, instanceIds: readonly string[]): Finding | null {
   return foldedIn(world) ?? reaped(world) ?? settled(world, instanceIds);
 }
+
+export { describe as describeInstance };
 
 function foldedIn(world: InstanceWorld): Finding | null {
   const tables = world.tables();
@@ -76,6 +78,8 @@ function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding 
     const lost = faultExplainingFailure(world, id) !== null;
     if (lost && showsFailed(world, id) && (asked === 'stop' || row.autoRestartPolicy === 'Never')) continue;
     if (lost && row.state === 'NoVmm' && asked === 'start') continue;
+    // The guest shut itself down after the user's start: Nexus leaves it stopped (GuestShutdown).
+    if (asked === 'start' && row.state === 'NoVmm' && row.intendedState === 'GuestShutdown') continue;
     if (asked === 'stop' && row.state !== 'NoVmm') return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
     if (asked === 'start') {
       const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);

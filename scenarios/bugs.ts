@@ -20,6 +20,7 @@ export interface BugEntry {
 /** The scenarios built on the instance world (Nexus, CockroachDB, sled-agents) and on the Crucible world. */
 const INSTANCE_WORLD = ['instance-lifecycle', 'instance-migration'] as const;
 const CRUCIBLE_WORLD = ['crucible-activation', 'crucible-takeover', 'crucible-replacement'] as const;
+const PROPOLIS_WORLD = ['propolis-start'] as const;
 
 export const BUGS: readonly BugEntry[] = [
   {
@@ -35,7 +36,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'instance-update sagas run without the updater lock: two see one snapshot, and the second releases the provisioning of the instance the user restarted in between',
     source: 'omicron#5749 (the instance-update saga), #5831 (the updater lock)',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'O-I7',
   },
   {
@@ -43,7 +44,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "the updater lock's fields travel with the runtime state, so a saga writing the runtime it read writes back the lock as it read it",
     source: 'omicron#5831 (why the lock lives apart from the runtime state)',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'O-I3',
   },
   {
@@ -51,7 +52,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'an unwinding start saga clears the instance\'s VMM id itself instead of marking its VMM SagaUnwound, leaving a VMM record nothing will ever clean up',
     source: 'omicron#5858 (SagaUnwound)',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'O-L2',
   },
   {
@@ -59,7 +60,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "an unwinding start saga releases the instance's virtual provisioning whoever charged it, so a start that lost a race releases the charge of the start that won",
     source: 'found by stairwell: omicron sis_account_virtual_resources_undo calls virtual_provisioning_collection_delete_instance keyed by instance id alone (newest stored version; an older one had a generation guard); not reported upstream',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'O-I7',
     sweepSeeds: 5000, // first failing seed 4975 (1734 before fifo links stopped reordering ties)
   },
@@ -68,7 +69,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "Nexus's synthesized Failed (watcher or stop 404) overwrites a Destroyed or Creating VMM",
     source: 'omicron b848b6df85 mark_vmm_failed writes Failed at gen+1 whatever the VMM state; found by stairwell, not reported upstream',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'O-I6',
   },
   {
@@ -76,7 +77,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'on YouAreNoLongerActive or UuidMismatch the upstairs disables only the offending client and goes back to Initializing, leaving the other two running and the pending activation unanswered',
     source: 'crucible#1721 (before it: set_inactive plus DownstairsClient::disable); commit 03858b91',
     scenario: 'crucible-takeover',
-    appliesTo: CRUCIBLE_WORLD,
+    appliesTo: [...CRUCIBLE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'C-I5',
   },
   {
@@ -84,7 +85,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'the downstairs promotes a second upstairs session at the generation already active, beside the active one',
     source: 'planted fault (not a historical bug): the equal-generation rule of PromoteToActive (downstairs promote_to_active), so we know the oracle sees split brain',
     scenario: 'crucible-takeover',
-    appliesTo: CRUCIBLE_WORLD,
+    appliesTo: [...CRUCIBLE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'C-I1',
   },
   {
@@ -92,8 +93,73 @@ export const BUGS: readonly BugEntry[] = [
     title: 'a replace while the upstairs is Initializing leaves a client Stopping(Replacing); a GoActive that arrives before its task stopped panics',
     source: 'crucible#1716, fixed in #1717 (set_active_request)',
     scenario: 'crucible-replacement',
-    appliesTo: CRUCIBLE_WORLD,
+    appliesTo: [...CRUCIBLE_WORLD, ...PROPOLIS_WORLD],
     invariant: 'PANIC',
+  },
+  {
+    id: 'propolis/vcr-denied-while-starting',
+    title: 'Propolis before #880 and #873: the queue denies a VCR replacement while the VM starts (403 StartInProgress), and start_vm awaits its backends inline; a VM starting against a dead downstairs never takes the VCR that would rescue it',
+    source: 'propolis#841 (the old disposition table, pre-#880 request_queue.rs at 9ee2e1f5; start_vm before #873 at 7cd7c880)',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'P-L1',
+  },
+  {
+    id: 'propolis/start-awaited-inline',
+    title: "Propolis between #880 and #873: the queue accepts the VCR (and a Stop) while the VM starts, but start_vm awaits the backends' activation inline and takes nothing off the queue until it ends",
+    source: 'propolis#873 (5b732615) fixed it; the driver before it, 7cd7c880',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'P-L1',
+  },
+  {
+    id: 'propolis/reboot-despite-pending-stop',
+    title: "Propolis before #880: when a start completes, the queue's dispositions are reset and forget a Stop queued during the start; a Reboot (or migration out) is let through and the old try_queue's assertion that Start is being ignored fails",
+    source: 'propolis#880 (7cd7c880) commit message, the motivation of the queue rewrite; the assertion in pre-#880 get_new_dispositions (read at 9ee2e1f5)',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'PANIC',
+  },
+  {
+    id: 'propolis/migrate-accepted-while-starting',
+    title: "Propolis today: the queue accepts a migration out while a start is pending, and start_vm's loop treats a dequeued Migrate as unreachable: a client's migrate request during a blocked start panics the state driver",
+    source: 'found by stairwell reading propolis 372a5744 (request_queue.rs should_queue; state_driver.rs start_vm `unreachable!`); the queue test request_queuing_before_start_acknowledged expects the acceptance; not reported upstream',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'PANIC',
+  },
+  {
+    id: 'propolis/migrate-handshake-failure-unreported',
+    title: 'Propolis today: a migration out whose handshake fails publishes a migration error but reports no completion to the queue, which then awaits that migration for the VM\'s life and denies every later Reboot and migration (403)',
+    source: 'found by stairwell reading propolis 372a5744 (state_driver.rs migrate_as_source returns before notify_request_completed); not reported upstream',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'P-I2',
+  },
+  {
+    id: 'nexus/replacement-waits-for-running',
+    title: 'Nexus today: the region replacement drive saga sends a VCR only to a Running or Rebooting VMM, so a VM starting against the dead downstairs is never sent the replacement that would let it activate (the start stalls for good)',
+    source: 'omicron b848b6df85 region_replacement_drive.rs (prepare and propolis_client_for_instance); omicron#7398 proposes sending to Starting VMMs (open upstream); the default here is that fix, in both places',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'P-L1',
+  },
+  {
+    id: 'nexus/replacement-never-polls',
+    title: 'Nexus today never polls a VMM it sent a replacement to, and waits for a repair notice instead; with the VCR sent to Starting VMMs (omicron#7398), a VMM that answered VcrMatches before its volume was healthy and then activated with nothing to reconcile sends no notice, and the replacement never finishes',
+    source: 'omicron b848b6df85 region_replacement_drive.rs check_from_previous_propolis_step (LastStepStillRunning, "TODO Nexus needs to poll"), with omicron PR #7398 (6667911e86)',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'R-L1',
+  },
+  {
+    id: 'nexus/replacement-resend-refused',
+    title: 'Nexus today: a drive saga whose VCR reached Propolis but whose answer was lost (Nexus crashed mid-call, a reply dropped) sends the same VCR at the next drive, gets 400 "The VCRs have no difference" and fails, every time: the replacement never finishes while that VMM runs',
+    source: 'omicron b848b6df85 region_replacement_drive.rs execute (any Propolis error fails the action); crucible 6d037cb6 volume.rs compare_vcr_for_update (identical VCRs refused); propolis 372a5744 state_driver.rs reconfigure_crucible_volume (the spec keeps the applied VCR)',
+    scenario: 'propolis-start',
+    appliesTo: PROPOLIS_WORLD,
+    invariant: 'R-L1',
+    sweepSeeds: 30_000, // a rare race: first failing seed 26884 (an answer lost while the VCR call is in flight)
   },
 ];
 

@@ -5,9 +5,10 @@ import { crucibleReplacement } from './crucible-replacement.ts';
 import { crucibleTakeover } from './crucible-takeover.ts';
 import { instanceLifecycle } from './instance-lifecycle.ts';
 import { instanceMigration } from './instance-migration.ts';
+import { propolisStart } from './propolis-start.ts';
 import type { Scenario } from './scenario.ts';
 
-export const SCENARIOS: readonly Scenario[] = [instanceLifecycle, instanceMigration, crucibleActivation, crucibleTakeover, crucibleReplacement];
+export const SCENARIOS: readonly Scenario[] = [instanceLifecycle, instanceMigration, crucibleActivation, crucibleTakeover, crucibleReplacement, propolisStart];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

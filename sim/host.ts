@@ -37,6 +37,8 @@ export class Host {
   process: Process | null = null;
   env: Env | null = null;
   up = false;
+  /** Killed for good: never booted again (Simulator.kill). */
+  dead = false;
   /** Bumped at every boot; events addressed to an older incarnation are stale. */
   incarnation = 0;
 

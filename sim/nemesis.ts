@@ -2,6 +2,8 @@
 // - partition: both ways (or one way) between two groups of nodes, for an episode;
 // - isolate: one node cut off from every other node, for an episode;
 // - crash: a node crashes and restarts after the episode (durable state kept, volatile lost);
+// - kill: a node dies for good (not even the heal restarts it); with `alert`, a message reports
+//   it to a node of the scenario's (an operator paged by the hardware) after a drawn delay;
 // - link: extra loss, duplication or delay on matching links, for an episode.
 // Every `gapMsMax` at most, it flips whether to inject (`injectPerMille`) and, if so, which
 // option; at most `maxActive` episodes overlap. Every draw goes through the choice source, with
@@ -19,6 +21,7 @@ export type FaultOption =
   | { readonly kind: 'partition'; readonly a: readonly NodeId[]; readonly b: readonly NodeId[]; readonly oneWay?: boolean }
   | { readonly kind: 'isolate'; readonly node: NodeId }
   | { readonly kind: 'crash'; readonly node: NodeId }
+  | { readonly kind: 'kill'; readonly node: NodeId; readonly alert?: { readonly to: NodeId; readonly message: unknown; readonly delayMsMax: number } }
   | ({ readonly kind: 'link' } & LinkFault);
 
 export interface NemesisConfig {
@@ -28,6 +31,8 @@ export interface NemesisConfig {
   readonly episodeMsMin: number;
   readonly episodeMsMax: number;
   readonly maxActive: number;
+  /** At most this many nodes killed for good in a run (default: no limit): which failures stay recoverable. */
+  readonly killsMax?: number;
 }
 
 export function describeFault(f: FaultOption): string {
@@ -38,6 +43,8 @@ export function describeFault(f: FaultOption): string {
       return `isolate ${f.node}`;
     case 'crash':
       return `crash ${f.node}`;
+    case 'kill':
+      return `kill ${f.node}${f.alert === undefined ? '' : ` (alert to ${f.alert.to})`}`;
     case 'link': {
       const parts = [
         f.lossPerMille === undefined ? '' : ` loss ${f.lossPerMille}‰`,
@@ -61,7 +68,8 @@ export function startNemesis(sim: Simulator, scenarioConfig: NemesisConfig, unti
     if (active < config.maxActive && flip(sim.choices, 'nemesis.inject', config.injectPerMille)) {
       const option = config.menu[sim.choices.choose('nemesis.fault', config.menu.length)]!;
       const durationMs = between(sim.choices, 'nemesis.episodeMs', config.episodeMsMin, config.episodeMsMax);
-      const end = inject(sim, option);
+      const end = inject(sim, option, config.killsMax);
+      if (end === null) return sim.at(between(sim.choices, 'nemesis.gapMs', 1, config.gapMsMax), 'nemesis', tick);
       active++;
       sim.at(durationMs, `end ${describeFault(option)}`, () => {
         active--;
@@ -73,8 +81,8 @@ export function startNemesis(sim: Simulator, scenarioConfig: NemesisConfig, unti
   sim.at(between(sim.choices, 'nemesis.gapMs', 1, config.gapMsMax), 'nemesis', tick);
 }
 
-/** Apply one fault; returns what ends it. */
-function inject(sim: Simulator, option: FaultOption): () => void {
+/** Apply one fault; returns what ends it, or null for a kill refused (no episode to end). */
+function inject(sim: Simulator, option: FaultOption, killsMax: number | undefined): (() => void) | null {
   switch (option.kind) {
     case 'partition': {
       const record = option.oneWay === true ? sim.partitionOneWay(option.a, option.b) : sim.partition(option.a, option.b);
@@ -88,6 +96,13 @@ function inject(sim: Simulator, option: FaultOption): () => void {
       if (!sim.node(option.node).up) return () => {};
       sim.crash(option.node);
       return () => sim.restart(option.node);
+    case 'kill': {
+      if (sim.node(option.node).dead || sim.faultLog.filter((f) => f.kind === 'kill').length >= (killsMax ?? Infinity)) return null;
+      sim.kill(option.node);
+      const alert = option.alert;
+      if (alert !== undefined) sim.at(between(sim.choices, 'nemesis.alertMs', 0, alert.delayMsMax), `alert ${alert.to}`, () => sim.tell(alert.to, alert.message));
+      return () => {};
+    }
     case 'link': {
       const fault: LinkFault = option;
       sim.network.addFault(fault);

@@ -51,7 +51,7 @@ export interface Panic {
 }
 
 export interface FaultRecord {
-  readonly kind: 'crash' | 'partition' | 'isolate' | 'link' | 'hold';
+  readonly kind: 'crash' | 'kill' | 'partition' | 'isolate' | 'link' | 'hold';
   readonly nodes: readonly NodeId[];
   readonly description: string;
   readonly startMs: number;
@@ -75,6 +75,8 @@ export interface SimulatorOptions {
 }
 
 const TIMEOUT: CallResult = { ok: false, error: 'timeout' };
+/** The sender of a message from outside the simulated network (Simulator.tell). */
+export const OUTSIDE = 'outside';
 const KIND_CODE = { deliver: 1, timer: 2, resume: 3, action: 4 } as const;
 
 export class Simulator {
@@ -156,10 +158,38 @@ export class Simulator {
     this.#record({ event: 'crash', node: id });
   }
 
-  /** Boot a crashed node from its durable state. */
+  /** The node dies for good (its hardware is gone): crashed, and no restart or heal brings it back. */
+  kill(id: NodeId): void {
+    const host = this.node(id);
+    if (host.dead) return;
+    if (host.up) host.crash();
+    host.dead = true;
+    this.faultLog.push({ kind: 'kill', nodes: [id], description: `kill ${id}`, startMs: this.#now, endMs: null });
+    this.#record({ event: 'crash', node: id, text: 'for good' });
+  }
+
+  /**
+   * Deliver `message` to `to` from outside the simulated network (a hardware alert to an
+   * operator), now, in the current step; lost if the node is down. A throw is a panic finding.
+   */
+  tell(to: NodeId, message: unknown): void {
+    const host = this.node(to);
+    if (!host.up || host.process?.onMessage === undefined) {
+      if (this.records !== null) this.#record({ event: 'lost', node: to, from: OUTSIDE, envelope: 'msg', message });
+      return;
+    }
+    if (this.records !== null) this.#record({ event: 'deliver', node: to, from: OUTSIDE, envelope: 'msg', message });
+    try {
+      host.process.onMessage(host.env!, OUTSIDE, message);
+    } catch (error) {
+      this.#caught(host, error);
+    }
+  }
+
+  /** Boot a crashed node from its durable state (not one killed for good). */
   restart(id: NodeId): void {
     const host = this.node(id);
-    if (host.up) return;
+    if (host.up || host.dead) return;
     for (const f of this.faultLog) if (f.kind === 'crash' && f.endMs === null && f.nodes[0] === id) f.endMs = this.#now;
     this.#boot(host);
   }
@@ -214,7 +244,7 @@ export class Simulator {
   /** End every fault: repair partitions and link faults, release held links, restart nodes. */
   healAll(): void {
     this.network.repairAll();
-    for (const f of this.faultLog) if (f.kind !== 'crash' && f.endMs === null) f.endMs = this.#now;
+    for (const f of this.faultLog) if (f.kind !== 'crash' && f.kind !== 'kill' && f.endMs === null) f.endMs = this.#now;
     for (const key of [...this.#held.keys()]) {
       const [from, to] = key.split('>') as [string, string];
       this.release(from, to);

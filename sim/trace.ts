@@ -86,7 +86,7 @@ export function describeRecord(r: TraceRecord): string {
     case 'fault':
       return `${head} FAULT ${r.text}`;
     case 'crash':
-      return `${head} FAULT crash ${r.node}`;
+      return `${head} FAULT crash ${r.node}${r.text === undefined ? '' : ` ${r.text}`}`;
     case 'heal':
       return `${head} HEAL ${r.text}`;
     default:

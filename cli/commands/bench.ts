@@ -18,6 +18,7 @@ import { sweepMemory, type SweepMemory } from '../../bench/sweep-memory.ts';
 import { sweepScaling, type SweepScaling } from '../../bench/sweep-scaling.ts';
 import { bareLoopRate, median, scenarioRate } from '../../bench/throughput.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
 import { bugSwitches, nonNegativeInt, one, outputPaths, type Parsed } from '../args.ts';
 import { checkOutputs } from '../outputs.ts';
@@ -96,7 +97,14 @@ interface ThroughputRow {
   readonly eventsPerSecondOracleOff: number;
   readonly eventsPerSecondBareLoop: number;
   readonly ratioToBareLoop: number;
+  /** Where a scenario has a throughput target against another's: its rate over theirs, oracle on, same run. */
+  readonly peer: { readonly scenario: string; readonly ratio: number; readonly target: number } | null;
 }
+
+/** Throughput targets against a peer scenario: propolis-start runs Crucible inside Propolis inside a sled. */
+const PEER_TARGETS: Readonly<Record<string, { readonly scenario: string; readonly target: number }>> = {
+  'propolis-start': { scenario: 'crucible-activation', target: 0.7 },
+};
 
 interface BenchReport {
   readonly date: string;
@@ -113,45 +121,55 @@ interface BenchReport {
 }
 
 function throughput(seeds: number, rounds: number): ThroughputRow[] {
-  return SCENARIOS.map((scenario) => {
-    const on: number[] = [];
-    const off: number[] = [];
-    const bare: number[] = [];
-    let events = 0;
-    let queuePushes = 0;
-    let choices = 0;
-    scenarioRate(scenario, seeds, true); // warm up the JIT: the figures are for a sweep's steady state
-    scenarioRate(scenario, seeds, false);
-    bareLoopRate(200_000, 200_000, 200_000);
-    for (let r = 0; r < rounds; r++) {
-      const withOracle = scenarioRate(scenario, seeds, true);
-      events = withOracle.events;
-      queuePushes = withOracle.queuePushes;
-      choices = withOracle.choices;
-      on.push(withOracle.eventsPerSecond);
-      off.push(scenarioRate(scenario, seeds, false).eventsPerSecond);
-      bare.push(bareLoopRate(events, queuePushes, choices).eventsPerSecond);
-    }
-    const oracleOn = median(on);
-    const bareLoop = median(bare);
-    return {
-      scenario: scenario.name,
-      seeds,
-      eventsPerRound: events,
-      queuePushesPerRound: queuePushes,
-      choicesPerRound: choices,
-      eventsPerSecondOracleOn: oracleOn,
-      eventsPerSecondOracleOff: median(off),
-      eventsPerSecondBareLoop: bareLoop,
-      ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
-    };
+  const rows = SCENARIOS.map((scenario) => scenarioThroughput(scenario, seeds, rounds));
+  return rows.map((r) => {
+    const want = PEER_TARGETS[r.scenario];
+    const peer = want === undefined ? undefined : rows.find((q) => q.scenario === want.scenario);
+    if (want === undefined || peer === undefined) return r;
+    return { ...r, peer: { scenario: want.scenario, ratio: Number((r.eventsPerSecondOracleOn / peer.eventsPerSecondOracleOn).toFixed(3)), target: want.target } };
   });
+}
+
+function scenarioThroughput(scenario: Scenario, seeds: number, rounds: number): ThroughputRow {
+  const on: number[] = [];
+  const off: number[] = [];
+  const bare: number[] = [];
+  let events = 0;
+  let queuePushes = 0;
+  let choices = 0;
+  scenarioRate(scenario, seeds, true); // warm up the JIT: the figures are for a sweep's steady state
+  scenarioRate(scenario, seeds, false);
+  bareLoopRate(200_000, 200_000, 200_000);
+  for (let r = 0; r < rounds; r++) {
+    const withOracle = scenarioRate(scenario, seeds, true);
+    events = withOracle.events;
+    queuePushes = withOracle.queuePushes;
+    choices = withOracle.choices;
+    on.push(withOracle.eventsPerSecond);
+    off.push(scenarioRate(scenario, seeds, false).eventsPerSecond);
+    bare.push(bareLoopRate(events, queuePushes, choices).eventsPerSecond);
+  }
+  const oracleOn = median(on);
+  const bareLoop = median(bare);
+  return {
+    scenario: scenario.name,
+    seeds,
+    eventsPerRound: events,
+    queuePushesPerRound: queuePushes,
+    choicesPerRound: choices,
+    eventsPerSecondOracleOn: oracleOn,
+    eventsPerSecondOracleOff: median(off),
+    eventsPerSecondBareLoop: bareLoop,
+    ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
+    peer: null,
+  };
 }
 
 function throughputLine(r: ThroughputRow): string {
   return (
     `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without;` +
-    ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)`
+    ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)` +
+    (r.peer === null ? '' : `; ${r.peer.ratio} of ${r.peer.scenario}'s rate (target >= ${r.peer.target})`)
   );
 }
 

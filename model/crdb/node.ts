@@ -6,10 +6,15 @@ import { execute } from './datastore/execute.ts';
 import { emptyTables, type Tables } from './tables.ts';
 import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
 
-export function cockroachDb(id: NodeId): NodeDef<Tables> {
+/** `seed` fills the tables before anything runs (records a scenario starts with: a disk and its volume). */
+export function cockroachDb(id: NodeId, seed?: (tables: Tables) => void): NodeDef<Tables> {
   return {
     id,
-    initDurable: emptyTables,
+    initDurable: () => {
+      const tables = emptyTables();
+      seed?.(tables);
+      return tables;
+    },
     boot(_env: Env, tables: Tables): Process {
       return {
         onCall(env: Env, _from: NodeId, request: unknown): unknown {

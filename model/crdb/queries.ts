@@ -2,7 +2,10 @@
 // Names follow omicron's datastore functions (nexus/db-queries/src/db/datastore/*.rs).
 
 import type { AutoRestartPolicy, IntendedState, MigrationRuntimeState, VmmRuntimeState } from '../common/vmm-state.ts';
-import type { InstanceRow, InstanceRuntime, MigrationRow, SagaRow, SagaState, VmmRow } from './tables.ts';
+import type { Vcr } from '../crucible/vcr.ts';
+import type { ReplacementView, Transition } from './datastore/region-replacement.ts';
+import type { VolumeReplaceResult } from './datastore/volume.ts';
+import type { InstanceRow, InstanceRuntime, MigrationRow, RegionReplacementRow, RegionReplacementState, RegionReplacementStepRow, SagaRow, SagaState, VmmRow } from './tables.ts';
 
 /** An updater lock as its holder knows it. */
 export interface UpdaterLock {
@@ -113,6 +116,25 @@ export interface Queries {
   SagaFinish: { req: { sagaId: string; state: Extract<SagaState, 'Done' | 'Failed'> }; rep: { ok: boolean } };
   SagaListUnfinished: { req: { owner: string }; rep: { sagas: SagaRow[] } };
   SagaFetch: { req: { sagaId: string }; rep: SagaRow | null };
+  /** volume_checkout for an instance start, every attached disk's volume: generations up by one. */
+  VolumeCheckoutForInstance: { req: { instanceId: string }; rep: { disks: { readonly backendId: string; readonly vcr: Vcr }[] } };
+  /** volume_get: the stored VCR, null if the volume is gone. */
+  VolumeGet: { req: { volumeId: string }; rep: { vcr: Vcr | null } };
+  VolumeReplaceRegion: { req: { volumeId: string; oldRegionId: string; newRegionId: string }; rep: { result: VolumeReplaceResult } };
+  /** The operator expunges the physical disk a downstairs runs on. */
+  PhysicalDiskExpunge: { req: { downstairs: string }; rep: { expunged: boolean } };
+  /** find_read_write_regions_on_expunged_physical_disks, less those a request already replaces. */
+  RegionsToReplace: { req: object; rep: { regions: { regionId: string; volumeId: string }[] } };
+  RegionReplacementInsert: { req: { replacementId: string; regionId: string; volumeId: string }; rep: { inserted: boolean } };
+  /** Requests in a state with no saga operating on them. */
+  RegionReplacementsIn: { req: { state: RegionReplacementState }; rep: { requests: RegionReplacementRow[] } };
+  RegionReplacementTransition: { req: Transition; rep: { ok: boolean } };
+  RegionAllocateReplacement: { req: { replacementId: string; volumeId: string }; rep: { region: { regionId: string; downstairs: string } | null } };
+  RegionDelete: { req: { regionId: string }; rep: { deleted: boolean } };
+  RegionReplacementView: { req: { replacementId: string }; rep: ReplacementView | null };
+  RegionReplacementStepInsert: { req: RegionReplacementStepRow; rep: { inserted: boolean } };
+  UpstairsRepairNotify: { req: { upstairsId: string; repairType: 'Reconciliation' | 'Live'; targets: readonly string[]; succeeded: boolean }; rep: { ok: boolean } };
+  RegionReplacementRepairFinished: { req: { replacementId: string }; rep: { finished: boolean } };
 }
 
 export type QueryName = keyof Queries;

@@ -2,6 +2,7 @@
 // the CockroachDB node: it survives a crash of any node, itself included.
 
 import type { AutoRestartPolicy, InstanceState, IntendedState, MigrationState, VmmState } from '../common/vmm-state.ts';
+import type { Vcr } from '../crucible/vcr.ts';
 
 /** The instance's runtime state: written only by sagas, each write one generation higher. */
 export interface InstanceRuntime {
@@ -77,6 +78,59 @@ export interface ProvisioningRow {
   readonly ramMib: number;
 }
 
+/** A disk: its volume, and the instance it is attached to (disk attach is set up by the scenario). */
+export interface DiskRow {
+  readonly id: string;
+  readonly instanceId: string | null;
+  readonly volumeId: string;
+}
+
+/** A volume: its stored VCR (volume.data), soft-deleted or not. */
+export interface VolumeRow {
+  readonly id: string;
+  vcr: Vcr;
+  timeDeleted: number | null;
+}
+
+/** A region on a physical disk; `downstairs` is the Crucible downstairs (the dataset) that serves it. */
+export interface RegionRow {
+  readonly id: string;
+  /** The volume that references it; the old region of a replacement moves to a volume of its own. */
+  volumeId: string;
+  readonly downstairs: string;
+  timeDeleted: number | null;
+}
+
+export type RegionReplacementState = 'Requested' | 'Allocating' | 'Running' | 'Driving' | 'ReplacementDone' | 'Completing' | 'Complete';
+
+/** region_replacement: a state plus the id of the saga operating on it (the state-plus-saga-id lock). */
+export interface RegionReplacementRow {
+  readonly id: string;
+  readonly oldRegionId: string;
+  readonly volumeId: string;
+  newRegionId: string | null;
+  state: RegionReplacementState;
+  operatingSagaId: string | null;
+  readonly requestTimeMs: number;
+}
+
+/** region_replacement_step: an action a drive saga took (only Propolis steps: no Pantry here). */
+export interface RegionReplacementStepRow {
+  readonly replacementId: string;
+  readonly stepTimeMs: number;
+  readonly instanceId: string;
+  readonly vmmId: string;
+}
+
+/** upstairs_repair_notification: an upstairs reported a repair of `target` finished. */
+export interface RepairNotificationRow {
+  readonly upstairsId: string;
+  readonly repairType: 'Reconciliation' | 'Live';
+  readonly target: string;
+  readonly succeeded: boolean;
+  readonly timeMs: number;
+}
+
 export interface Tables {
   readonly instance: Map<string, InstanceRow>;
   readonly vmm: Map<string, VmmRow>;
@@ -87,6 +141,16 @@ export interface Tables {
   readonly sagasInFlight: Map<string, number>;
   /** virtual_provisioning_collection: what the charged rows add up to. */
   readonly collection: { cpus: number; ramMib: number };
+  readonly disk: Map<string, DiskRow>;
+  readonly volume: Map<string, VolumeRow>;
+  readonly region: Map<string, RegionRow>;
+  /** Physical disks, by the downstairs they hold; true once expunged. */
+  readonly physicalDisk: Map<string, { expunged: boolean }>;
+  readonly regionReplacement: Map<string, RegionReplacementRow>;
+  readonly regionReplacementStep: RegionReplacementStepRow[];
+  readonly repairNotification: RepairNotificationRow[];
+  /** volume_repair: at most one repair per volume, by the id of the request holding it. */
+  readonly volumeRepair: Map<string, string>;
   /** Bumped by every committed write, so observers can skip unchanged snapshots. */
   writes: number;
 }
@@ -100,6 +164,14 @@ export function emptyTables(): Tables {
     sagasInFlight: new Map(),
     provisioning: new Map(),
     collection: { cpus: 0, ramMib: 0 },
+    disk: new Map(),
+    volume: new Map(),
+    region: new Map(),
+    physicalDisk: new Map(),
+    regionReplacement: new Map(),
+    regionReplacementStep: [],
+    repairNotification: [],
+    volumeRepair: new Map(),
     writes: 0,
   };
 }

@@ -58,6 +58,9 @@ type CompareResult =
 /** Thrown inside the walk, turned into an error result at the top: upstream's `crucible_bail!`. */
 class Invalid extends Error {}
 
+/** The refusal of a replacement identical to the original (what a repeated replacement gets). */
+export const VCRS_HAVE_NO_DIFFERENCE = 'The VCRs have no difference';
+
 function invalid(message: string): never {
   throw new Invalid(message);
 }
@@ -167,7 +170,7 @@ function combine(top: CompareResult): TargetChange | null {
     }
   }
   if (changes.length > 1) invalid('Multiple target changes');
-  if (allSame) invalid('The VCRs have no difference');
+  if (allSame) invalid(VCRS_HAVE_NO_DIFFERENCE);
   if (top.kind === 'Region') return changes[0] ?? null;
   if (top.kind === 'NewMissing') invalid('Replacement missing when comparing to replace');
   if (changes.length === 0) {

@@ -2,6 +2,7 @@
 // (cpapi_vmms_put, "received new VMM runtime state from sled agent").
 
 import type { AutoRestartPolicy, ExternalInstanceState, SledVmmState } from '../common/vmm-state.ts';
+import type { RepairFinished } from '../propolis/api.ts';
 
 export type NexusRequest =
   | { readonly type: 'InstanceCreate'; readonly instanceId: string; readonly autoRestartPolicy: AutoRestartPolicy }
@@ -10,7 +11,11 @@ export type NexusRequest =
   | { readonly type: 'InstanceView'; readonly instanceId: string }
   | { readonly type: 'InstanceDelete'; readonly instanceId: string }
   | { readonly type: 'InstanceMigrate'; readonly instanceId: string; readonly dstSledId: string }
-  | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly state: SledVmmState };
+  | { readonly type: 'CpapiVmmPut'; readonly vmmId: string; readonly state: SledVmmState }
+  /** The operator expunges a physical disk (here: the one a downstairs runs on). */
+  | { readonly type: 'PhysicalDiskExpunge'; readonly downstairs: string }
+  /** An upstairs reports a repair ended (cpapi_upstairs_repair_finish). */
+  | RepairFinished;
 
 export type NexusErrorCode =
   /** 409: the request conflicts with the instance's state now (e.g. start while stopping). */

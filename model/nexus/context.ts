@@ -3,7 +3,7 @@
 
 import type { Bugs, Env, NodeId } from '../ports.ts';
 
-export type BackgroundTask = 'instance_watcher' | 'instance_updater' | 'abandoned_vmm_reaper' | 'instance_reincarnation';
+export type BackgroundTask = 'instance_watcher' | 'instance_updater' | 'abandoned_vmm_reaper' | 'instance_reincarnation' | 'region_replacement' | 'region_replacement_driver';
 
 export interface NexusConfig {
   readonly id: NodeId;
@@ -11,7 +11,10 @@ export interface NexusConfig {
   readonly sleds: readonly NodeId[];
   readonly dbTimeoutMs: number;
   readonly sledTimeoutMs: number;
-  readonly periodsMs: Readonly<Record<BackgroundTask, number>>;
+  /** The background tasks this Nexus runs, each with its period (in this order: the first timers are drawn in it). */
+  readonly periodsMs: Readonly<Partial<Record<BackgroundTask, number>>>;
+  /** Instances have Crucible disks: a start checks their volumes out and gives the VMM their VCRs. */
+  readonly crucibleDisks?: boolean;
   /** How long a reincarnated instance waits before it may be restarted again. */
   readonly reincarnationCooldownMs: number;
 }

@@ -15,6 +15,9 @@ import { instanceUpdaterPass } from './instance-updater.ts';
 import { instanceWatcherPass } from './instance-watcher.ts';
 import { recoverSagas } from './saga/recovery.ts';
 import { notifyVmmUpdated } from './vmm-updated.ts';
+import { regionReplacementDriverPass, regionReplacementPass } from './region-replacement.ts';
+import { db } from './db-client.ts';
+import type { RepairFinished } from '../propolis/api.ts';
 
 type Tag = { readonly type: 'Activate'; readonly task: BackgroundTask; readonly periodic: boolean };
 
@@ -23,6 +26,8 @@ const PASSES: Record<BackgroundTask, (ctx: NexusContext) => Flow<void>> = {
   instance_updater: instanceUpdaterPass,
   abandoned_vmm_reaper: abandonedVmmReaperPass,
   instance_reincarnation: instanceReincarnationPass,
+  region_replacement: regionReplacementPass,
+  region_replacement_driver: regionReplacementDriverPass,
 };
 
 export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
@@ -38,8 +43,8 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
         kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
         localSagas: new Set(),
       };
-      for (const task of Object.keys(PASSES) as BackgroundTask[]) {
-        env.setTimer(env.choose(`nexus.${task}.phaseMs`, config.periodsMs[task]), { type: 'Activate', task, periodic: true } satisfies Tag);
+      for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
+        env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
       }
       env.spawn('saga recovery', recoverSagas(ctx));
       function* activation(task: BackgroundTask): Flow<void> {
@@ -52,7 +57,7 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
       return {
         onTimer(_env: Env, tag: unknown): void {
           const { task, periodic } = tag as Tag;
-          if (periodic) env.setTimer(config.periodsMs[task], tag);
+          if (periodic) env.setTimer(config.periodsMs[task]!, tag);
           if (running.has(task)) return;
           running.add(task);
           env.spawn(task, activation(task));
@@ -74,6 +79,10 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
               return instanceMigrateApi(ctx, r.instanceId, r.dstSledId);
             case 'CpapiVmmPut':
               return vmmPut(ctx, r.vmmId, r.state);
+            case 'PhysicalDiskExpunge':
+              return physicalDiskExpunge(ctx, r.downstairs);
+            case 'CpapiUpstairsRepairFinish':
+              return repairFinished(ctx, r);
             default:
               return unreachable(r, 'Nexus request');
           }
@@ -81,6 +90,17 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
       };
     },
   };
+}
+
+function* physicalDiskExpunge(ctx: NexusContext, downstairs: string): Flow<NexusReply> {
+  const r = yield* db<'PhysicalDiskExpunge'>(ctx, { type: 'PhysicalDiskExpunge', downstairs });
+  if (!r.ok) return error('ServiceUnavailable', 'the database did not answer');
+  return r.reply.expunged ? ok() : error('NotFound', `no physical disk holds ${downstairs}`);
+}
+
+function* repairFinished(ctx: NexusContext, r: RepairFinished): Flow<NexusReply> {
+  const written = yield* db<'UpstairsRepairNotify'>(ctx, { type: 'UpstairsRepairNotify', upstairsId: r.upstairsId, repairType: r.repairType, targets: r.targets, succeeded: r.succeeded });
+  return written.ok ? ok() : error('ServiceUnavailable', 'the database did not answer');
 }
 
 function* vmmPut(ctx: NexusContext, vmmId: string, state: SledVmmState): Flow<NexusReply> {

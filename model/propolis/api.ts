@@ -33,12 +33,14 @@ export interface DiskSpec {
 export type PropolisRequest =
   /** instance_ensure: create the VM (not started) with these disks. */
   | { readonly type: 'InstanceEnsure'; readonly vmmId: string; readonly disks: readonly DiskSpec[] }
-  /** PUT /instance/state. */
-  | { readonly type: 'InstanceStatePut'; readonly vmmId: string; readonly requested: 'Run' | 'Stop' | 'Reboot' }
+  /** PUT /instance/state. The sled-agent names the VMM; a bare client (no id) means whichever VM this server runs, as upstream's path does. */
+  | { readonly type: 'InstanceStatePut'; readonly vmmId?: string; readonly requested: 'Run' | 'Stop' | 'Reboot' }
   /** The migrate-out websocket: become a migration source towards `target`. */
-  | { readonly type: 'InstanceMigrateStart'; readonly vmmId: string; readonly migrationId: string; readonly target: NodeId }
+  | { readonly type: 'InstanceMigrateStart'; readonly vmmId?: string; readonly migrationId: string; readonly target: NodeId }
   /** PUT /instance/disk/{id}/vcr (instance_issue_crucible_vcr_request). */
   | { readonly type: 'InstanceVcrReplace'; readonly vmmId: string; readonly backendId: string; readonly vcr: Vcr }
+  /** GET /instance/disk/{id}/status (disk_volume_status): each upstairs of the backend, its targets and health. */
+  | { readonly type: 'InstanceDiskVolumeStatus'; readonly vmmId: string; readonly backendId: string }
   /** GET /instance/state-monitor. */
   | { readonly type: 'InstanceStateMonitor'; readonly vmmId: string }
   /** The sled-agent removes the Propolis zone: the process ends, whatever the VM was doing. */
@@ -49,10 +51,22 @@ export type PropolisRequest =
 export type PropolisReply =
   | { readonly type: 'Ok'; readonly status: 200 | 204 }
   | { readonly type: 'State'; readonly state: PublishedState }
-  | { readonly type: 'VcrReplaced'; readonly status: 200; readonly result: VcrReplaceResult; readonly newTargetHealthy: boolean }
+  | { readonly type: 'VcrReplaced'; readonly status: 200; readonly result: VcrReplaceResult }
+  | { readonly type: 'VolumeStatus'; readonly upstairs: readonly UpstairsStatus[] }
   | { readonly type: 'Error'; readonly status: 400 | 403 | 404 | 409 | 410 | 424 | 500; readonly message: string; readonly reason?: RequestDeniedReason }
   /** The handshake: this Propolis is no migration target (it expects none). */
   | { readonly type: 'HandshakeRefused' };
+
+/**
+ * One upstairs of a volume as disk_volume_status reports it (crucible VolumeInfo::Upstairs), reduced
+ * to what Nexus reads: `healthy` is omicron's propolis_client_single_upstairs_health for a
+ * read-write upstairs, Active with all three downstairs Active.
+ */
+export interface UpstairsStatus {
+  readonly upstairsId: string;
+  readonly targets: readonly NodeId[];
+  readonly healthy: boolean;
+}
 
 /** What the upstairs inside a Propolis tells Nexus when a repair ends (cpapi_upstairs_repair_finish). */
 export interface RepairFinished {

@@ -9,6 +9,8 @@
 //   (crucible/vcr.ts); a generation-only change is VcrMatches without asking anyone; one target
 //   changed goes to each sub-volume's upstairs in order until one knows the old target
 //   (replace_downstairs); Missing everywhere is an error. On any Ok the spec stores the new VCR.
+// - volumeInfo: query_volume_info, read at the moment it is asked (a separate call from Nexus,
+//   after a VcrMatches), never folded into the replacement's answer.
 // Not modelled: read-only parents (an upstairs of a read-only region); a VCR with one is refused
 // when its target change is in the parent (README).
 
@@ -17,7 +19,7 @@ import type { UpstairsReply, UpstairsRequest } from '../crucible/upstairs/contro
 import { upstairs, type UpstairsProcess } from '../crucible/upstairs/node.ts';
 import { compareVcrForTargetReplacement, regionSubVolumes, type RegionVcr, type TargetChange, type Vcr } from '../crucible/vcr.ts';
 import type { Bugs, Env, Flow, NodeId } from '../ports.ts';
-import type { VcrReplaceResult } from './api.ts';
+import type { UpstairsStatus, VcrReplaceResult } from './api.ts';
 
 /** How a backend's upstairs are tuned (the Crucible scenarios' values). */
 const UPSTAIRS_TUNING = { keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30 } as const;
@@ -40,7 +42,7 @@ export interface UpstairsTimer {
 }
 
 /** The outcome of a VCR replacement, as the endpoint returns it. */
-export type VcrOutcome = { readonly ok: true; readonly result: VcrReplaceResult; readonly newTargetHealthy: boolean } | { readonly ok: false; readonly status: 400; readonly message: string };
+export type VcrOutcome = { readonly ok: true; readonly result: VcrReplaceResult } | { readonly ok: false; readonly status: 400; readonly message: string };
 
 interface PendingReplace {
   readonly change: TargetChange;
@@ -102,7 +104,7 @@ export class CrucibleBackend {
     if (check.kind === 'Invalid') return done({ ok: false, status: 400, message: check.error });
     if (check.kind === 'ReplacementMatchesOriginal') {
       this.vcr = vcr;
-      return done({ ok: true, result: 'VcrMatches', newTargetHealthy: this.#healthy(null) });
+      return done({ ok: true, result: 'VcrMatches' });
     }
     this.#pendingReplace = { change: check.change, vcr, subVolume: 0, requestId, done };
     this.#askReplace();
@@ -152,14 +154,17 @@ export class CrucibleBackend {
     this.#pendingReplace = null;
     if (reply.result === 'Invalid') return (p.done({ ok: false, status: 400, message: `Replace downstairs failed for ${this.backendId} with ${reply.why}` }), true);
     this.vcr = p.vcr;
-    p.done({ ok: true, result: reply.result, newTargetHealthy: this.#healthy(p.change.new) });
+    p.done({ ok: true, result: reply.result });
     return true;
   }
 
-  /** disk_volume_status as Nexus reads it: the upstairs holding `target` (or every one) is Active with every client Active. */
-  #healthy(target: NodeId | null): boolean {
-    const holding = this.upstairs.filter((p) => target === null || p.upstairs.clients.some((c) => c.address === target));
-    return holding.length > 0 && holding.every((p) => p.upstairs.state.kind === 'Active' && p.upstairs.clients.every((c) => c.state.kind === 'Active'));
+  /** query_volume_info: every upstairs with its targets, healthy when it and all its clients are Active. */
+  volumeInfo(): UpstairsStatus[] {
+    return this.upstairs.map((p) => ({
+      upstairsId: p.upstairs.upstairsId,
+      targets: p.upstairs.clients.map((c) => c.address),
+      healthy: p.upstairs.state.kind === 'Active' && p.upstairs.clients.every((c) => c.state.kind === 'Active'),
+    }));
   }
 
   /** Every upstairs Active: what a VM that published Running must have (P-I5). */

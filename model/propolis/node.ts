@@ -33,7 +33,13 @@ export interface PropolisProcess extends Process {
 
 /** Polls of the reply table while a VCR caller waits. */
 const VCR_POLL_MS = 20;
+/**
+ * A repair notice is tried five times back to back, then dropped (crucible notify.rs: a failed
+ * High-QoS notice is stored and resent at once until `retries > 3`). Each try waits
+ * NOTIFY_TIMEOUT_MS: our stand-in for a refused connection to a Nexus that is down.
+ */
 const NOTIFY_ATTEMPTS = 5;
+const NOTIFY_TIMEOUT_MS = 500;
 
 type Tag = DriverTag | BackendEvent | UpstairsTimer;
 
@@ -77,6 +83,8 @@ class PropolisServer implements PropolisProcess {
         return this.#remove(r.vmmId);
       case 'MigrateHandshake':
         return { type: 'HandshakeRefused' };
+      case 'InstanceDiskVolumeStatus':
+        return this.#volumeStatus(r.vmmId, r.backendId);
       case 'InstanceVcrReplace':
         return undefined; // a flow: see onRequest
     }
@@ -138,7 +146,7 @@ class PropolisServer implements PropolisProcess {
     return vm;
   }
 
-  #statePut(vmmId: string, request: StateChangeRequest): PropolisReply {
+  #statePut(vmmId: string | undefined, request: StateChangeRequest): PropolisReply {
     const vm = this.#liveVm(vmmId);
     if (vm === null) return { type: 'Error', status: 424, message: 'no active VM' };
     const d = vm.queue.tryQueue(request);
@@ -160,6 +168,15 @@ class PropolisServer implements PropolisProcess {
       this.#vm = null;
     }
     return { type: 'Ok', status: 204 };
+  }
+
+  /** disk_volume_status: read from the backend's objects directly, not through the request queue. */
+  #volumeStatus(vmmId: string, backendId: string): PropolisReply {
+    const vm = this.#liveVm(vmmId);
+    if (vm === null) return { type: 'Error', status: 424, message: 'no active VM' };
+    const backend = vm.backends.get(backendId);
+    if (backend === undefined) return { type: 'Error', status: 404, message: `No crucible backend for id ${backendId}` };
+    return { type: 'VolumeStatus', upstairs: backend.volumeInfo() };
   }
 
   *#vcrReplace(vmmId: string, backendId: string, vcr: Vcr): Flow<PropolisReply> {
@@ -194,9 +211,9 @@ class PropolisServer implements PropolisProcess {
   *#sendToNexus(note: RepairFinished): Flow<void> {
     for (let attempt = 0; attempt < NOTIFY_ATTEMPTS; attempt++) {
       const nexus = this.#config.nexus[this.#env.choose('propolis.nexus', this.#config.nexus.length)]!;
-      const r = yield* call(nexus, note, 500);
+      const r = yield* call(nexus, note, NOTIFY_TIMEOUT_MS);
       if (r.ok) return;
-      yield* sleep(100 * 2 ** attempt);
     }
+    this.#env.log(`repair notice for ${note.upstairsId} dropped after ${NOTIFY_ATTEMPTS} tries`);
   }
 }

@@ -332,7 +332,7 @@ export class Vm {
 
   #vcrApplied(request: VcrRequest, outcome: VcrOutcome): void {
     if (outcome.ok) this.lastApplied.set(request.backendId, request.vcr);
-    this.#replyVcr(request.requestId, outcome.ok ? { type: 'VcrReplaced', status: 200, result: outcome.result, newTargetHealthy: outcome.newTargetHealthy } : { type: 'Error', status: 400, message: outcome.message });
+    this.#replyVcr(request.requestId, outcome.ok ? { type: 'VcrReplaced', status: 200, result: outcome.result } : { type: 'Error', status: 400, message: outcome.message });
     const phase = this.phase;
     if (phase.kind === 'Busy' && phase.what === `VCR ${request.requestId}`) {
       this.phase = phase.during === 'Start' ? { kind: 'Starting' } : { kind: 'Idle' };

@@ -2,6 +2,8 @@
 // calls one sled-agent makes to another to move a VMM (in the real system, Propolis to Propolis).
 
 import type { SledVmmState, VmmRuntimeState } from '../common/vmm-state.ts';
+import type { Vcr } from '../crucible/vcr.ts';
+import type { DiskSpec, PropolisReply } from '../propolis/api.ts';
 
 /** A migration target is registered knowing where its source runs. */
 export interface MigrationSource {
@@ -11,8 +13,12 @@ export interface MigrationSource {
 }
 
 export type SledAgentRequest =
-  /** Register a VMM and ask it to run (instance_ensure_registered); a migration target waits. */
-  | { readonly type: 'VmmRegister'; readonly vmmId: string; readonly instanceId: string; readonly migration: MigrationSource | null }
+  /** Register a VMM (instance_ensure_registered), with the Crucible disks its Propolis will have (none here for the simulated VMM); a migration target waits. */
+  | { readonly type: 'VmmRegister'; readonly vmmId: string; readonly instanceId: string; readonly migration: MigrationSource | null; readonly disks?: readonly DiskSpec[] }
+  /** Pass a new VCR for one disk to the VMM's Propolis (Nexus's region replacement drive; upstream Nexus calls Propolis itself). */
+  | { readonly type: 'VmmVcrReplace'; readonly vmmId: string; readonly backendId: string; readonly vcr: Vcr }
+  /** Ask the VMM's Propolis for one disk's volume status (disk_volume_status; forwarded likewise). */
+  | { readonly type: 'VmmDiskVolumeStatus'; readonly vmmId: string; readonly backendId: string }
   /** Ask a VMM to move to a state (vmm_put_state). */
   | { readonly type: 'VmmPutState'; readonly vmmId: string; readonly target: 'Running' | 'Stopped' }
   /** Ask a registered migration target to pull its VMM from the source (MigrationTarget). */
@@ -28,6 +34,8 @@ export type SledAgentRequest =
 
 export type SledAgentReply =
   | { readonly type: 'VmmState'; readonly vmmId: string; readonly runtime: VmmRuntimeState; readonly state: SledVmmState }
+  /** What the VMM's Propolis answered a forwarded call (null: no answer in time). */
+  | { readonly type: 'PropolisAnswered'; readonly vmmId: string; readonly reply: PropolisReply | null }
   /** 404 with error code NO_SUCH_INSTANCE: the sled-agent has no such VMM. */
   | { readonly type: 'NoSuchInstance'; readonly vmmId: string }
   /** The VMM was unregistered (or was not there): the sled-agent no longer tracks it. */

@@ -9,8 +9,8 @@
 // Destroyed VMM from its collection first and notifies Nexus after).
 
 import { unreachable } from '../assert.ts';
-import { call, sleep, between, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
-import type { NexusReply } from '../nexus/api.ts';
+import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { publisher } from './publisher.ts';
 import type { MigrationSource, SledAgentReply, SledAgentRequest } from './api.ts';
 import { failMigrationOut, migrateIn, migrateOutFinish, migrateOutStart, type MigrationTag } from './migration.ts';
 import { advance, advanceMigration, newSimVmm, nextState, runtimeOf, sledVmmStateOf, type SimVmm } from './sim-vmm.ts';
@@ -49,8 +49,6 @@ export interface SledAgent {
 
 type Tag = { readonly type: 'Progress'; readonly vmmId: string } | MigrationTag;
 
-const PUBLISH_BACKOFF_MS_MAX = 1000;
-
 export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null> {
   const removeBeforeNotify = bugs.has('sled-agent/remove-before-notify');
   return {
@@ -81,27 +79,9 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         publish(vmm) {
           if (vmm.publishing) return; // the running publisher sends the newest state next
           vmm.publishing = true;
-          env.spawn(`publish ${vmm.id}`, publisher(vmm));
+          env.spawn(`publish ${vmm.id}`, publisher(env, config, vmm, sledVmmStateOf, vmms));
         },
       };
-
-      function* publisher(vmm: SimVmm): Flow<void> {
-        for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
-          const version = vmm.version;
-          const state = sledVmmStateOf(vmm);
-          const nexus = config.nexus[env.choose('sled.nexus', config.nexus.length)]!;
-          const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, state }, config.nexusTimeoutMs);
-          if (r.ok && r.reply.type === 'Ok') {
-            vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
-            if (state.vmmState.state === 'Destroyed' && vmms.get(vmm.id) === vmm) vmms.delete(vmm.id);
-            if (vmm.version === version) break;
-            attempt = -1; // a newer state to publish: a fresh budget
-            continue;
-          }
-          yield* sleep(Math.min(PUBLISH_BACKOFF_MS_MAX, 25 * 2 ** attempt));
-        }
-        vmm.publishing = false;
-      }
 
       const stateReply = (vmm: SimVmm): SledAgentReply => ({ type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) });
 
@@ -144,6 +124,10 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
           case 'VmmUnregister':
             vmms.delete(request.vmmId);
             return { type: 'VmmUnregistered', vmmId: request.vmmId };
+          case 'VmmVcrReplace':
+          case 'VmmDiskVolumeStatus':
+            // The simulated VMM has no Propolis and no disks.
+            return { type: 'NoSuchInstance', vmmId: request.vmmId };
           case 'VmmGetState': {
             const vmm = vmms.get(request.vmmId);
             return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : stateReply(vmm);

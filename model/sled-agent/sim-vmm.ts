@@ -6,8 +6,9 @@
 
 import { panic } from '../assert.ts';
 import type { MigrationRuntimeState, MigrationState, SledVmmState, VmmRuntimeState, VmmState } from '../common/vmm-state.ts';
+import type { Published } from './publisher.ts';
 
-export interface SimVmm {
+export interface SimVmm extends Published {
   readonly id: string;
   readonly instanceId: string;
   state: VmmState;
@@ -15,14 +16,8 @@ export interface SimVmm {
   target: 'Running' | 'Stopped';
   migrationIn: MigrationRuntimeState | null;
   migrationOut: MigrationRuntimeState | null;
-  /** Bumped by every change a publication carries (state or a migration side). */
-  version: number;
   /** A progress timer is set. */
   progressing: boolean;
-  /** A publisher flow is sending this VMM's state to Nexus. */
-  publishing: boolean;
-  /** The highest generation Nexus has acknowledged. */
-  publishedGen: number;
 }
 
 /**

@@ -249,3 +249,52 @@ test('a crash of the Propolis process loses the VM: the monitor then answers 424
   t.true(w.runUntil(() => after !== 'timeout', 3_000));
   t.like(after, { type: 'Error', status: 424 });
 });
+
+test('disk_volume_status: unhealthy while a dead downstairs blocks activation, healthy once a replacement VCR lets it activate; the same VCR sent again is refused (400, no difference)', (t) => {
+  const status: (PropolisReply | 'timeout')[] = [];
+  let again: PropolisReply | 'timeout' = 'timeout';
+  const replacement = diskVcr(['ds-1', 'ds-2', 'ds-4'], 3);
+  const w = propolisWorld(
+    function* (api) {
+      yield* api(ensure);
+      yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Run' });
+      yield* pause(2_000);
+      status.push(yield* api({ type: 'InstanceDiskVolumeStatus', vmmId: VMM, backendId: DISK }));
+      yield* api({ type: 'InstanceVcrReplace', vmmId: VMM, backendId: DISK, vcr: replacement });
+      yield* pause(3_000);
+      status.push(yield* api({ type: 'InstanceDiskVolumeStatus', vmmId: VMM, backendId: DISK }));
+      again = yield* api({ type: 'InstanceVcrReplace', vmmId: VMM, backendId: DISK, vcr: replacement });
+      status.push(yield* api({ type: 'InstanceDiskVolumeStatus', vmmId: VMM, backendId: 'no-such-disk' }));
+    },
+    { dead: ['ds-3'] },
+  );
+  t.true(w.runUntil(() => status.length === 3, 20_000));
+  t.deepEqual(status[0], { type: 'VolumeStatus', upstairs: [{ upstairsId: 'upstairs-1', targets: HEALTHY, healthy: false }] });
+  t.deepEqual(status[1], { type: 'VolumeStatus', upstairs: [{ upstairsId: 'upstairs-1', targets: ['ds-1', 'ds-2', 'ds-4'], healthy: true }] });
+  t.like(again, { type: 'Error', status: 400, message: 'The VCRs have no difference' }, 'crucible volume.rs: identical VCRs are refused');
+  t.like(status[2], { type: 'Error', status: 404 });
+  t.is(published(w), 'Running');
+});
+
+test('a Stop accepted between a device start failure and the run-down: the VM ends Failed and its queue, dropped, holds the Stop no more', (t) => {
+  let stop: PropolisReply | 'timeout' = 'timeout';
+  const w = propolisWorld(
+    function* (api) {
+      yield* api(ensure);
+      yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Run' });
+    },
+    {
+      tuning: { ...QUIET, deviceStartFailPerMille: 1000, rundownMs: 200 },
+      *also(api) {
+        yield* pause(50);
+        stop = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' });
+      },
+    },
+  );
+  t.true(w.runUntil(() => w.propolis()?.vm()?.rundown === 'Complete', 5_000));
+  t.like(stop, { type: 'Ok', status: 204 }, 'the queue took the Stop (StartPending)');
+  const vm = w.propolis()!.vm()!;
+  t.deepEqual(states(w), ['Creating', 'Starting', 'Failed']);
+  t.true(vm.queue.awaitStop, 'the flag stays as it was when the queue was dropped');
+  t.deepEqual(vm.queue.stateQueue, [], 'and the Stop went with the queue (P-I2 does not look at a dropped queue)');
+});

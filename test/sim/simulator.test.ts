@@ -192,3 +192,42 @@ test('a workflow that yields something else is a PANIC', (t) => {
   }, seededChoices('1'));
   t.is(r.violation?.invariant, PANIC);
 });
+
+test('a node killed for good stays down: restart and heal leave it dead; the fault log says kill', (t) => {
+  const sim = new Simulator({ choices: seededChoices('1') });
+  pingPair(sim, 10);
+  sim.kill('a');
+  sim.restart('a');
+  sim.healAll();
+  t.false(sim.node('a').up);
+  t.true(sim.node('a').dead);
+  t.like(sim.faultLog.at(-1), { kind: 'kill', nodes: ['a'], endMs: null });
+  sim.crash('b');
+  sim.healAll();
+  t.true(sim.node('b').up, 'a plain crash still heals');
+});
+
+test('tell delivers a message from outside the network to a live node, and is lost to a dead one', (t) => {
+  const sim = new Simulator({ choices: seededChoices('1'), trace: true });
+  pingPair(sim, 1_000);
+  sim.at(5, 'alert', () => sim.tell('b', { type: 'Ping', n: 99 }));
+  sim.at(6, 'alert', () => sim.tell('a', { type: 'Ping', n: 98 }));
+  sim.kill('a');
+  while (sim.now < 10) sim.step();
+  t.deepEqual((sim.node('b').process as PingProcess).received, ['outside:99']);
+  t.true(sim.records!.some((r) => r.event === 'lost' && r.node === 'a' && r.from === 'outside'));
+});
+
+test('a throw in the receiver of a message from outside is a PANIC finding, not a harness crash', (t) => {
+  const spec: RunSpec = {
+    limits,
+    setup(sim) {
+      sim.addNode({ id: 'x', initDurable: () => null, boot: () => ({ onMessage: () => { throw new Error('bad alert'); } }) });
+      sim.at(1, 'alert', () => sim.tell('x', 'boom'));
+      return noOracle;
+    },
+  };
+  const r = runSimulation(spec, seededChoices('1'));
+  t.is(r.violation?.invariant, PANIC);
+  t.regex(r.violation?.message ?? '', /bad alert/);
+});

@@ -9,6 +9,8 @@ import { provisioningDeleteInstance, provisioningInsertInstance } from './provis
 import * as sagaLog from './saga-log.ts';
 import { instanceCommitUpdate, updaterInherit, updaterLock, updaterUnlock } from './updater-lock.ts';
 import * as vmm from './vmm.ts';
+import * as replacement from './region-replacement.ts';
+import * as volume from './volume.ts';
 
 export function execute(tables: Tables, request: DbRequest, nowMs: number): unknown {
   switch (request.type) {
@@ -76,6 +78,34 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
       return { sagas: sagaLog.sagaListUnfinished(tables, request.owner) };
     case 'SagaFetch':
       return sagaLog.sagaFetch(tables, request.sagaId);
+    case 'VolumeCheckoutForInstance':
+      return { disks: volume.volumeCheckoutForInstance(tables, request.instanceId) };
+    case 'VolumeGet':
+      return { vcr: volume.volumeGet(tables, request.volumeId) };
+    case 'VolumeReplaceRegion':
+      return { result: volume.volumeReplaceRegion(tables, request) };
+    case 'PhysicalDiskExpunge':
+      return volume.physicalDiskExpunge(tables, request.downstairs);
+    case 'RegionsToReplace':
+      return { regions: replacement.regionsToReplace(tables) };
+    case 'RegionReplacementInsert':
+      return replacement.regionReplacementInsert(tables, request, nowMs);
+    case 'RegionReplacementsIn':
+      return { requests: replacement.regionReplacementsIn(tables, request.state) };
+    case 'RegionReplacementTransition':
+      return replacement.regionReplacementTransition(tables, request);
+    case 'RegionAllocateReplacement':
+      return { region: replacement.regionAllocateReplacement(tables, request) };
+    case 'RegionDelete':
+      return replacement.regionDelete(tables, request.regionId, nowMs);
+    case 'RegionReplacementView':
+      return replacement.regionReplacementView(tables, request.replacementId);
+    case 'RegionReplacementStepInsert':
+      return replacement.regionReplacementStepInsert(tables, request);
+    case 'UpstairsRepairNotify':
+      return replacement.upstairsRepairNotify(tables, request, nowMs);
+    case 'RegionReplacementRepairFinished':
+      return { finished: replacement.repairFinishedFor(tables, request.replacementId) };
     default:
       return unreachable(request, 'database request');
   }

@@ -36,8 +36,6 @@ export interface Reconciliation {
   readonly steps: { readonly targets: readonly number[]; readonly message: (repairId: number) => UpstairsMessage }[];
   current: { readonly repairId: number; readonly waiting: Set<number> } | null;
   readonly maxFlush: number;
-  /** The clients some extent is copied to: what a repair notification names. */
-  readonly repaired: readonly number[];
 }
 
 export interface Upstairs {

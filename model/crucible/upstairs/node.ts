@@ -210,6 +210,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
       const abortReconciliation = (why: string): void => {
         up.log(`upstairs: reconciliation aborted (${why})`);
         up.reconciliation = null;
+        notifyRepair('Reconciliation', everyTarget(), false);
         for (const client of up.clients) {
           const s = client.state;
           if (s.kind === 'Connecting' && s.state === 'Reconcile') stopClient(client, 'NegotiationFailed');
@@ -240,6 +241,10 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         nextRepairStep();
       };
 
+      // Reconciliation involves everyone (downstairs.rs notify_reconcile_finished): its notice names
+      // all three targets, whichever extents each one needed.
+      const everyTarget = (): string[] => up.clients.map((c) => c.address);
+
       const notifyRepair = (repairType: 'Reconciliation' | 'Live', targets: readonly string[], succeeded: boolean): void => {
         if (config.notifyRepairs === true) env.send(config.control, { type: 'RepairFinished', repairType, targets, succeeded } satisfies UpstairsReply);
       };
@@ -251,7 +256,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (step === undefined) {
           up.reconciliation = null;
           up.nextFlush = plan.maxFlush;
-          notifyRepair('Reconciliation', plan.repaired.map((c) => up.clients[c]!.address), true);
+          notifyRepair('Reconciliation', everyTarget(), true);
           return goActive();
         }
         const repairId = ++up.nextJobId;

@@ -30,7 +30,6 @@ export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): 
   if (up.gen === 0) return { kind: 'Refused', reason: 'GenerationZeroIsIllegal' };
   if (up.gen < maxGenNext) return { kind: 'Refused', reason: 'GenerationNumberTooLow' };
   const steps: Reconciliation['steps'][number][] = [];
-  const repaired = new Set<number>();
   const flushNumber = maxFlush + 1;
   for (let e = 0; e < up.region.extentCount; e++) {
     const meta = versions.map((v) => ({ gen: v.gen[e]!, flush: v.flush[e]!, dirty: v.dirty[e]! }));
@@ -43,11 +42,10 @@ export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): 
       if (a.gen > b.gen || (a.gen === b.gen && (a.flush > b.flush || (a.flush === b.flush && a.dirty && !b.dirty)))) source = c;
     }
     const dests = meta.map((_, c) => c).filter((c) => c !== source);
-    for (const d of dests) repaired.add(d);
     const sourceAddress = up.clients[source]!.address;
     steps.push({ targets: [source], message: (repairId): UpstairsMessage => ({ type: 'ExtentFlush', repairId, extent: e, flushNumber, gen: maxGenNext }) });
     steps.push({ targets: dests, message: (repairId): UpstairsMessage => ({ type: 'ExtentRepair', repairId, extent: e, source: sourceAddress }) });
   }
   if (steps.length === 0) return { kind: 'Ready', maxFlush };
-  return { kind: 'Repair', plan: { steps, current: null, maxFlush: flushNumber, repaired: [...repaired].sort() } };
+  return { kind: 'Repair', plan: { steps, current: null, maxFlush: flushNumber } };
 }

@@ -5,10 +5,13 @@ import { instanceMigrate } from '../sagas/instance-migrate.ts';
 import { instanceStart } from '../sagas/instance-start.ts';
 import { instanceStop } from '../sagas/instance-stop.ts';
 import { instanceUpdate, startInstanceUpdate } from '../sagas/instance-update.ts';
+import { regionReplacementDrive } from '../sagas/region-replacement-drive.ts';
+import { regionReplacementFinish } from '../sagas/region-replacement-finish.ts';
+import { regionReplacementStart } from '../sagas/region-replacement-start.ts';
 import type { SagaDef } from './saga.ts';
 
 export const SAGAS: ReadonlyMap<string, SagaDef<never>> = new Map(
-  ([instanceStart, instanceStop, instanceMigrate, instanceDelete, startInstanceUpdate, instanceUpdate] as SagaDef<never>[]).map((d) => [d.name, d]),
+  ([instanceStart, instanceStop, instanceMigrate, instanceDelete, startInstanceUpdate, instanceUpdate, regionReplacementStart, regionReplacementDrive, regionReplacementFinish] as SagaDef<never>[]).map((d) => [d.name, d]),
 );
 
 /** Sagas run as a node of another saga: that node resumes them, recovery does not. */

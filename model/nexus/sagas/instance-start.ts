@@ -1,7 +1,8 @@
 // The instance-start saga (nexus/src/app/sagas/instance_start.rs), its nodes in the real order
 // less the networking ones: create the VMM record (undo: mark it SagaUnwound), make it the
 // instance's active VMM (undo: back to NoVmm while nothing moved on), have its sled-agent register
-// it (undo: unregister), charge virtual provisioning (undo: release it), and ask the VMM to run.
+// it (undo: unregister; with Crucible disks, their volumes are checked out first and the VMM is
+// given their VCRs), charge virtual provisioning (undo: release it), and ask the VMM to run.
 // An unwound start leaves its VMM SagaUnwound, which counts as "no VMM": a later start may take
 // the instance over, and the reincarnation task picks such instances up.
 //
@@ -90,8 +91,11 @@ export const instanceStart: SagaDef<StartParams> = {
       name: 'ensure_registered',
       *action(run) {
         const { vmmId, instanceId, sledId } = run.params;
+        // With Crucible disks, each volume is checked out (its generation up) for the new VMM.
+        const checkout = run.nexus.config.crucibleDisks === true ? yield* dbStep<'VolumeCheckoutForInstance'>(run.nexus, { type: 'VolumeCheckoutForInstance', instanceId }) : { disks: [] };
+        if (checkout === undefined) return failed('the database did not answer');
         for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
-          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId, migration: null }, run.nexus.config.sledTimeoutMs);
+          const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId, migration: null, ...(checkout.disks.length > 0 ? { disks: checkout.disks } : {}) }, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'VmmState') {
             // Record what the sled-agent registered: until then the database says Creating.
             for (let write = 0; write < SLED_ATTEMPTS; write++) {
