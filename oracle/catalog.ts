@@ -55,6 +55,7 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   { id: 'P-I8', kind: 'safety', text: 'Propolis publishes its states in its own sequences, one generation each (Creating, Starting, Running | Stopped, Destroyed; Running, Rebooting, Running; Stopping, Stopped, Destroyed; Failed at the end)' },
   { id: 'P-L1', kind: 'liveness', text: 'after heal, a VM the user last asked to run is not left starting: a start blocked on a dead downstairs is rescued by the replacement VCR' },
   { id: 'P-L2', kind: 'liveness', text: 'after heal, a Stop a Propolis VM accepted has ended it (Destroyed), even if activation never completed' },
+  { id: 'P-L3', kind: 'liveness', text: 'after heal, every VM a Propolis holds is the live VMM its sled-agent tracks there (no zone left behind)' },
   { id: 'R-L1', kind: 'liveness', text: "after heal, no live volume names a downstairs dead for good, and every region replacement of a running instance's disk is Complete" },
   { id: 'PANIC', kind: 'engine', text: 'protocol code threw (a failed assertion or a bug), reported like a Crucible panic; this is C-I6 (no panic in any reachable state) and P-I6 (nothing but Stop and VCR taken off the queue during a start: the driver calls anything else unreachable)' },
   { id: 'DETERMINISM', kind: 'engine', text: 'protocol code used wall-clock time, ambient randomness or real timers during a run' },

@@ -10,8 +10,11 @@
 //       running instance's disk reaches Complete (with no VMM, no Pantry is modelled: the next
 //       start boots with the new VCR, and its request waits for it).
 // C-L2  A Running VM's upstairs are Active, every client Active (a replaced one repaired).
+// P-L3  No Propolis holds a VM its sled-agent does not track as that Propolis's live VMM: a zone
+//       left behind is a VM nobody can stop, and a Propolis no VMM can use.
 // Then the instance goals O-L1, O-L2, O-L3 (instance-liveness.ts).
 
+import { isTerminal } from '../model/common/vmm-state.ts';
 import { regionSubVolumes } from '../model/crucible/vcr.ts';
 import type { Vm } from '../model/propolis/vm.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -21,7 +24,7 @@ import type { PropolisWorld } from './propolis-world.ts';
 
 export function propolisLivenessGoal(world: PropolisWorld, instanceWorld: InstanceWorld, instanceIds: readonly string[]): Finding | null {
   const vms = liveVms(world);
-  return stopsHonoured(vms) ?? startsNotBlocked(world, instanceWorld, vms, instanceIds) ?? vcrsAnswered(vms) ?? replacementsComplete(world) ?? upstairsHealthy(world, vms) ?? instanceLivenessGoal(instanceWorld, instanceIds);
+  return stopsHonoured(vms) ?? startsNotBlocked(world, instanceWorld, vms, instanceIds) ?? vcrsAnswered(vms) ?? replacementsComplete(world) ?? upstairsHealthy(world, vms) ?? zonesTracked(world, vms) ?? instanceLivenessGoal(instanceWorld, instanceIds);
 }
 
 function liveVms(world: PropolisWorld): { readonly propolis: string; readonly vm: Vm }[] {
@@ -83,6 +86,19 @@ function replacementsComplete(world: PropolisWorld): Finding | null {
     const vmm = instance?.activePropolisId == null ? undefined : tables.vmm.get(instance.activePropolisId);
     if (vmm?.state !== 'Running') continue; // no VMM to repair it: it waits for the next start (no Pantry)
     return { invariant: 'R-L1', message: `region replacement ${r.id} of ${r.oldRegionId} is still ${r.state}${r.operatingSagaId === null ? '' : ` (saga ${r.operatingSagaId})`} while instance ${instance!.id} runs` };
+  }
+  return null;
+}
+
+function zonesTracked(world: PropolisWorld, vms: ReturnType<typeof liveVms>): Finding | null {
+  const sled = world.sledAgent();
+  if (sled === null) return null;
+  for (const { propolis, vm } of vms) {
+    const vmm = sled.vmms.get(vm.vmmId);
+    if (vmm === undefined || vmm.propolis !== propolis || isTerminal(vmm.state)) {
+      const tracked = vmm === undefined ? 'no VMM of that id' : `VMM ${vmm.id} ${vmm.state} on ${vmm.propolis ?? 'no Propolis'}`;
+      return { invariant: 'P-L3', message: `${propolis} holds VM ${vm.vmmId} (published ${vm.published.state}), but ${world.sledId} tracks ${tracked}: a zone left behind` };
+    }
   }
   return null;
 }

@@ -13,7 +13,8 @@
 // P-I7  The spec stores, for each disk, the VCR last applied to it.
 // P-I8  Publications follow Propolis' sequences, one generation each: Creating -> Starting ->
 //       Running | Stopped -> Destroyed (or Failed); Running -> Stopping | Rebooting; Rebooting ->
-//       Running; Stopping -> Stopped; Stopped -> Destroyed; Destroyed and Failed end it.
+//       Running; Stopping -> Stopped; Stopped -> Destroyed; Destroyed and Failed end it. A migration
+//       target: Migrating (its Finish one generation up) -> Running | Stopped | Failed.
 // Also C-I4 for the upstairs inside: no activation request is answered twice.
 
 import type { PropolisState } from '../model/propolis/api.ts';
@@ -28,9 +29,9 @@ const NEXT: Readonly<Record<PropolisState, readonly PropolisState[]>> = {
   Starting: ['Running', 'Stopped', 'Failed'],
   Running: ['Running', 'Stopping', 'Rebooting'],
   Rebooting: ['Running'],
-  Stopping: ['Stopped', 'Destroyed'],
+  Stopping: ['Stopped'],
   Stopped: ['Destroyed'],
-  Migrating: ['Running', 'Stopping', 'Failed'],
+  Migrating: ['Migrating', 'Running', 'Stopping', 'Stopped', 'Failed'],
   Failed: [],
   Destroyed: [],
 };

@@ -1,8 +1,7 @@
 // What the Propolis invariants read: each Propolis process and the VM it holds, the sled-agent
-// that hosts them, the database, the user and the operator. Read-only.
+// that hosts them, the database and the user. Read-only.
 
 import type { Tables } from '../model/crdb/tables.ts';
-import type { OperatorProcess } from '../model/operator/node.ts';
 import type { PropolisProcess } from '../model/propolis/node.ts';
 import type { PropolisHostProcess } from '../model/sled-agent/propolis-host.ts';
 import type { UserProcess } from '../model/user/node.ts';
@@ -17,7 +16,6 @@ export interface PropolisWorld {
   sledAgent(): PropolisHostProcess | null;
   tables(): Tables;
   user(): UserProcess | null;
-  operator(): OperatorProcess | null;
   faultLog(): readonly FaultRecord[];
   /** A node killed for good. */
   dead(id: string): boolean;

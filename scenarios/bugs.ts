@@ -17,7 +17,7 @@ export interface BugEntry {
   readonly sweepSeeds?: number;
 }
 
-/** The scenarios built on the instance world (Nexus, CockroachDB, sled-agents) and on the Crucible world. */
+/** The scenarios built on the instance world (Nexus, CockroachDB, sled-agents), the Crucible world, and the Propolis world (both, with Propolis between). */
 const INSTANCE_WORLD = ['instance-lifecycle', 'instance-migration'] as const;
 const CRUCIBLE_WORLD = ['crucible-activation', 'crucible-takeover', 'crucible-replacement'] as const;
 const PROPOLIS_WORLD = ['propolis-start'] as const;
@@ -98,7 +98,7 @@ export const BUGS: readonly BugEntry[] = [
   },
   {
     id: 'propolis/vcr-denied-while-starting',
-    title: 'Propolis before #880 and #873: the queue denies a VCR replacement while the VM starts (403 StartInProgress), and start_vm awaits its backends inline; a VM starting against a dead downstairs never takes the VCR that would rescue it',
+    title: 'Propolis before #880 and #873: the queue denies a VCR replacement while the VM starts (403 StartInProgress), and start_vm awaits its backends inline; a VM starting against a dead downstairs never takes the VCR that would rescue it (a Stop during that start is never taken either: P-L2, often the first failure a sweep shows)',
     source: 'propolis#841 (the old disposition table, pre-#880 request_queue.rs at 9ee2e1f5; start_vm before #873 at 7cd7c880)',
     scenario: 'propolis-start',
     appliesTo: PROPOLIS_WORLD,
@@ -106,7 +106,7 @@ export const BUGS: readonly BugEntry[] = [
   },
   {
     id: 'propolis/start-awaited-inline',
-    title: "Propolis between #880 and #873: the queue accepts the VCR (and a Stop) while the VM starts, but start_vm awaits the backends' activation inline and takes nothing off the queue until it ends",
+    title: "Propolis between #880 and #873: the queue accepts the VCR (and a Stop) while the VM starts, but start_vm awaits the backends' activation inline and takes nothing off the queue until it ends (a blocked start: P-L1; a Stop never taken: P-L2)",
     source: 'propolis#873 (5b732615) fixed it; the driver before it, 7cd7c880',
     scenario: 'propolis-start',
     appliesTo: PROPOLIS_WORLD,
@@ -114,7 +114,7 @@ export const BUGS: readonly BugEntry[] = [
   },
   {
     id: 'propolis/reboot-despite-pending-stop',
-    title: "Propolis before #880: when a start completes, the queue's dispositions are reset and forget a Stop queued during the start; a Reboot (or migration out) is let through and the old try_queue's assertion that Start is being ignored fails",
+    title: "Propolis before #880: when a start completes, the queue's dispositions are reset and forget a Stop queued during the start; a Reboot (or migration out) is let through and the old try_queue's assertion that Start is being ignored fails (the switch restores the pre-#873 driver too, so a sweep meets its P-L1 and P-L2 first)",
     source: 'propolis#880 (7cd7c880) commit message, the motivation of the queue rewrite; the assertion in pre-#880 get_new_dispositions (read at 9ee2e1f5)',
     scenario: 'propolis-start',
     appliesTo: PROPOLIS_WORLD,

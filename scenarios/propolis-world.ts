@@ -1,9 +1,12 @@
-// The world of the propolis-start scenario: CockroachDB (seeded with one disk, its volume and its
+// The world of the propolis-start scenario: CockroachDB (holding one disk, its volume and its
 // regions), one Nexus (instance lifecycle plus region replacement), one sled-agent running VMs in
 // Propolis (two Propolis processes, one VM each), five downstairs (three hold the disk's region
 // set, two are spares for replacements), the user (with a misbehaving client beside it) and the
-// operator, who expunges a disk the hardware reports dead. Links between the sled-agent and its
-// Propolis are local (never faulty); every other link may lose, delay or be cut.
+// operator, who expunges a disk the hardware reports dead. The faults are propolisFaultMenu's: the
+// disk's downstairs (not the spares) die or crash, Propolis and Nexus crash, Nexus is cut from the
+// sled and Propolis from each disk downstairs, links out of Propolis and out of Nexus lose
+// messages, and links not touching the sled-agent or CockroachDB are slowed. The sled-agent's
+// links to its Propolis are local, never faulty.
 
 import { cockroachDb } from '../model/crdb/node.ts';
 import type { Tables } from '../model/crdb/tables.ts';
@@ -12,7 +15,7 @@ import type { Region } from '../model/crucible/downstairs/region.ts';
 import type { RegionDefinition } from '../model/crucible/protocol.ts';
 import type { Vcr } from '../model/crucible/vcr.ts';
 import { nexus } from '../model/nexus/node.ts';
-import { operator, type DiskFailed, type OperatorProcess } from '../model/operator/node.ts';
+import { operator, type DiskFailed } from '../model/operator/node.ts';
 import type { Bugs } from '../model/ports.ts';
 import { propolis, type PropolisProcess } from '../model/propolis/node.ts';
 import type { VmTuning } from '../model/propolis/vm.ts';
@@ -42,7 +45,7 @@ export const DISK = 'disk-1';
 export const VOLUME = 'volume-1';
 const REGION: Omit<RegionDefinition, 'regionId'> = { extentCount: 4, blocksPerExtent: 4 };
 
-const TUNING: VmTuning = { haltMs: 20, resetMs: 20, rundownMs: 10, deviceStartFailPerMille: 15, guestResetPerMille: 80, guestHaltPerMille: 20, guestEventMsMax: 6_000 };
+const TUNING: VmTuning = { haltMs: 20, resetMs: 20, rundownMs: 10, migrateInMs: 200, deviceStartFailPerMille: 15, guestResetPerMille: 80, guestHaltPerMille: 20, guestEventMsMax: 6_000 };
 
 export interface PropolisWorldShape {
   readonly limits: RunLimits;
@@ -61,7 +64,7 @@ export function initialVcr(): Vcr {
   return { type: 'Volume', id: VOLUME, blockSize: 512, readOnlyParent: null, subVolumes: [{ type: 'Region', blockSize: 512, ...REGION, opts, gen: 1 }] };
 }
 
-function seed(tables: Tables): void {
+function populate(tables: Tables): void {
   tables.disk.set(DISK, { id: DISK, instanceId: INSTANCE, volumeId: VOLUME });
   tables.volume.set(VOLUME, { id: VOLUME, vcr: initialVcr(), timeDeleted: null });
   for (const ds of DISK_DOWNSTAIRS) tables.region.set(`region-${ds}`, { id: `region-${ds}`, volumeId: VOLUME, downstairs: ds, timeDeleted: null });
@@ -85,7 +88,7 @@ export function propolisFaultMenu(): FaultOption[] {
 }
 
 export function buildPropolisWorld(sim: Simulator, bugs: Bugs, shape: PropolisWorldShape, menu: readonly FaultOption[]): Oracle {
-  sim.addNode(cockroachDb(DB, seed));
+  sim.addNode(cockroachDb(DB, populate));
   sim.network.configure(NEXUS, DB, { fifo: true });
   sim.network.configure(DB, NEXUS, { fifo: true });
   sim.addNode(
@@ -146,7 +149,6 @@ function propolisOracle(sim: Simulator, allDownstairs: readonly string[]): Oracl
     sledAgent: () => sim.node(SLED).process as PropolisHostProcess | null,
     tables: () => db.durable as Tables,
     user: () => sim.node(USER).process as UserProcess | null,
-    operator: () => sim.node(OPERATOR).process as OperatorProcess | null,
     faultLog: () => sim.faultLog,
     dead: (id) => sim.node(id).dead,
   };

@@ -2,8 +2,8 @@
 // - partition: both ways (or one way) between two groups of nodes, for an episode;
 // - isolate: one node cut off from every other node, for an episode;
 // - crash: a node crashes and restarts after the episode (durable state kept, volatile lost);
-// - kill: a node dies for good (not even the heal restarts it); with `alert`, a message reports
-//   it to a node of the scenario's (an operator paged by the hardware) after a drawn delay;
+// - kill: a node dies for good (not even the heal restarts it); with `alert`, a message from
+//   outside the network reports it to a node the scenario names, after a drawn delay;
 // - link: extra loss, duplication or delay on matching links, for an episode.
 // Every `gapMsMax` at most, it flips whether to inject (`injectPerMille`) and, if so, which
 // option; at most `maxActive` episodes overlap. Every draw goes through the choice source, with

@@ -158,7 +158,7 @@ export class Simulator {
     this.#record({ event: 'crash', node: id });
   }
 
-  /** The node dies for good (its hardware is gone): crashed, and no restart or heal brings it back. */
+  /** The node dies for good: crashed, and no restart or heal brings it back. */
   kill(id: NodeId): void {
     const host = this.node(id);
     if (host.dead) return;
@@ -169,8 +169,8 @@ export class Simulator {
   }
 
   /**
-   * Deliver `message` to `to` from outside the simulated network (a hardware alert to an
-   * operator), now, in the current step; lost if the node is down. A throw is a panic finding.
+   * Deliver `message` to `to` from outside the simulated network (an external alert), now, in
+   * the current step; lost if the node is down. A throw is a panic finding.
    */
   tell(to: NodeId, message: unknown): void {
     const host = this.node(to);

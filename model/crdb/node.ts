@@ -6,13 +6,13 @@ import { execute } from './datastore/execute.ts';
 import { emptyTables, type Tables } from './tables.ts';
 import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
 
-/** `seed` fills the tables before anything runs (records a scenario starts with: a disk and its volume). */
-export function cockroachDb(id: NodeId, seed?: (tables: Tables) => void): NodeDef<Tables> {
+/** `populate` fills the tables before anything runs (records a scenario starts with: a disk and its volume). */
+export function cockroachDb(id: NodeId, populate?: (tables: Tables) => void): NodeDef<Tables> {
   return {
     id,
     initDurable: () => {
       const tables = emptyTables();
-      seed?.(tables);
+      populate?.(tables);
       return tables;
     },
     boot(_env: Env, tables: Tables): Process {

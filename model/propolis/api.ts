@@ -31,8 +31,8 @@ export interface DiskSpec {
 }
 
 export type PropolisRequest =
-  /** instance_ensure: create the VM (not started) with these disks. */
-  | { readonly type: 'InstanceEnsure'; readonly vmmId: string; readonly disks: readonly DiskSpec[] }
+  /** instance_ensure: create the VM (not started) with these disks; with `migrateIn`, as the target of that migration (it starts on its own). */
+  | { readonly type: 'InstanceEnsure'; readonly vmmId: string; readonly disks: readonly DiskSpec[]; readonly migrateIn?: { readonly migrationId: string } }
   /** PUT /instance/state. The sled-agent names the VMM; a bare client (no id) means whichever VM this server runs, as upstream's path does. */
   | { readonly type: 'InstanceStatePut'; readonly vmmId?: string; readonly requested: 'Run' | 'Stop' | 'Reboot' }
   /** The migrate-out websocket: become a migration source towards `target`. */

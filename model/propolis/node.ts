@@ -7,7 +7,9 @@
 // downstairs from this node; their frames are routed to the client they belong to, and a repair
 // they report is passed on to Nexus (cpapi_upstairs_repair_finish).
 
+import { panic } from '../assert.ts';
 import { call, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import type { NexusReply } from '../nexus/api.ts';
 import type { UpstairsReply } from '../crucible/upstairs/control.ts';
 import type { DownstairsMessage, Framed } from '../crucible/protocol.ts';
 import type { Vcr } from '../crucible/vcr.ts';
@@ -91,7 +93,8 @@ class PropolisServer implements PropolisProcess {
   }
 
   onRequest(_env: Env, _from: NodeId, request: unknown): Flow<unknown> {
-    const r = request as Extract<PropolisRequest, { type: 'InstanceVcrReplace' }>;
+    const r = request as PropolisRequest;
+    if (r.type !== 'InstanceVcrReplace') panic(`propolis: ${r.type} is answered by onCall, not by a flow`);
     return this.#vcrReplace(r.vmmId, r.backendId, r.vcr);
   }
 
@@ -135,14 +138,14 @@ class PropolisServer implements PropolisProcess {
       schedule: (delayMs, step) => this.#env.setTimer(delayMs, { type: 'Driver', vmEpoch: epoch, step } satisfies DriverTag),
       handshake: (migrationId, target) => this.#env.spawn(`migrate ${migrationId}`, this.#handshake(epoch, migrationId, target)),
     };
-    this.#vm = new Vm(host, vmmId, epoch, r.disks, true);
+    this.#vm = new Vm(host, vmmId, epoch, r.disks, true, r.migrateIn?.migrationId ?? null);
     return { type: 'Ok', status: 200 };
   }
 
-  /** A VM that is not run down: the one the API talks to (upstream's active_vm). */
+  /** A VM whose objects exist and are not run down: the one the API talks to (upstream's active_vm). */
   #liveVm(vmmId?: string): Vm | null {
     const vm = this.#vm;
-    if (vm === null || vm.rundown === 'Complete' || (vmmId !== undefined && vm.vmmId !== vmmId)) return null;
+    if (vm === null || vm.migratingIn || vm.rundown === 'Complete' || (vmmId !== undefined && vm.vmmId !== vmmId)) return null;
     return vm;
   }
 
@@ -211,8 +214,8 @@ class PropolisServer implements PropolisProcess {
   *#sendToNexus(note: RepairFinished): Flow<void> {
     for (let attempt = 0; attempt < NOTIFY_ATTEMPTS; attempt++) {
       const nexus = this.#config.nexus[this.#env.choose('propolis.nexus', this.#config.nexus.length)]!;
-      const r = yield* call(nexus, note, NOTIFY_TIMEOUT_MS);
-      if (r.ok) return;
+      const r = yield* call<NexusReply>(nexus, note, NOTIFY_TIMEOUT_MS);
+      if (r.ok && r.reply.type === 'Ok') return; // an error answer is a failure too (a progenitor Err)
     }
     this.#env.log(`repair notice for ${note.upstairsId} dropped after ${NOTIFY_ATTEMPTS} tries`);
   }

@@ -7,7 +7,7 @@
 // - tryQueue: the terminal states deny everything but Stop (ignored); then per kind, the first
 //   matching check wins (see `decide`). A denial is an HTTP 403 at the server.
 // - popFront: state requests before component (VCR) requests, even older ones; guest events come
-//   before both, from the driver's own queue (state-driver.ts).
+//   before both, from the driver's own queue (vm.ts).
 // - notifyRequestCompleted / notifyStopped: the driver's reports, their preconditions asserted (a
 //   broken one is a PANIC finding, as upstream's assert! is a panic).
 // - drain: when the VM goes away, every VCR still queued gets exactly one reply, 410 Gone; state
@@ -181,6 +181,7 @@ export class ExternalRequestQueue {
     return this.stateQueue.shift() ?? this.componentQueue.shift() ?? null;
   }
 
+  /** Nothing queued (upstream's tests read it). */
   get empty(): boolean {
     return this.stateQueue.length === 0 && this.componentQueue.length === 0;
   }

@@ -16,6 +16,10 @@
 //   a Stop publishes Stopped, notify_stopped, and exits Destroyed; anything else is unreachable
 //   (a panic). All backends active: resume, publish Running, Start(ok); one fails: Start(failed),
 //   exit Failed.
+// - A migration target (run(migrated_in)): its objects do not exist while the migration-in
+//   protocol runs (the API answers 424), and it shows Migrating from the first publication; the
+//   protocol (stood in for by `migrateInMs`: no source VM is modelled) publishes its Finish, then
+//   start_vm runs as above but never publishes Starting (it resumes rather than resets).
 // - Before #873 (propolis/start-awaited-inline, and with it the pre-#880 switches), start_vm
 //   awaited the backends inline: nothing was taken off the queue until they were all active,
 //   Starting was never published, and a failure was reported and published at once.
@@ -34,6 +38,8 @@ export interface VmTuning {
   readonly resetMs: number;
   /** Dropping the VM's objects before the final state is published. */
   readonly rundownMs: number;
+  /** A migration target's migration-in protocol, before its start_vm. */
+  readonly migrateInMs: number;
   /** A device fails its synchronous start, per mille of starts. */
   readonly deviceStartFailPerMille: number;
   /** The guest resets (a reboot of its own) or halts (shuts down) at some point while running, per mille of runs. */
@@ -78,7 +84,7 @@ export interface VmHost {
 export interface DriverTag {
   readonly type: 'Driver';
   readonly vmEpoch: number;
-  readonly step: 'Wake' | 'Halted' | 'Reset' | 'Rundown' | { readonly guest: GuestEvent };
+  readonly step: 'Wake' | 'Halted' | 'Reset' | 'Rundown' | 'MigratedIn' | { readonly guest: GuestEvent };
 }
 
 export class Vm {
@@ -87,8 +93,10 @@ export class Vm {
   readonly queue: ExternalRequestQueue;
   /** By backend id, in backend-id order (a BTreeMap upstream). */
   readonly backends: ReadonlyMap<string, CrucibleBackend>;
-  published: PublishedState = { gen: 1, state: 'Creating', migrationOut: null };
-  readonly publications: Publication[] = [{ gen: 1, state: 'Creating', migrationOut: null, backendsActive: false }];
+  published: PublishedState;
+  readonly publications: Publication[];
+  /** A migration target still in its migration-in protocol: its objects do not exist yet. */
+  migratingIn: boolean;
   phase: Phase = { kind: 'Idle' };
   rundown: 'No' | 'Pending' | 'Complete' = 'No';
   /** The state request the driver is carrying out, if any (P-I3, P-I2). */
@@ -105,11 +113,18 @@ export class Vm {
   readonly #inline: boolean;
   readonly #reportHandshakeFailure: boolean;
 
-  constructor(host: VmHost, vmmId: string, epoch: number, disks: readonly DiskSpec[], notifyRepairs: boolean) {
+  /** `migrationIn`: the id of the migration this VM is the target of, or null for an explicit start. */
+  constructor(host: VmHost, vmmId: string, epoch: number, disks: readonly DiskSpec[], notifyRepairs: boolean, migrationIn: string | null = null) {
     this.#host = host;
     this.vmmId = vmmId;
     this.epoch = epoch;
-    this.queue = new ExternalRequestQueue(false, host.bugs);
+    this.migratingIn = migrationIn !== null;
+    // A target's queue is created StartPending (InstanceAutoStart::Yes); its first state is Migrating.
+    this.queue = new ExternalRequestQueue(this.migratingIn, host.bugs);
+    const first: PropolisState = this.migratingIn ? 'Migrating' : 'Creating';
+    this.published = { gen: 1, state: first, migrationOut: null };
+    this.publications = [{ gen: 1, state: first, migrationOut: null, backendsActive: false }];
+    if (this.migratingIn) host.schedule(host.tuning.migrateInMs, 'MigratedIn');
     const sorted = [...disks].sort((a, b) => (a.backendId < b.backendId ? -1 : 1));
     this.backends = new Map(sorted.map((d) => [d.backendId, new CrucibleBackend(host.env, epoch, d.backendId, d.vcr, host.bugs, notifyRepairs)]));
     for (const d of sorted) this.lastApplied.set(d.backendId, d.vcr);
@@ -145,6 +160,7 @@ export class Vm {
     if (step === 'Halted') return this.#halted();
     if (step === 'Reset') return this.#resetDone();
     if (step === 'Rundown') return this.#completeRundown();
+    if (step === 'MigratedIn') return this.#migratedIn();
     return this.#guestEvent(step.guest);
   }
 
@@ -190,9 +206,17 @@ export class Vm {
 
   // ---- start_vm ----------------------------------------------------------------------------
 
-  #startVm(): void {
+  /** destination.rs finish: the migration-in protocol is done; the objects exist; start_vm(MigratedIn). */
+  #migratedIn(): void {
+    if (!this.migratingIn || this.phase.kind !== 'Idle') panic(`VM ${this.vmmId}: migration in finished twice, or while ${this.phase.kind}`);
+    this.migratingIn = false;
+    this.#publish('Migrating'); // the Finish update: one generation up, still Migrating
+    this.#startVm('MigratedIn');
+  }
+
+  #startVm(reason: 'Explicit' | 'MigratedIn' = 'Explicit'): void {
     this.inProgress = 'Start';
-    if (!this.#inline) this.#publish('Starting');
+    if (!this.#inline && reason === 'Explicit') this.#publish('Starting');
     if (flip(this.#host.env, 'propolis.deviceStartFails', this.#host.tuning.deviceStartFailPerMille)) {
       this.#host.env.log(`VM ${this.vmmId}: a device failed to start`);
       if (this.#inline) return this.#startFailedInline('a device failed to start');
@@ -391,11 +415,11 @@ export class Vm {
     if (phase.kind !== 'Exited' || this.rundown !== 'Pending') return;
     this.rundown = 'Complete';
     if (this.published.state !== phase.finalState) this.#publish(phase.finalState);
-    this.dropQueue();
+    this.#dropQueue();
   }
 
   /** The queue goes with the VM: each VCR still in it is answered 410 Gone. */
-  dropQueue(): void {
+  #dropQueue(): void {
     for (const r of this.queue.drain()) this.#replyVcr(r.requestId, { type: 'Error', status: 410, message: 'VM destroyed before request could be handled' });
   }
 
@@ -404,6 +428,6 @@ export class Vm {
     if (this.phase.kind !== 'Exited') this.phase = { kind: 'Exited', finalState: 'Destroyed' };
     this.rundown = 'Complete';
     this.#start = null;
-    this.dropQueue();
+    this.#dropQueue();
   }
 }

@@ -8,7 +8,8 @@
 //   Stopping and Propolis is asked to stop.
 // - Every new Propolis state the monitor sees is one VMM generation up, mapped as upstream:
 //   Creating and Starting -> Starting, Stopped -> Stopping (a Stopped Propolis can not be
-//   restarted: only Destroyed ends the VMM), Repairing -> Running, the rest by name. Destroyed or
+//   restarted: only Destroyed ends the VMM), the rest by name (Repairing, which upstream maps to
+//   Running, is never published). Destroyed or
 //   Failed: the zone is removed (the Propolis is free again), then the final state is published,
 //   and the VMM leaves the table once Nexus has acknowledged it (vmm_is_halted).
 //   A Propolis that stops answering, or no longer has the VM (it crashed and came back empty),
@@ -18,6 +19,7 @@
 //   runs carries the call).
 // Migration is not modelled on this sled-agent: Propolis' migration status is not reported.
 
+import { panic } from '../assert.ts';
 import { isTerminal, type SledVmmState, type VmmState } from '../common/vmm-state.ts';
 import type { DiskSpec, PropolisReply, PropolisRequest, PropolisState } from '../propolis/api.ts';
 import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
@@ -116,11 +118,19 @@ class PropolisHost implements PropolisHostProcess {
   }
 
   onRequest(_env: Env, _from: NodeId, request: unknown): Flow<SledAgentReply> {
-    const r = request as Extract<SledAgentRequest, { type: 'VmmPutState' | 'VmmUnregister' | 'VmmVcrReplace' | 'VmmDiskVolumeStatus' }>;
-    if (r.type === 'VmmUnregister') return this.#unregister(r.vmmId);
-    if (r.type === 'VmmVcrReplace') return this.#forward(r.vmmId, { type: 'InstanceVcrReplace', vmmId: r.vmmId, backendId: r.backendId, vcr: r.vcr });
-    if (r.type === 'VmmDiskVolumeStatus') return this.#forward(r.vmmId, { type: 'InstanceDiskVolumeStatus', vmmId: r.vmmId, backendId: r.backendId });
-    return r.target === 'Running' ? this.#run(r.vmmId) : this.#stop(r.vmmId);
+    const r = request as SledAgentRequest;
+    switch (r.type) {
+      case 'VmmUnregister':
+        return this.#unregister(r.vmmId);
+      case 'VmmVcrReplace':
+        return this.#forward(r.vmmId, { type: 'InstanceVcrReplace', vmmId: r.vmmId, backendId: r.backendId, vcr: r.vcr });
+      case 'VmmDiskVolumeStatus':
+        return this.#forward(r.vmmId, { type: 'InstanceDiskVolumeStatus', vmmId: r.vmmId, backendId: r.backendId });
+      case 'VmmPutState':
+        return r.target === 'Running' ? this.#run(r.vmmId) : this.#stop(r.vmmId);
+      default:
+        return panic(`sled-agent: ${r.type} is answered by onCall, not by a flow`);
+    }
   }
 
   #register(vmmId: string, instanceId: string, disks: readonly DiskSpec[]): SledAgentReply {
@@ -148,21 +158,28 @@ class PropolisHost implements PropolisHostProcess {
     return this.#stateReply(vmm);
   }
 
-  /** A free Propolis takes the VM and its disks (instance_ensure); none answering fails the VMM. */
+  /**
+   * A free Propolis takes the VM and its disks (instance_ensure); none taking it fails the VMM. A
+   * zone whose setup did not finish (no answer), or whose VMM was stopped or dropped meanwhile,
+   * is removed again: a Propolis left holding a VM nobody tracks is a leak (P-L3).
+   */
   *#setUpZone(vmm: HostedVmm): Flow<void> {
+    if (vmm.propolis !== null || vmm.busy) panic(`VMM ${vmm.id}: a zone set up twice`);
     vmm.busy = true;
     const taken = new Set([...this.vmms.values()].map((v) => v.propolis));
     for (const p of this.#config.propolis.filter((id) => !taken.has(id))) {
       const r = yield* this.#propolis(p, { type: 'InstanceEnsure', vmmId: vmm.id, disks: vmm.disks });
-      if (r?.type !== 'Ok') continue;
+      const stopped = this.vmms.get(vmm.id) !== vmm || isTerminal(vmm.state);
+      if (r === null || (r.type === 'Ok' && stopped)) yield* this.#propolis(p, { type: 'InstanceRemove', vmmId: vmm.id });
+      if (r?.type !== 'Ok' && !stopped) continue;
       vmm.busy = false;
-      if (this.vmms.get(vmm.id) !== vmm || isTerminal(vmm.state)) return; // stopped meanwhile
+      if (stopped) return;
       vmm.propolis = p;
       this.#env.spawn(`monitor ${vmm.id}`, this.#monitor(vmm, p));
       return;
     }
     vmm.busy = false;
-    this.#transition(vmm, 'Failed');
+    if (this.vmms.get(vmm.id) === vmm && !isTerminal(vmm.state)) this.#transition(vmm, 'Failed');
   }
 
   *#stop(vmmId: string): Flow<SledAgentReply> {
@@ -233,6 +250,7 @@ class PropolisHost implements PropolisHostProcess {
 
   /** One generation up, published (every observation is one, even of an unchanged state). */
   #transition(vmm: HostedVmm, state: VmmState): void {
+    if (isTerminal(vmm.state)) panic(`VMM ${vmm.id} is ${vmm.state}: it can not become ${state}`);
     vmm.state = state;
     vmm.gen++;
     vmm.version++;

@@ -34,14 +34,14 @@ export interface UserConfig {
   readonly attemptsMax: number;
   /** Chance, per mille, that an instance's script ends by deleting it. */
   readonly deletePerMille: number;
+  /** Now and then (per mille) the user changes its mind: a stop within `stopAfterMsMax` of asking for a start (it may land mid-start). */
+  readonly changeOfMind?: { readonly perMille: number; readonly stopAfterMsMax: number };
   /**
    * A misbehaving client beside the user: after a start is asked for, now and then (per mille), a
    * Reboot or a migration out sent straight to every Propolis while the VM may still be starting,
    * and sent again every `retryMsMax` or less while a Propolis answers "not yet" (no VM, or a
    * denial), up to `triesMax` times: the client that hammers until it is let through.
    */
-  /** Now and then (per mille) the user changes its mind: a stop within `stopAfterMsMax` of asking for a start (it may land mid-start). */
-  readonly changeOfMind?: { readonly perMille: number; readonly stopAfterMsMax: number };
   readonly rogue?: { readonly perMille: number; readonly propolis: readonly NodeId[]; readonly delayMsMax: number; readonly retryMsMax: number; readonly triesMax: number };
 }
 
@@ -57,7 +57,6 @@ export interface UserProcess extends Process {
   /** Requests given up after `attemptsMax` tries. */
   readonly abandoned: readonly string[];
   /** What the misbehaving client sent straight to Propolis. */
-  readonly rogueSent: readonly string[];
 }
 
 const RETRY_PAUSE_MS = 200;
@@ -65,6 +64,22 @@ const RETRY_PAUSE_MS = 200;
 const WAIT_POLLS_MAX = 40;
 /** Starts of one instance that settled Stopped before the user stops trying. */
 const START_ROUNDS = 5;
+
+/** The misbehaving client (UserConfig.rogue): one Reboot or migration, hammered at every Propolis until let through. */
+function* rogueClient(env: Env, rogue: NonNullable<UserConfig['rogue']>, timeoutMs: number): Flow<void> {
+  yield* sleep(between(env, 'rogue.delayMs', 0, rogue.delayMsMax));
+  const migrate = env.choose('rogue.kind', 2) === 1;
+  const waiting = new Set(rogue.propolis);
+  for (let tries = 0; tries < rogue.triesMax && waiting.size > 0; tries++) {
+    if (tries > 0) yield* sleep(between(env, 'rogue.retryMs', 1, rogue.retryMsMax));
+    for (const p of [...waiting]) {
+      const target = rogue.propolis.find((q) => q !== p) ?? p;
+      const request: PropolisRequest = migrate ? { type: 'InstanceMigrateStart', migrationId: env.mintId('rogue-migration'), target } : { type: 'InstanceStatePut', requested: 'Reboot' };
+      const r = yield* call<PropolisReply>(p, request, timeoutMs);
+      if (!notYet(r.ok ? r.reply : null)) waiting.delete(p);
+    }
+  }
+}
 
 /** What a hammering client tries again: no VM there yet (424), or a denial (403), whatever its reason. */
 function notYet(reply: PropolisReply | null): boolean {
@@ -80,7 +95,6 @@ export function user(config: UserConfig): NodeDef<null> {
       const deleted = new Set<string>();
       const finished = new Set<string>();
       const abandoned: string[] = [];
-      const rogueSent: string[] = [];
 
       /** `final`: error codes that end the request rather than being tried again. */
       function* request(req: NexusRequest, final: readonly string[] = ['InvalidRequest', 'NotFound']): Flow<NexusReply | null> {
@@ -118,29 +132,12 @@ export function user(config: UserConfig): NodeDef<null> {
       }
 
       /** The misbehaving client: a Reboot or a migration out, sent to every Propolis (it does not know which runs the VM). */
-      function* rogueRequest(rogue: NonNullable<UserConfig['rogue']>): Flow<void> {
-        yield* sleep(between(env, 'rogue.delayMs', 0, rogue.delayMsMax));
-        const migrate = env.choose('rogue.kind', 2) === 1;
-        const waiting = new Set(rogue.propolis);
-        for (let tries = 0; tries < rogue.triesMax && waiting.size > 0; tries++) {
-          if (tries > 0) yield* sleep(between(env, 'rogue.retryMs', 1, rogue.retryMsMax));
-          for (const p of [...waiting]) {
-            const target = rogue.propolis.find((q) => q !== p) ?? p;
-            const request: PropolisRequest = migrate ? { type: 'InstanceMigrateStart', migrationId: env.mintId('rogue-migration'), target } : { type: 'InstanceStatePut', requested: 'Reboot' };
-            rogueSent.push(request.type === 'InstanceStatePut' ? 'Reboot' : 'MigrateAsSource');
-            const r = yield* call<PropolisReply>(p, request, config.timeoutMs);
-            if (!notYet(r.ok ? r.reply : null)) waiting.delete(p);
-          }
-        }
-      }
-
-
       function* start(instanceId: string): Flow<void> {
         for (let round = 0; round < START_ROUNDS; round++) {
           const reply = yield* ask(instanceId, 'start');
           if (reply?.type !== 'Ok') return;
           const rogue = config.rogue;
-          if (rogue !== undefined && flip(env, 'user.rogue', rogue.perMille)) env.spawn('rogue client', rogueRequest(rogue));
+          if (rogue !== undefined && flip(env, 'user.rogue', rogue.perMille)) env.spawn('rogue client', rogueClient(env, rogue, config.timeoutMs));
           const mind = config.changeOfMind;
           if (mind !== undefined && flip(env, 'user.changeOfMind', mind.perMille)) {
             yield* sleep(between(env, 'user.stopAfterMs', 0, mind.stopAfterMsMax));
@@ -182,7 +179,7 @@ export function user(config: UserConfig): NodeDef<null> {
       }
 
       for (const instance of config.instances) env.spawn(`user ${instance.id}`, script(instance));
-      return { lastAsked, deleted, finished, abandoned, rogueSent };
+      return { lastAsked, deleted, finished, abandoned };
     },
   };
 }

@@ -17,7 +17,7 @@ export const PROPOLIS = 'propolis-a';
 export const VMM = 'vmm-1';
 export const DISK = 'disk-1';
 
-export const QUIET: VmTuning = { haltMs: 5, resetMs: 5, rundownMs: 5, deviceStartFailPerMille: 0, guestResetPerMille: 0, guestHaltPerMille: 0, guestEventMsMax: 1000 };
+export const QUIET: VmTuning = { haltMs: 5, resetMs: 5, rundownMs: 5, migrateInMs: 50, deviceStartFailPerMille: 0, guestResetPerMille: 0, guestHaltPerMille: 0, guestEventMsMax: 1000 };
 
 /** The disk's VCR: one Region sub-volume on `targets`, at generation `gen`. */
 export function diskVcr(targets: readonly string[], gen: number): Vcr {

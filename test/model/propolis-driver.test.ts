@@ -213,11 +213,21 @@ test('before #873 (propolis/start-awaited-inline): a blocked start takes nothing
       yield* pause(1_000);
       void (yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' }));
     },
-    { dead: ['ds-3'], bugs: new Set(['propolis/start-awaited-inline']) },
+    {
+      dead: ['ds-3'],
+      bugs: new Set(['propolis/start-awaited-inline']),
+      *also(api) {
+        yield* pause(500);
+        yield* api({ type: 'InstanceVcrReplace', vmmId: VMM, backendId: DISK, vcr: diskVcr(['ds-1', 'ds-2', 'ds-4'], 3) });
+      },
+    },
   );
   w.runUntil(() => false, 20_000);
   t.deepEqual(states(w), ['Creating'], 'Starting was not published before #873, and nothing moved');
-  t.deepEqual(w.propolis()!.vm()!.queue.stateQueue, [{ kind: 'Stop' }], 'the Stop is queued and never taken');
+  const queue = w.propolis()!.vm()!.queue;
+  t.deepEqual(queue.stateQueue, [{ kind: 'Stop' }], 'the Stop is queued and never taken');
+  t.is(queue.componentQueue.length, 1, 'the VCR that would rescue it too (#880 took it, nothing dequeues it)');
+  t.is(w.propolis()!.vm()!.vcrReplies.size, 0);
 });
 
 test('before #880 (propolis/vcr-denied-while-starting): the VCR that would rescue a blocked start is denied', (t) => {
@@ -297,4 +307,32 @@ test('a Stop accepted between a device start failure and the run-down: the VM en
   t.deepEqual(states(w), ['Creating', 'Starting', 'Failed']);
   t.true(vm.queue.awaitStop, 'the flag stays as it was when the queue was dropped');
   t.deepEqual(vm.queue.stateQueue, [], 'and the Stop went with the queue (P-I2 does not look at a dropped queue)');
+});
+
+test('a migration target: no VM to talk to during the migration-in protocol (424), Migrating until Running, never Starting (state_driver.rs run(migrated_in))', (t) => {
+  let early: PropolisReply | 'timeout' = 'timeout';
+  const w = propolisWorld(function* (api) {
+    yield* api({ ...ensure, migrateIn: { migrationId: 'migration-1' } });
+    early = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Reboot' });
+  });
+  t.true(w.runUntil(() => published(w) === 'Running', 5_000));
+  t.like(early, { type: 'Error', status: 424 }, 'the objects do not exist yet');
+  t.deepEqual(states(w), ['Migrating', 'Migrating', 'Running'], 'the Finish update, then Running: no Creating, no Starting');
+  t.deepEqual(w.propolis()!.vm()!.publications.map((p) => p.gen), [1, 2, 3]);
+  t.is(w.propolis()!.vm()!.queue.state, 'Running', 'its queue began StartPending (auto-start) and took the Start completion');
+});
+
+test('a migration target whose start waits on a dead downstairs takes a Stop like any start: Stopped, then Destroyed', (t) => {
+  let stop: PropolisReply | 'timeout' = 'timeout';
+  const w = propolisWorld(
+    function* (api) {
+      yield* api({ ...ensure, migrateIn: { migrationId: 'migration-1' } });
+      yield* pause(2_000);
+      stop = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' });
+    },
+    { dead: ['ds-3'] },
+  );
+  t.true(w.runUntil(() => w.propolis()?.vm()?.rundown === 'Complete', 10_000));
+  t.like(stop, { type: 'Ok', status: 204 });
+  t.deepEqual(states(w), ['Migrating', 'Migrating', 'Stopped', 'Destroyed']);
 });

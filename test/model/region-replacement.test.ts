@@ -4,6 +4,7 @@ import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
 import { VCRS_HAVE_NO_DIFFERENCE, type Vcr } from '../../model/crucible/vcr.ts';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { executeSaga } from '../../model/nexus/saga/executor.ts';
+import type { SagaOutcome } from '../../model/nexus/saga/saga.ts';
 import { regionReplacementDrive } from '../../model/nexus/sagas/region-replacement-drive.ts';
 import type { CallResult, Env } from '../../model/ports.ts';
 import type { PropolisReply } from '../../model/propolis/api.ts';
@@ -93,7 +94,8 @@ test('a repair notice counts for a request only if it names the new region and c
   tables.regionReplacement.get('rr-1')!.newRegionId = 'region-new';
   run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Live', targets: ['ds-4'], succeeded: true }, 50);
   run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Reconciliation', targets: ['ds-2', 'ds-3', 'ds-4'], succeeded: false }, 150);
-  t.deepEqual(run(tables, { type: 'RegionReplacementRepairFinished', replacementId: 'rr-1' }), { finished: false }, 'too early, or failed');
+  run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Live', targets: ['ds-2'], succeeded: true }, 160);
+  t.deepEqual(run(tables, { type: 'RegionReplacementRepairFinished', replacementId: 'rr-1' }), { finished: false }, 'too early, failed, or of another region');
   run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Reconciliation', targets: ['ds-2', 'ds-3', 'ds-4'], succeeded: true }, 200);
   t.deepEqual(run(tables, { type: 'RegionReplacementRepairFinished', replacementId: 'rr-1' }), { finished: true });
 });
@@ -109,7 +111,7 @@ interface DriveSetup {
 }
 
 /** A request Running with region-ds-1 replaced by ds-4 in the volume; inst-1's VMM vmm-1 in `vmmState`. */
-function drive(setup: DriveSetup): { tables: Tables; calls: Call[]; result: unknown } {
+function drive(setup: DriveSetup): { tables: Tables; calls: Call[]; result: SagaOutcome } {
   const tables = storage();
   tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1', downstairs: 'ds-4', timeDeleted: null });
   tables.volume.get('volume-1')!.vcr = vcr(['ds-4', 'ds-2', 'ds-3'], 3);
@@ -138,6 +140,11 @@ function answers(replace: PropolisReply | null, status: PropolisReply | null = H
 
 const stateOf = (tables: Tables): string => tables.regionReplacement.get('rr-1')!.state;
 
+/** How the saga ended: Done, or the error of the node that failed (the saga then unwound). */
+function outcome(result: SagaOutcome): string {
+  return result.kind === 'Failed' ? `Failed: ${result.error}` : result.kind;
+}
+
 test('prepare sends the VCR to a Running or Rebooting VMM; Started is recorded as a step, not done', (t) => {
   for (const vmmState of ['Running', 'Rebooting'] as const) {
     const { tables, calls } = drive({ vmmState, propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
@@ -152,6 +159,7 @@ test('prepare sends the VCR to a Running or Rebooting VMM; Started is recorded a
 test('a Starting VMM: Nexus today fails prepare (nexus/replacement-waits-for-running); the default sends it the VCR (omicron#7398)', (t) => {
   const today = drive({ vmmState: 'Starting', bugs: ['nexus/replacement-waits-for-running'], propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
   t.deepEqual(today.calls, []);
+  t.is(outcome(today.result), 'Failed: prepare: vmm vmm-1 propolis not in a state to receive request: Starting');
   t.is(stateOf(today.tables), 'Running', 'the saga unwound: the task tries again later');
   const fixed = drive({ vmmState: 'Starting', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
   t.deepEqual(fixed.calls.map((c) => c.request.type), ['VmmVcrReplace']);
@@ -159,12 +167,14 @@ test('a Starting VMM: Nexus today fails prepare (nexus/replacement-waits-for-run
 
 test('any other VMM state fails prepare; no VMM at all waits for the next start (no Pantry here)', (t) => {
   for (const vmmState of ['Creating', 'Stopping', 'Stopped', 'Migrating', 'Failed', 'Destroyed', 'SagaUnwound'] as const) {
-    const { tables, calls } = drive({ vmmState, propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
+    const { tables, calls, result } = drive({ vmmState, propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
     t.deepEqual(calls, [], vmmState);
+    t.is(outcome(result), `Failed: prepare: vmm vmm-1 propolis not in a state to receive request: ${vmmState}`);
     t.is(stateOf(tables), 'Running', vmmState);
   }
   const none = drive({ vmmState: null, propolis: answers(null) });
   t.deepEqual(none.calls, []);
+  t.is(outcome(none.result), 'Done', 'a Noop: nothing to do until the next start');
   t.is(stateOf(none.tables), 'Running');
 });
 
@@ -176,13 +186,15 @@ test('CompletedAlready is done; VcrMatches is done only once disk_volume_status 
   t.is(stateOf(drive({ vmmState: 'Running', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'VcrMatches' }, DEGRADED) }).tables), 'Running');
   const missing: PropolisReply = { type: 'VolumeStatus', upstairs: [{ upstairsId: 'up-1', targets: ['ds-1', 'ds-2', 'ds-3'], healthy: true }] };
   const lost = drive({ vmmState: 'Running', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'VcrMatches' }, missing) });
-  t.is(stateOf(lost.tables), 'Running', '"did not find the new target in volume info!": the saga fails');
+  t.is(outcome(lost.result), 'Failed: execute: did not find ds-4 in volume info!');
+  t.is(stateOf(lost.tables), 'Running');
   t.is(lost.tables.regionReplacementStep.length, 0);
 });
 
 test('the last step went to the VMM that still runs: Nexus today waits for a notice; the default polls its volume status', (t) => {
   const today = drive({ vmmState: 'Running', lastStepVmm: 'vmm-1', bugs: ['nexus/replacement-never-polls'], propolis: answers(null) });
   t.deepEqual(today.calls, [], 'LastStepStillRunning: nothing is asked');
+  t.is(outcome(today.result), 'Done', 'a Noop');
   t.is(stateOf(today.tables), 'Running');
   const polled = drive({ vmmState: 'Running', lastStepVmm: 'vmm-1', propolis: answers(null, HEALTHY) });
   t.deepEqual(polled.calls.map((c) => c.request.type), ['VmmDiskVolumeStatus'], 'no VCR sent again: Propolis holds it already');
@@ -195,10 +207,14 @@ test('the last step went to another VMM: action required, the VCR goes to the cu
   t.deepEqual(calls.map((c) => c.request.type), ['VmmVcrReplace', 'VmmDiskVolumeStatus']);
 });
 
-test('the last step VMM is Starting again or Stopping: check fails or waits, nothing is sent', (t) => {
-  for (const vmmState of ['Starting', 'Stopping', 'Stopped', 'Destroyed'] as const) {
-    const { calls, tables } = drive({ vmmState, lastStepVmm: 'vmm-1', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
+test('the last step VMM is Starting again: check fails; Stopping or gone: check waits; nothing is sent', (t) => {
+  const starting = drive({ vmmState: 'Starting', lastStepVmm: 'vmm-1', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
+  t.deepEqual(starting.calls, []);
+  t.is(outcome(starting.result), 'Failed: check: vmm vmm-1 propolis is Starting');
+  for (const vmmState of ['Stopping', 'Stopped', 'Destroyed'] as const) {
+    const { calls, tables, result } = drive({ vmmState, lastStepVmm: 'vmm-1', propolis: answers({ type: 'VcrReplaced', status: 200, result: 'Started' }) });
     t.deepEqual(calls, [], vmmState);
+    t.is(outcome(result), 'Done', `${vmmState}: Wait, a Noop`);
     t.is(stateOf(tables), 'Running', vmmState);
   }
 });
@@ -207,6 +223,7 @@ test('a VCR resent after its answer was lost gets 400 "no difference": upstream 
   const refused: PropolisReply = { type: 'Error', status: 400, message: VCRS_HAVE_NO_DIFFERENCE };
   const today = drive({ vmmState: 'Running', bugs: ['nexus/replacement-resend-refused'], propolis: answers(refused, HEALTHY) });
   t.deepEqual(today.calls.map((c) => c.request.type), ['VmmVcrReplace']);
+  t.is(outcome(today.result), `Failed: execute: propolis: 400 ${VCRS_HAVE_NO_DIFFERENCE}`);
   t.is(stateOf(today.tables), 'Running');
   t.is(today.tables.regionReplacementStep.length, 0, 'the saga failed: no step');
   const fixed = drive({ vmmState: 'Running', propolis: answers(refused, HEALTHY) });

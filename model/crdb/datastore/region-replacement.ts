@@ -10,6 +10,7 @@
 // - reaching Complete releases the lock, and is fine whenever the record is Complete already.
 // Anything else is a Conflict.
 
+import { panic } from '../../assert.ts';
 import { write, type RegionReplacementRow, type RegionReplacementState, type RegionReplacementStepRow, type Tables } from '../tables.ts';
 
 export interface Transition {
@@ -36,6 +37,7 @@ export function regionReplacementTransition(tables: Tables, t: Transition): { ok
     if (t.newRegionId !== undefined) row.newRegionId = t.newRegionId;
     if (t.to === 'Complete' && tables.volumeRepair.get(row.volumeId) === row.id) tables.volumeRepair.delete(row.volumeId);
   });
+  if (row.state === 'Complete' && tables.volumeRepair.get(row.volumeId) === row.id) panic(`request ${row.id} completed with its volume still locked`);
   return { ok: true };
 }
 

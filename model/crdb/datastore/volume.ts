@@ -12,7 +12,8 @@
 //   AlreadyHappened (old absent, new present: a re-run), ExistingVolumeSoftDeleted or
 //   ExistingVolumeHardDeleted (nothing changes), or an error (both or neither present).
 
-import type { Vcr } from '../../crucible/vcr.ts';
+import { panic } from '../../assert.ts';
+import { regionSubVolumes, volumeTargets, type Vcr } from '../../crucible/vcr.ts';
 import { write, type Tables } from '../tables.ts';
 
 export type VolumeReplaceResult = 'Done' | 'AlreadyHappened' | 'ExistingVolumeSoftDeleted' | 'ExistingVolumeHardDeleted' | 'Error';
@@ -26,6 +27,7 @@ export function volumeCheckoutForInstance(tables: Tables, instanceId: string): {
     if (volume === undefined || volume.timeDeleted !== null) continue;
     const checkedOut = volume.vcr;
     write(tables, () => (volume.vcr = mapRegions(volume.vcr, (r) => ({ ...r, gen: r.gen + 1 }))));
+    if (!generationsAbove(volume.vcr, checkedOut)) panic(`volume ${volume.id}: a checkout that did not raise every generation`);
     disks.push({ backendId: disk.id, vcr: checkedOut });
   }
   return disks;
@@ -43,30 +45,33 @@ export function volumeReplaceRegion(tables: Tables, r: { volumeId: string; oldRe
   const oldRegion = tables.region.get(r.oldRegionId);
   const newRegion = tables.region.get(r.newRegionId);
   if (oldRegion === undefined || newRegion === undefined) return 'Error';
-  const targets = readWriteTargets(volume.vcr);
+  const targets = volumeTargets(volume.vcr);
   const oldPresent = targets.includes(oldRegion.downstairs);
   const newPresent = targets.includes(newRegion.downstairs);
   if (!oldPresent && newPresent) return 'AlreadyHappened';
   if (oldPresent === newPresent) return 'Error';
+  const before = volume.vcr;
   write(tables, () => {
     volume.vcr = mapRegions(volume.vcr, (region) => ({ ...region, gen: region.gen + 1, opts: { ...region.opts, target: region.opts.target.map((t) => (t === oldRegion.downstairs ? newRegion.downstairs : t)) } }));
     newRegion.volumeId = volume.id;
     oldRegion.volumeId = `${volume.id}-replaced-${oldRegion.id}`;
   });
+  const after = volumeTargets(volume.vcr);
+  if (after.includes(oldRegion.downstairs) || !after.includes(newRegion.downstairs) || !generationsAbove(volume.vcr, before)) panic(`volume ${volume.id}: the replacement of ${oldRegion.downstairs} did not take`);
   return 'Done';
 }
 
-/** Every Region reached through sub-volumes (breadth first), never the read-only parent. */
+/** Every Region sub-volume of `later` one generation or more above the same one of `earlier`. */
+function generationsAbove(later: Vcr, earlier: Vcr): boolean {
+  const was = regionSubVolumes(earlier);
+  return regionSubVolumes(later).every((r, i) => r.gen > was[i]!.gen);
+}
+
+/** The VCR with `f` applied to every Region reached through sub-volumes, never the read-only parent. */
 function mapRegions(vcr: Vcr, f: (r: Extract<Vcr, { type: 'Region' }>) => Vcr): Vcr {
   if (vcr.type === 'Region') return f(vcr);
   if (vcr.type !== 'Volume') return vcr;
   return { ...vcr, subVolumes: vcr.subVolumes.map((s) => mapRegions(s, f)) };
-}
-
-function readWriteTargets(vcr: Vcr): string[] {
-  if (vcr.type === 'Region') return [...vcr.opts.target];
-  if (vcr.type !== 'Volume') return [];
-  return vcr.subVolumes.flatMap(readWriteTargets);
 }
 
 export function physicalDiskExpunge(tables: Tables, downstairs: string): { expunged: boolean } {

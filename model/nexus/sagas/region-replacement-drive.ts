@@ -2,7 +2,7 @@
 // b848b6df85): one push of a Running request towards done. Running -> Driving under this saga's
 // id (undo: back to Running), then:
 // - check: the volume is gone: Done. No step yet: ActionRequired. After a Propolis step: no
-//   active VMM, or another one, ActionRequired; a migration under way, Wait; the same VMM Running
+//   active VMM, ActionRequired; a migration under way, Wait; another VMM, ActionRequired; the same VMM Running
 //   or Rebooting, LastStepStillRunning (see below); Starting, Creating
 //   or Migrating, the saga fails; any other state, Wait.
 // - prepare: only ActionRequired acts. The disk's instance migrating: fail. Its active VMM in a
@@ -51,11 +51,14 @@ interface PropolisTarget {
   readonly diskId: string;
 }
 
-/** Noop and Propolis as upstream; Poll: ask the last step's VMM for the volume's health (the fix). */
-type DriveAction = { readonly kind: 'Noop'; readonly done: boolean } | ({ readonly kind: 'Propolis' | 'Poll' } & PropolisTarget);
+/**
+ * Noop and Propolis as upstream (the step's time is fixed here, so a commit run again after a
+ * crash records the same step); Poll: ask the last step's VMM for the volume's health (the fix).
+ */
+type DriveAction = { readonly kind: 'Noop'; readonly done: boolean } | ({ readonly kind: 'Propolis'; readonly stepTimeMs: number } & PropolisTarget) | ({ readonly kind: 'Poll' } & PropolisTarget);
 
 interface Executed {
-  readonly step: { readonly instanceId: string; readonly vmmId: string } | null;
+  readonly step: { readonly instanceId: string; readonly vmmId: string; readonly stepTimeMs: number } | null;
   readonly done: boolean;
 }
 
@@ -75,7 +78,7 @@ export const regionReplacementDrive: SagaDef<ReplacementDriveParams> = {
       *action(run) {
         const { step } = run.outputs['execute'] as Executed;
         if (step === null) return ok();
-        const r = yield* dbStep<'RegionReplacementStepInsert'>(run.nexus, { type: 'RegionReplacementStepInsert', replacementId: run.params.replacementId, stepTimeMs: run.nexus.env.now(), ...step });
+        const r = yield* dbStep<'RegionReplacementStepInsert'>(run.nexus, { type: 'RegionReplacementStepInsert', replacementId: run.params.replacementId, ...step });
         return r === undefined ? failed('the database did not answer') : ok();
       },
     },
@@ -107,8 +110,9 @@ function* check(run: SagaRun<ReplacementDriveParams>): Flow<NodeResult> {
   if (snapshot === undefined) return failed('the database did not answer');
   if (snapshot === null) return failed(`instance ${step.instanceId} is gone`);
   const vmm = snapshot.activeVmm;
-  if (vmm === null || vmm.id !== step.vmmId) return ok('ActionRequired' satisfies DriveCheck);
+  if (vmm === null) return ok('ActionRequired' satisfies DriveCheck);
   if (snapshot.instance.migrationId !== null) return ok('Wait' satisfies DriveCheck);
+  if (vmm.id !== step.vmmId) return ok('ActionRequired' satisfies DriveCheck);
   if (vmm.state === 'Running' || vmm.state === 'Rebooting') return ok('LastStepStillRunning' satisfies DriveCheck);
   if (vmm.state === 'Starting' || vmm.state === 'Creating' || vmm.state === 'Migrating') return failed(`vmm ${vmm.id} propolis is ${vmm.state}`);
   return ok('Wait' satisfies DriveCheck);
@@ -128,7 +132,7 @@ function* prepare(run: SagaRun<ReplacementDriveParams>): Flow<NodeResult> {
   const vmm = snapshot.activeVmm;
   if (vmm === null) return ok({ kind: 'Noop', done: false } satisfies DriveAction); // no VMM: the next start boots with the new VCR
   if (!receives(run.nexus, vmm.state, 'prepare')) return failed(`vmm ${vmm.id} propolis not in a state to receive request: ${vmm.state}`);
-  return ok({ kind: 'Propolis', instanceId, vmmId: vmm.id, sledId: vmm.sledId, diskId: view.disk.id } satisfies DriveAction);
+  return ok({ kind: 'Propolis', instanceId, vmmId: vmm.id, sledId: vmm.sledId, diskId: view.disk.id, stepTimeMs: run.nexus.env.now() } satisfies DriveAction);
 }
 
 /**
@@ -157,15 +161,17 @@ function* execute(run: SagaRun<ReplacementDriveParams>): Flow<NodeResult> {
   if (vmm === null || vmm.id !== action.vmmId) return failed(`the instance's active VMM is no longer ${action.vmmId}`);
   if (!receives(run.nexus, vmm.state, 'client')) return failed(`cannot connect to the propolis of an instance in state ${vmm.state}`);
   const view = yield* dbStep<'RegionReplacementView'>(run.nexus, { type: 'RegionReplacementView', replacementId: run.params.replacementId });
-  const vcr = yield* dbStep<'VolumeGet'>(run.nexus, { type: 'VolumeGet', volumeId: view?.request.volumeId ?? '' });
-  if (vcr === undefined || vcr.vcr === null) return failed('the volume has no VCR');
+  if (view === undefined || view === null) return failed('the database did not answer');
+  const vcr = yield* dbStep<'VolumeGet'>(run.nexus, { type: 'VolumeGet', volumeId: view.request.volumeId });
+  if (vcr === undefined) return failed('the database did not answer');
+  if (vcr.vcr === null) return failed('the volume has no VCR');
   const answer = yield* askPropolis(action, { type: 'VmmVcrReplace', vmmId: action.vmmId, backendId: action.diskId, vcr: vcr.vcr });
   const result = replaceResult(run.nexus, answer);
   if (result.error !== null) return failed(result.error);
-  const step = { instanceId: action.instanceId, vmmId: action.vmmId };
+  const step = { instanceId: action.instanceId, vmmId: action.vmmId, stepTimeMs: action.stepTimeMs };
   run.nexus.env.log(`region replacement ${run.params.replacementId}: propolis answered ${result.result}`);
   if (result.result !== 'VcrMatches') return ok({ step, done: result.result === 'CompletedAlready' } satisfies Executed);
-  const health = yield* newTargetHealth(action, view?.newTarget ?? null);
+  const health = yield* newTargetHealth(action, view.newTarget);
   if (typeof health === 'string') return failed(health);
   return ok({ step, done: health.healthy } satisfies Executed);
 }
@@ -186,7 +192,8 @@ function replaceResult(nexus: NexusContext, answer: PropolisReply | string): { r
 /** The fix's poll: healthy means the repair the last step started (or the activation) finished. */
 function* executePoll(run: SagaRun<ReplacementDriveParams>, action: PropolisTarget): Flow<NodeResult> {
   const view = yield* dbStep<'RegionReplacementView'>(run.nexus, { type: 'RegionReplacementView', replacementId: run.params.replacementId });
-  const health = yield* newTargetHealth(action, view?.newTarget ?? null);
+  if (view === undefined || view === null) return failed('the database did not answer');
+  const health = yield* newTargetHealth(action, view.newTarget);
   if (typeof health === 'string') return failed(health);
   if (health.healthy) run.nexus.env.log(`region replacement ${run.params.replacementId}: the volume is healthy on ${action.vmmId}`);
   return ok({ step: null, done: health.healthy } satisfies Executed);
@@ -205,7 +212,8 @@ function* newTargetHealth(action: PropolisTarget, newTarget: string | null): Flo
   const answer = yield* askPropolis(action, { type: 'VmmDiskVolumeStatus', vmmId: action.vmmId, backendId: action.diskId });
   if (typeof answer === 'string') return answer;
   if (answer.type !== 'VolumeStatus') return `propolis: unexpected ${answer.type}`;
-  const holding = answer.upstairs.find((u) => newTarget !== null && u.targets.includes(newTarget));
+  if (newTarget === null) return 'the request has no new region';
+  const holding = answer.upstairs.find((u) => u.targets.includes(newTarget));
   return holding === undefined ? `did not find ${newTarget} in volume info!` : { healthy: holding.healthy };
 }
 
