@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { PropolisReply } from '../../model/propolis/api.ts';
+import type { PropolisReply, PropolisRequest } from '../../model/propolis/api.ts';
 import { DISK, diskVcr, pause, propolisWorld, QUIET, VMM, type Api, type PropolisWorld } from '../helpers/propolis-world.ts';
 
 // Propolis' state driver on a real Crucible backend (our upstairs and downstairs), in the
@@ -56,18 +56,24 @@ test('vcr_replace_during_start_test: a start blocked on a dead downstairs runs o
   t.deepEqual(w.propolis()!.vm()!.backends.get(DISK)!.vcr, diskVcr(['ds-1', 'ds-5', 'ds-4'], 4), 'the spec stores the last VCR applied (P-I7)');
 });
 
-test('stop_while_blocked_on_start_test: a VM blocked in Starting takes a Stop and ends Destroyed, publishing Stopped without Stopping', (t) => {
-  let stop: PropolisReply | 'timeout' = 'timeout';
-  const w = propolisWorld(
+/** A VM started (`start`) against a dead downstairs, then stopped while its start is blocked: the world once run down, and the Stop's answer. */
+function stopWhileBlocked(start: readonly PropolisRequest[]): { w: PropolisWorld; stop: PropolisReply | 'timeout' } {
+  const result: { w: PropolisWorld | null; stop: PropolisReply | 'timeout' } = { w: null, stop: 'timeout' };
+  result.w = propolisWorld(
     function* (api) {
-      yield* api(ensure);
-      yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Run' });
-      yield* pause(3_000);
-      stop = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' });
+      for (const r of start) yield* api(r);
+      yield* pause(2_000);
+      result.stop = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' });
     },
     { dead: ['ds-2'] },
   );
-  t.true(w.runUntil(() => w.propolis()?.vm()?.rundown === 'Complete', 20_000));
+  result.w.runUntil(() => result.w!.propolis()?.vm()?.rundown === 'Complete', 20_000);
+  return { w: result.w, stop: result.stop };
+}
+
+test('stop_while_blocked_on_start_test: a VM blocked in Starting takes a Stop and ends Destroyed, publishing Stopped without Stopping', (t) => {
+  const { w, stop } = stopWhileBlocked([ensure, { type: 'InstanceStatePut', vmmId: VMM, requested: 'Run' }]);
+  t.is(w.propolis()?.vm()?.rundown, 'Complete');
   t.like(stop, { type: 'Ok', status: 204 });
   t.deepEqual(states(w), ['Creating', 'Starting', 'Stopped', 'Destroyed']);
   t.is(w.propolis()!.vm()!.queue.state, 'Stopped');
@@ -323,16 +329,8 @@ test('a migration target: no VM to talk to during the migration-in protocol (424
 });
 
 test('a migration target whose start waits on a dead downstairs takes a Stop like any start: Stopped, then Destroyed', (t) => {
-  let stop: PropolisReply | 'timeout' = 'timeout';
-  const w = propolisWorld(
-    function* (api) {
-      yield* api({ ...ensure, migrateIn: { migrationId: 'migration-1' } });
-      yield* pause(2_000);
-      stop = yield* api({ type: 'InstanceStatePut', vmmId: VMM, requested: 'Stop' });
-    },
-    { dead: ['ds-3'] },
-  );
-  t.true(w.runUntil(() => w.propolis()?.vm()?.rundown === 'Complete', 10_000));
+  const { w, stop } = stopWhileBlocked([{ ...ensure, migrateIn: { migrationId: 'migration-1' } }]);
+  t.is(w.propolis()?.vm()?.rundown, 'Complete');
   t.like(stop, { type: 'Ok', status: 204 });
   t.deepEqual(states(w), ['Migrating', 'Migrating', 'Stopped', 'Destroyed']);
 });

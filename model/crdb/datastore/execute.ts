@@ -12,7 +12,33 @@ import * as vmm from './vmm.ts';
 import * as replacement from './region-replacement.ts';
 import * as volume from './volume.ts';
 
+/** The requests of the storage tables (volumes, regions, replacements): dispatched by executeStorage. */
+const STORAGE_TYPES = [
+  'VolumeCheckoutForInstance',
+  'VolumeGet',
+  'VolumeReplaceRegion',
+  'PhysicalDiskExpunge',
+  'RegionsToReplace',
+  'RegionReplacementInsert',
+  'RegionReplacementsIn',
+  'RegionReplacementTransition',
+  'RegionAllocateReplacement',
+  'RegionDelete',
+  'RegionReplacementView',
+  'RegionReplacementStepInsert',
+  'UpstairsRepairNotify',
+  'RegionReplacementRepairFinished',
+] as const;
+const STORAGE: ReadonlySet<string> = new Set(STORAGE_TYPES);
+
+type StorageRequest = Extract<DbRequest, { type: (typeof STORAGE_TYPES)[number] }>;
+
+function isStorage(request: DbRequest): request is StorageRequest {
+  return STORAGE.has(request.type);
+}
+
 export function execute(tables: Tables, request: DbRequest, nowMs: number): unknown {
+  if (isStorage(request)) return executeStorage(tables, request, nowMs);
   switch (request.type) {
     case 'InstanceCreate':
       return instance.instanceCreate(tables, request);
@@ -78,6 +104,13 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
       return { sagas: sagaLog.sagaListUnfinished(tables, request.owner) };
     case 'SagaFetch':
       return sagaLog.sagaFetch(tables, request.sagaId);
+    default:
+      return unreachable(request, 'database request');
+  }
+}
+
+function executeStorage(tables: Tables, request: StorageRequest, nowMs: number): unknown {
+  switch (request.type) {
     case 'VolumeCheckoutForInstance':
       return { disks: volume.volumeCheckoutForInstance(tables, request.instanceId) };
     case 'VolumeGet':
@@ -107,6 +140,6 @@ export function execute(tables: Tables, request: DbRequest, nowMs: number): unkn
     case 'RegionReplacementRepairFinished':
       return { finished: replacement.repairFinishedFor(tables, request.replacementId) };
     default:
-      return unreachable(request, 'database request');
+      return unreachable(request, 'storage request');
   }
 }
