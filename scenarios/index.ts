@@ -6,9 +6,10 @@ import { crucibleTakeover } from './crucible-takeover.ts';
 import { instanceLifecycle } from './instance-lifecycle.ts';
 import { instanceMigration } from './instance-migration.ts';
 import { propolisStart } from './propolis-start.ts';
+import { regionSnapshotReplacement } from './region-snapshot-replacement.ts';
 import type { Scenario } from './scenario.ts';
 
-export const SCENARIOS: readonly Scenario[] = [instanceLifecycle, instanceMigration, crucibleActivation, crucibleTakeover, crucibleReplacement, propolisStart];
+export const SCENARIOS: readonly Scenario[] = [instanceLifecycle, instanceMigration, crucibleActivation, crucibleTakeover, crucibleReplacement, propolisStart, regionSnapshotReplacement];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

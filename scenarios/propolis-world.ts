@@ -67,7 +67,7 @@ export function initialVcr(): Vcr {
 function populate(tables: Tables): void {
   tables.disk.set(DISK, { id: DISK, instanceId: INSTANCE, volumeId: VOLUME });
   tables.volume.set(VOLUME, { id: VOLUME, vcr: initialVcr(), timeDeleted: null });
-  for (const ds of DISK_DOWNSTAIRS) tables.region.set(`region-${ds}`, { id: `region-${ds}`, volumeId: VOLUME, downstairs: ds, timeDeleted: null });
+  for (const ds of DISK_DOWNSTAIRS) tables.region.set(`region-${ds}`, { id: `region-${ds}`, volumeId: VOLUME, downstairs: ds, timeDeleted: null, dataset: ds, readOnly: false, deleting: false });
   for (const ds of [...DISK_DOWNSTAIRS, ...SPARES]) tables.physicalDisk.set(ds, { expunged: false });
 }
 

@@ -5,6 +5,7 @@ import type { AutoRestartPolicy, IntendedState, MigrationRuntimeState, VmmRuntim
 import type { Vcr } from '../crucible/vcr.ts';
 import type { ReplacementView, Transition } from './datastore/region-replacement.ts';
 import type { VolumeReplaceResult } from './datastore/volume.ts';
+import type { SnapshotQueries } from './queries-snapshots.ts';
 import type { InstanceRow, InstanceRuntime, MigrationRow, RegionReplacementRow, RegionReplacementState, RegionReplacementStepRow, SagaRow, SagaState, VmmRow } from './tables.ts';
 
 /** An updater lock as its holder knows it. */
@@ -25,7 +26,7 @@ export type LockResult = { readonly kind: 'Locked'; readonly lock: UpdaterLock }
 /** commit_update's outcomes: written; nothing to do (someone else did it); lost the lock; gone. */
 export type CommitOutcome = 'Committed' | 'AlreadyDone' | 'Conflict' | 'NotFound';
 
-export interface Queries {
+export interface Queries extends SnapshotQueries {
   InstanceCreate: { req: { instanceId: string; ncpus: number; memoryMib: number; autoRestartPolicy: AutoRestartPolicy }; rep: { created: boolean } };
   InstanceFetch: { req: { instanceId: string }; rep: InstanceSnapshot | null };
   InstanceSetIntendedState: { req: { instanceId: string; intended: IntendedState }; rep: { found: boolean } };

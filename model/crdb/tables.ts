@@ -78,27 +78,108 @@ export interface ProvisioningRow {
   readonly ramMib: number;
 }
 
-/** A disk: its volume, and the instance it is attached to (disk attach is set up by the scenario). */
+/** A disk: its volume, and the instance it is attached to. */
 export interface DiskRow {
   readonly id: string;
-  readonly instanceId: string | null;
+  instanceId: string | null;
   readonly volumeId: string;
+  /** The snapshot it was made from (its volume's read-only parent is a copy of the snapshot's). */
+  readonly snapshotId?: string | null;
+  /** Deleted by its user (the row stays, as upstream's soft delete of a disk). */
+  timeDeleted?: number | null;
 }
 
-/** A volume: its stored VCR (volume.data), soft-deleted or not. */
+/** What soft_delete_volume returned for cleanup: stored, so a second call returns the same. */
+export interface CrucibleResources {
+  /** Regions (read-write without snapshots, or read-only with no usage left) to delete on their agents. */
+  readonly regions: readonly string[];
+  /** Region snapshots (keys) with no usage left: running snapshot, ZFS snapshot, record to delete. */
+  readonly regionSnapshots: readonly string[];
+}
+
+/** A volume: its stored VCR (volume.data), soft-deleted or not; hard delete removes the row. */
 export interface VolumeRow {
   readonly id: string;
   vcr: Vcr;
   timeDeleted: number | null;
+  resourcesToCleanUp?: CrucibleResources | null;
 }
 
-/** A region on a physical disk; `downstairs` is the Crucible downstairs (the dataset) that serves it. */
+/**
+ * A region on a physical disk. `downstairs` is its address (the downstairs that serves it), `dataset`
+ * the Crucible dataset (one agent per zpool) it lives on. Read-only regions are the clones region
+ * snapshot replacement makes; `deleting` is set on one when its last usage goes.
+ */
 export interface RegionRow {
   readonly id: string;
   /** The volume that references it; the old region of a replacement moves to a volume of its own. */
   volumeId: string;
   readonly downstairs: string;
   timeDeleted: number | null;
+  readonly dataset: string;
+  readonly readOnly: boolean;
+  deleting: boolean;
+}
+
+/** region_snapshot: a ZFS snapshot of a region and the read-only downstairs serving it, at `address`. */
+export interface RegionSnapshotRow {
+  /** `${regionId}@${snapshotId}`: the record's key (dataset, region, snapshot upstream). */
+  readonly key: string;
+  readonly dataset: string;
+  readonly regionId: string;
+  readonly snapshotId: string;
+  readonly address: string;
+  deleting: boolean;
+}
+
+/** volume_resource_usage: one row per (volume, read-only target) (#6805). */
+export interface UsageRow {
+  volumeId: string;
+  readonly kind: 'ReadOnlyRegion' | 'RegionSnapshot';
+  /** The region id, or the region snapshot's key. */
+  readonly resource: string;
+}
+
+export type SnapshotState = 'Creating' | 'Ready' | 'Faulted' | 'Destroyed';
+
+/** A snapshot of a disk: its own volume (SV), whose read-only targets are the region snapshots. */
+export interface SnapshotRow {
+  readonly id: string;
+  readonly diskId: string;
+  readonly volumeId: string;
+  state: SnapshotState;
+  timeDeleted: number | null;
+}
+
+export type RsrState = 'Requested' | 'Allocating' | 'ReplacementDone' | 'DeletingOldVolume' | 'Running' | 'Completing' | 'Complete';
+
+/** region_snapshot_replacement: the replacement of one region snapshot (T) by a read-only region (R'). */
+export interface RsrRow {
+  readonly id: string;
+  /** T: the region snapshot's key, and its parts. */
+  readonly oldRegionSnapshot: string;
+  readonly oldRegionId: string;
+  readonly oldSnapshotId: string;
+  /** The stash: a blank volume the swap moves T into (old_snapshot_volume_id). */
+  oldSnapshotVolumeId: string | null;
+  newRegionId: string | null;
+  /** NRV (#7046): a volume whose only job is to reference R'. */
+  newRegionVolumeId: string | null;
+  state: RsrState;
+  operatingSagaId: string | null;
+  readonly requestTimeMs: number;
+}
+
+export type RsrStepState = 'Requested' | 'Running' | 'Complete' | 'VolumeDeleted';
+
+/** region_snapshot_replacement_step: the swap of T for R' in one more volume. */
+export interface RsrStepRow {
+  readonly id: string;
+  readonly requestId: string;
+  readonly volumeId: string;
+  oldSnapshotVolumeId: string | null;
+  state: RsrStepState;
+  operatingSagaId: string | null;
 }
 
 export type RegionReplacementState = 'Requested' | 'Allocating' | 'Running' | 'Driving' | 'ReplacementDone' | 'Completing' | 'Complete';
@@ -151,6 +232,11 @@ export interface Tables {
   readonly repairNotification: RepairNotificationRow[];
   /** volume_repair: at most one repair per volume, by the id of the request holding it. */
   readonly volumeRepair: Map<string, string>;
+  readonly snapshot: Map<string, SnapshotRow>;
+  readonly regionSnapshot: Map<string, RegionSnapshotRow>;
+  readonly volumeResourceUsage: UsageRow[];
+  readonly regionSnapshotReplacement: Map<string, RsrRow>;
+  readonly regionSnapshotReplacementStep: Map<string, RsrStepRow>;
   /** Bumped by every committed write, so observers can skip unchanged snapshots. */
   writes: number;
 }
@@ -172,6 +258,11 @@ export function emptyTables(): Tables {
     regionReplacementStep: [],
     repairNotification: [],
     volumeRepair: new Map(),
+    snapshot: new Map(),
+    regionSnapshot: new Map(),
+    volumeResourceUsage: [],
+    regionSnapshotReplacement: new Map(),
+    regionSnapshotReplacementStep: new Map(),
     writes: 0,
   };
 }

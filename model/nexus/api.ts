@@ -15,7 +15,16 @@ export type NexusRequest =
   /** The operator expunges a physical disk (here: the one a downstairs runs on). */
   | { readonly type: 'PhysicalDiskExpunge'; readonly downstairs: string }
   /** An upstairs reports a repair ended (cpapi_upstairs_repair_finish). */
-  | RepairFinished;
+  | RepairFinished
+  /** Disks and snapshots (storage-api.ts); a create waits for its saga, as the external API does. */
+  | { readonly type: 'DiskCreate'; readonly diskId: string; readonly snapshotId: string | null }
+  | { readonly type: 'DiskDelete'; readonly diskId: string }
+  | { readonly type: 'DiskAttach'; readonly diskId: string; readonly instanceId: string }
+  | { readonly type: 'DiskDetach'; readonly diskId: string }
+  | { readonly type: 'SnapshotCreate'; readonly snapshotId: string; readonly diskId: string }
+  | { readonly type: 'SnapshotDelete'; readonly snapshotId: string }
+  /** The user's disks and snapshots that are not deleted. */
+  | { readonly type: 'StorageList' };
 
 export type NexusErrorCode =
   /** 409: the request conflicts with the instance's state now (e.g. start while stopping). */
@@ -28,6 +37,7 @@ export type NexusErrorCode =
 
 export type NexusReply =
   | { readonly type: 'Ok'; readonly state: ExternalInstanceState | null }
+  | { readonly type: 'Storage'; readonly disks: readonly { readonly id: string; readonly instanceId: string | null }[]; readonly snapshots: readonly { readonly id: string; readonly state: string }[] }
   | { readonly type: 'Error'; readonly code: NexusErrorCode; readonly message: string };
 
 export function ok(state: ExternalInstanceState | null = null): NexusReply {

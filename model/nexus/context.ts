@@ -3,7 +3,17 @@
 
 import type { Bugs, Env, NodeId } from '../ports.ts';
 
-export type BackgroundTask = 'instance_watcher' | 'instance_updater' | 'abandoned_vmm_reaper' | 'instance_reincarnation' | 'region_replacement' | 'region_replacement_driver';
+export type BackgroundTask =
+  | 'instance_watcher'
+  | 'instance_updater'
+  | 'abandoned_vmm_reaper'
+  | 'instance_reincarnation'
+  | 'region_replacement'
+  | 'region_replacement_driver'
+  | 'region_snapshot_replacement_start'
+  | 'region_snapshot_replacement_garbage_collection'
+  | 'region_snapshot_replacement_step'
+  | 'region_snapshot_replacement_finish';
 
 export interface NexusConfig {
   readonly id: NodeId;

@@ -17,6 +17,8 @@ import { recoverSagas } from './saga/recovery.ts';
 import { notifyVmmUpdated } from './vmm-updated.ts';
 import { regionReplacementDriverPass, regionReplacementPass } from './region-replacement.ts';
 import { db } from './db-client.ts';
+import { rsrFinishPass, rsrGarbageCollectPass, rsrStartPass, rsrStepPass } from './region-snapshot-replacement.ts';
+import { serveStorage } from './storage-api.ts';
 import type { RepairFinished } from '../propolis/api.ts';
 
 type Tag = { readonly type: 'Activate'; readonly task: BackgroundTask; readonly periodic: boolean };
@@ -28,6 +30,10 @@ const PASSES: Record<BackgroundTask, (ctx: NexusContext) => Flow<void>> = {
   instance_reincarnation: instanceReincarnationPass,
   region_replacement: regionReplacementPass,
   region_replacement_driver: regionReplacementDriverPass,
+  region_snapshot_replacement_start: rsrStartPass,
+  region_snapshot_replacement_garbage_collection: rsrGarbageCollectPass,
+  region_snapshot_replacement_step: rsrStepPass,
+  region_snapshot_replacement_finish: rsrFinishPass,
 };
 
 export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
@@ -83,6 +89,14 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
               return physicalDiskExpunge(ctx, r.downstairs);
             case 'CpapiUpstairsRepairFinish':
               return repairFinished(ctx, r);
+            case 'DiskCreate':
+            case 'DiskDelete':
+            case 'DiskAttach':
+            case 'DiskDetach':
+            case 'SnapshotCreate':
+            case 'SnapshotDelete':
+            case 'StorageList':
+              return serveStorage(ctx, r);
             default:
               return unreachable(r, 'Nexus request');
           }

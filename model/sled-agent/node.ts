@@ -11,6 +11,7 @@
 import { unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import { publisher } from './publisher.ts';
+import { compareVcrForTargetReplacement } from '../crucible/vcr.ts';
 import type { MigrationSource, SledAgentReply, SledAgentRequest } from './api.ts';
 import { failMigrationOut, migrateIn, migrateOutFinish, migrateOutStart, type MigrationTag } from './migration.ts';
 import { advance, advanceMigration, newSimVmm, nextState, runtimeOf, sledVmmStateOf, type SimVmm } from './sim-vmm.ts';
@@ -48,6 +49,23 @@ export interface SledAgent {
 }
 
 type Tag = { readonly type: 'Progress'; readonly vmmId: string } | MigrationTag;
+
+/**
+ * A VCR for one of the VMM's disks, answered as Propolis would from the comparison alone (the
+ * simulated VMM has no upstairs, as omicron's simulated sled-agent): a target change is Started
+ * and the VCR kept, a generation-only change VcrMatches, anything else a 400 with Crucible's reason.
+ */
+function vcrReplace(vmm: SimVmm | undefined, request: Extract<SledAgentRequest, { type: 'VmmVcrReplace' }>): SledAgentReply {
+  if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
+  const stored = vmm.disks.get(request.backendId);
+  if (stored === undefined || (vmm.state !== 'Running' && vmm.state !== 'Rebooting')) {
+    return { type: 'PropolisAnswered', vmmId: vmm.id, reply: { type: 'Error', status: stored === undefined ? 404 : 409, message: stored === undefined ? `no disk ${request.backendId}` : `VM is ${vmm.state}` } };
+  }
+  const check = compareVcrForTargetReplacement(stored, request.vcr);
+  if (check.kind === 'Invalid') return { type: 'PropolisAnswered', vmmId: vmm.id, reply: { type: 'Error', status: 400, message: check.error } };
+  vmm.disks.set(request.backendId, request.vcr);
+  return { type: 'PropolisAnswered', vmmId: vmm.id, reply: { type: 'VcrReplaced', status: 200, result: check.kind === 'Valid' ? 'Started' : 'VcrMatches' } };
+}
 
 export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null> {
   const removeBeforeNotify = bugs.has('sled-agent/remove-before-notify');
@@ -91,6 +109,7 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
             let vmm = vmms.get(request.vmmId);
             if (vmm === undefined) {
               vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
+              for (const disk of request.disks ?? []) vmm.disks.set(disk.backendId, disk.vcr);
               vmms.set(vmm.id, vmm);
               if (request.migration !== null) migrationSources.set(vmm.id, request.migration);
               sled.publish(vmm);
@@ -125,8 +144,9 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
             vmms.delete(request.vmmId);
             return { type: 'VmmUnregistered', vmmId: request.vmmId };
           case 'VmmVcrReplace':
+            return vcrReplace(vmms.get(request.vmmId), request);
           case 'VmmDiskVolumeStatus':
-            // The simulated VMM has no Propolis and no disks.
+            // The simulated VMM has no upstairs to report on.
             return { type: 'NoSuchInstance', vmmId: request.vmmId };
           case 'VmmGetState': {
             const vmm = vmms.get(request.vmmId);

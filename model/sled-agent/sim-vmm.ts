@@ -7,6 +7,7 @@
 import { panic } from '../assert.ts';
 import type { MigrationRuntimeState, MigrationState, SledVmmState, VmmRuntimeState, VmmState } from '../common/vmm-state.ts';
 import type { Published } from './publisher.ts';
+import type { Vcr } from '../crucible/vcr.ts';
 
 export interface SimVmm extends Published {
   readonly id: string;
@@ -18,6 +19,8 @@ export interface SimVmm extends Published {
   migrationOut: MigrationRuntimeState | null;
   /** A progress timer is set. */
   progressing: boolean;
+  /** The VCR each Crucible disk was given, by backend (disk) id; replaced by a VCR request. */
+  readonly disks: Map<string, Vcr>;
 }
 
 /**
@@ -35,6 +38,7 @@ export function newSimVmm(id: string, instanceId: string, migrationId: string | 
     migrationOut: null,
     version: 0,
     progressing: false,
+    disks: new Map(),
     publishing: false,
     publishedGen: 0,
   };

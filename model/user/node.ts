@@ -101,7 +101,7 @@ export function user(config: UserConfig): NodeDef<null> {
         for (let attempt = 0; attempt < config.attemptsMax; attempt++) {
           const nexus = config.nexus[env.choose('user.nexus', config.nexus.length)]!;
           const r = yield* call<NexusReply>(nexus, req, config.timeoutMs);
-          if (r.ok && (r.reply.type === 'Ok' || final.includes(r.reply.code))) return r.reply;
+          if (r.ok && (r.reply.type !== 'Error' || final.includes(r.reply.code))) return r.reply;
           yield* sleep(RETRY_PAUSE_MS);
         }
         abandoned.push(`${req.type} ${'instanceId' in req ? req.instanceId : ''}`);

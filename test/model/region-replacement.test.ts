@@ -39,7 +39,7 @@ function storage(): Tables {
   const tables = emptyTables();
   tables.volume.set('volume-1', { id: 'volume-1', vcr: vcr(['ds-1', 'ds-2', 'ds-3'], 1), timeDeleted: null });
   tables.disk.set('disk-1', { id: 'disk-1', instanceId: 'inst-1', volumeId: 'volume-1' });
-  for (const ds of ['ds-1', 'ds-2', 'ds-3']) tables.region.set(`region-${ds}`, { id: `region-${ds}`, volumeId: 'volume-1', downstairs: ds, timeDeleted: null });
+  for (const ds of ['ds-1', 'ds-2', 'ds-3']) tables.region.set(`region-${ds}`, { id: `region-${ds}`, volumeId: 'volume-1', downstairs: ds, timeDeleted: null, dataset: ds, readOnly: false, deleting: false });
   for (const ds of ['ds-1', 'ds-2', 'ds-3', 'ds-4']) tables.physicalDisk.set(ds, { expunged: false });
   return tables;
 }
@@ -56,7 +56,7 @@ test('volume_checkout: the database keeps the generation one up, the caller gets
 
 test('volume_replace_region swaps the target and bumps the generation; swapping back works too (test_volume_replace_region)', (t) => {
   const tables = storage();
-  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1-new', downstairs: 'ds-4', timeDeleted: null });
+  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1-new', downstairs: 'ds-4', timeDeleted: null, dataset: 'ds-4', readOnly: false, deleting: false });
   t.is(run(tables, { type: 'VolumeReplaceRegion', volumeId: 'volume-1', oldRegionId: 'region-ds-1', newRegionId: 'region-new' }).result, 'Done');
   t.deepEqual(targetsOf(tables.volume.get('volume-1')!.vcr), ['ds-4', 'ds-2', 'ds-3']);
   t.is(regionGen(tables.volume.get('volume-1')!.vcr), 2, 'generation number bumped');
@@ -90,7 +90,7 @@ test('state transitions take and clear the operating saga: a second saga is refu
 test('a repair notice counts for a request only if it names the new region and came after the request', (t) => {
   const tables = storage();
   run(tables, { type: 'RegionReplacementInsert', replacementId: 'rr-1', regionId: 'region-ds-1', volumeId: 'volume-1' }, 100);
-  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1-new', downstairs: 'ds-4', timeDeleted: null });
+  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1-new', downstairs: 'ds-4', timeDeleted: null, dataset: 'ds-4', readOnly: false, deleting: false });
   tables.regionReplacement.get('rr-1')!.newRegionId = 'region-new';
   run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Live', targets: ['ds-4'], succeeded: true }, 50);
   run(tables, { type: 'UpstairsRepairNotify', upstairsId: 'up-1', repairType: 'Reconciliation', targets: ['ds-2', 'ds-3', 'ds-4'], succeeded: false }, 150);
@@ -113,7 +113,7 @@ interface DriveSetup {
 /** A request Running with region-ds-1 replaced by ds-4 in the volume; inst-1's VMM vmm-1 in `vmmState`. */
 function drive(setup: DriveSetup): { tables: Tables; calls: Call[]; result: SagaOutcome } {
   const tables = storage();
-  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1', downstairs: 'ds-4', timeDeleted: null });
+  tables.region.set('region-new', { id: 'region-new', volumeId: 'volume-1', downstairs: 'ds-4', timeDeleted: null, dataset: 'ds-4', readOnly: false, deleting: false });
   tables.volume.get('volume-1')!.vcr = vcr(['ds-4', 'ds-2', 'ds-3'], 3);
   tables.regionReplacement.set('rr-1', { id: 'rr-1', oldRegionId: 'region-ds-1', volumeId: 'volume-1', newRegionId: 'region-new', state: 'Running', operatingSagaId: null, requestTimeMs: 0 });
   tables.volumeRepair.set('volume-1', 'rr-1');

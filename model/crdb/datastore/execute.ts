@@ -11,6 +11,7 @@ import { instanceCommitUpdate, updaterInherit, updaterLock, updaterUnlock } from
 import * as vmm from './vmm.ts';
 import * as replacement from './region-replacement.ts';
 import * as volume from './volume.ts';
+import { executeSnapshots, SNAPSHOT_QUERY_TYPES, type SnapshotRequest } from './execute-snapshots.ts';
 
 /** The requests of the storage tables (volumes, regions, replacements): dispatched by executeStorage. */
 const STORAGE_TYPES = [
@@ -39,6 +40,11 @@ function isStorage(request: DbRequest): request is StorageRequest {
 
 export function execute(tables: Tables, request: DbRequest, nowMs: number): unknown {
   if (isStorage(request)) return executeStorage(tables, request, nowMs);
+  if (SNAPSHOT_QUERY_TYPES.has(request.type)) return executeSnapshots(tables, request as SnapshotRequest, nowMs);
+  return executeCore(tables, request as Exclude<DbRequest, SnapshotRequest | StorageRequest>, nowMs);
+}
+
+function executeCore(tables: Tables, request: Exclude<DbRequest, SnapshotRequest | StorageRequest>, nowMs: number): unknown {
   switch (request.type) {
     case 'InstanceCreate':
       return instance.instanceCreate(tables, request);

@@ -89,7 +89,7 @@ export function regionAllocateReplacement(tables: Tables, r: { replacementId: st
   const used = new Set([...tables.region.values()].filter((x) => x.timeDeleted === null).map((x) => x.downstairs));
   for (const [downstairs, disk] of tables.physicalDisk) {
     if (disk.expunged || used.has(downstairs)) continue;
-    write(tables, () => tables.region.set(id, { id, volumeId: `${r.volumeId}-new`, downstairs, timeDeleted: null }));
+    write(tables, () => tables.region.set(id, { id, volumeId: `${r.volumeId}-new`, downstairs, timeDeleted: null, dataset: downstairs, readOnly: false, deleting: false }));
     return { regionId: id, downstairs };
   }
   return null;

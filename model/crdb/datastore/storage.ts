@@ -1,0 +1,151 @@
+// Disks, snapshots, regions and region snapshots as records (omicron b848b6df85: datastore/disk.rs,
+// snapshot.rs, region.rs, region_snapshot.rs and queries/region_allocation.rs), for the sagas that
+// make and delete them. Every function is one transaction.
+// - Region allocation ensures N regions for a volume (a re-run returns the same ones), each on a
+//   different dataset that is not expunged and holds none of the volume's regions (nor, for a
+//   snapshot's read-only region, any region snapshot of that snapshot); least used first, then by
+//   name (upstream picks at random among those with room). Region ids are never reused.
+// - A region's address is known when it is allocated (upstream learns the port from the agent and
+//   the agent reuses ports of destroyed regions; here addresses are never reused: README).
+// - A disk is deleted (and detached, attached) only while its instance has no VMM, as upstream
+//   asks of a disk attached to an instance.
+
+import { write, type DiskRow, type RegionSnapshotRow, type SnapshotRow, type Tables } from '../tables.ts';
+
+export interface AllocatedRegion {
+  readonly regionId: string;
+  readonly dataset: string;
+  readonly address: string;
+}
+
+export interface RegionAllocateArgs {
+  readonly volumeId: string;
+  readonly count: number;
+  readonly readOnly: boolean;
+  /** A read-only region for this snapshot avoids the datasets of its region snapshots. */
+  readonly snapshotId: string | null;
+}
+
+export function regionAllocate(tables: Tables, a: RegionAllocateArgs): AllocatedRegion[] | null {
+  const existing = [...tables.region.values()].filter((r) => r.volumeId === a.volumeId && r.readOnly === a.readOnly);
+  if (existing.length >= a.count) return existing.map(allocated);
+  const avoid = new Set([...tables.region.values()].filter((r) => r.volumeId === a.volumeId).map((r) => r.dataset));
+  if (a.snapshotId !== null) for (const rs of tables.regionSnapshot.values()) if (rs.snapshotId === a.snapshotId) avoid.add(rs.dataset);
+  const load = new Map<string, number>();
+  for (const r of tables.region.values()) load.set(r.dataset, (load.get(r.dataset) ?? 0) + 1);
+  const candidates = [...tables.physicalDisk].filter(([d, disk]) => !disk.expunged && !avoid.has(d)).map(([d]) => d);
+  candidates.sort((x, y) => (load.get(x) ?? 0) - (load.get(y) ?? 0) || (x < y ? -1 : x > y ? 1 : 0));
+  const needed = a.count - existing.length;
+  if (candidates.length < needed) return null;
+  const seq = tables.writes;
+  write(tables, () => {
+    for (let i = 0; i < needed; i++) {
+      const dataset = candidates[i]!;
+      const id = `region-${seq}-${i}`;
+      tables.region.set(id, { id, volumeId: a.volumeId, downstairs: `${dataset}:${id}`, timeDeleted: null, dataset, readOnly: a.readOnly, deleting: false });
+    }
+  });
+  return [...tables.region.values()].filter((r) => r.volumeId === a.volumeId && r.readOnly === a.readOnly).map(allocated);
+}
+
+function allocated(r: { id: string; dataset: string; downstairs: string }): AllocatedRegion {
+  return { regionId: r.id, dataset: r.dataset, address: r.downstairs };
+}
+
+/** regions_hard_delete. */
+export function regionsHardDelete(tables: Tables, regionIds: readonly string[]): { deleted: number } {
+  const present = regionIds.filter((id) => tables.region.has(id));
+  if (present.length > 0) write(tables, () => present.forEach((id) => tables.region.delete(id)));
+  return { deleted: present.length };
+}
+
+export function regionSnapshotAddress(dataset: string, regionId: string, snapshotId: string): string {
+  return `${dataset}:${regionId}@${snapshotId}`;
+}
+
+/** region_snapshot_create (ON CONFLICT DO NOTHING). */
+export function regionSnapshotInsert(tables: Tables, r: { dataset: string; regionId: string; snapshotId: string }): RegionSnapshotRow {
+  const key = `${r.regionId}@${r.snapshotId}`;
+  const found = tables.regionSnapshot.get(key);
+  if (found !== undefined) return { ...found };
+  const row: RegionSnapshotRow = { key, dataset: r.dataset, regionId: r.regionId, snapshotId: r.snapshotId, address: regionSnapshotAddress(r.dataset, r.regionId, r.snapshotId), deleting: false };
+  write(tables, () => tables.regionSnapshot.set(key, row));
+  return { ...row };
+}
+
+export function regionSnapshotRemove(tables: Tables, key: string): { removed: boolean } {
+  if (!tables.regionSnapshot.has(key)) return { removed: false };
+  write(tables, () => tables.regionSnapshot.delete(key));
+  return { removed: true };
+}
+
+export function diskInsert(tables: Tables, d: { diskId: string; volumeId: string; snapshotId: string | null }): { inserted: boolean } {
+  if (tables.disk.has(d.diskId)) return { inserted: true };
+  write(tables, () => tables.disk.set(d.diskId, { id: d.diskId, instanceId: null, volumeId: d.volumeId, snapshotId: d.snapshotId, timeDeleted: null }));
+  return { inserted: true };
+}
+
+/** Whether the disk's instance (if any) has no VMM: the only time its disks may change. */
+function instanceStopped(tables: Tables, disk: DiskRow): boolean {
+  if (disk.instanceId === null) return true;
+  const instance = tables.instance.get(disk.instanceId);
+  return instance === undefined || instance.activePropolisId === null;
+}
+
+export type DiskChange = { readonly ok: true; readonly volumeId: string } | { readonly ok: false; readonly error: string };
+
+/** project_delete_disk: marks the disk deleted; refused while attached. Idempotent. */
+export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): DiskChange {
+  const disk = tables.disk.get(diskId);
+  if (disk === undefined) return { ok: false, error: 'NotFound' };
+  if (disk.timeDeleted != null) return { ok: true, volumeId: disk.volumeId };
+  if (disk.instanceId !== null) return { ok: false, error: 'disk is attached' };
+  write(tables, () => (disk.timeDeleted = nowMs));
+  return { ok: true, volumeId: disk.volumeId };
+}
+
+/** instance_attach_disk / instance_detach_disk: only while the instance has no VMM. */
+export function diskSetAttachment(tables: Tables, diskId: string, instanceId: string | null): DiskChange {
+  const disk = tables.disk.get(diskId);
+  if (disk === undefined || disk.timeDeleted != null) return { ok: false, error: 'NotFound' };
+  if (disk.instanceId === instanceId) return { ok: true, volumeId: disk.volumeId };
+  const target: DiskRow = { ...disk, instanceId };
+  if (!instanceStopped(tables, disk) || !instanceStopped(tables, target)) return { ok: false, error: 'instance must be stopped' };
+  if (instanceId !== null && disk.instanceId !== null) return { ok: false, error: 'disk is attached elsewhere' };
+  write(tables, () => (disk.instanceId = instanceId));
+  return { ok: true, volumeId: disk.volumeId };
+}
+
+export function snapshotInsert(tables: Tables, s: { snapshotId: string; diskId: string; volumeId: string }): { inserted: boolean } {
+  if (tables.snapshot.has(s.snapshotId)) return { inserted: true };
+  const disk = tables.disk.get(s.diskId);
+  if (disk === undefined || disk.timeDeleted != null) return { inserted: false };
+  write(tables, () => tables.snapshot.set(s.snapshotId, { id: s.snapshotId, diskId: s.diskId, volumeId: s.volumeId, state: 'Creating', timeDeleted: null }));
+  return { inserted: true };
+}
+
+export function snapshotSetState(tables: Tables, snapshotId: string, state: SnapshotRow['state']): { ok: boolean } {
+  const s = tables.snapshot.get(snapshotId);
+  if (s === undefined) return { ok: false };
+  if (s.state !== state) write(tables, () => (s.state = state));
+  return { ok: true };
+}
+
+/** project_delete_snapshot: soft delete of a Ready snapshot (any, for an unwinding create); the row stays (RSR still reads it). */
+export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: number, anyState: boolean): DiskChange {
+  const s = tables.snapshot.get(snapshotId);
+  if (s === undefined) return { ok: false, error: 'NotFound' };
+  if (s.timeDeleted !== null) return { ok: true, volumeId: s.volumeId };
+  if (s.state !== 'Ready' && !anyState) return { ok: false, error: `snapshot is ${s.state}` };
+  write(tables, () => {
+    s.timeDeleted = nowMs;
+    s.state = 'Destroyed';
+  });
+  return { ok: true, volumeId: s.volumeId };
+}
+
+export function snapshotHardDelete(tables: Tables, snapshotId: string): { deleted: boolean } {
+  if (!tables.snapshot.has(snapshotId)) return { deleted: false };
+  write(tables, () => tables.snapshot.delete(snapshotId));
+  return { deleted: true };
+}

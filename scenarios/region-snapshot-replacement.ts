@@ -1,0 +1,22 @@
+// region-snapshot-replacement: a user makes disks, snapshots of them and disks from the
+// snapshots, moves disks on and off a running instance, and deletes any of them at any time,
+// while a physical disk fails and is expunged, agents and Nexus crash and links fail. Nexus moves
+// every volume that names a region snapshot on the lost disk to a new read-only region: the races
+// of omicron#7046, #6353 and #7790 (README, Scenario `region-snapshot-replacement`).
+
+import type { RunLimits } from '../sim/runner.ts';
+import type { Scenario } from './scenario.ts';
+import { buildSnapshotReplacementWorld, snapshotReplacementFaultMenu } from './snapshot-replacement-world.ts';
+
+const LIMITS: RunLimits = { workloadMs: 20_000, livenessMs: 90_000, maxSteps: 200_000 };
+const FAULT_MENU = snapshotReplacementFaultMenu();
+const SHAPE = { limits: LIMITS, opsMax: 12, cleanupPerMille: 500 };
+
+export const regionSnapshotReplacement: Scenario = {
+  name: 'region-snapshot-replacement',
+  summary: 'CockroachDB, Nexus, a sled-agent, 5 Crucible agents; a user makes and deletes disks and snapshots at any time while a physical disk fails and its region snapshots are replaced',
+  limits: LIMITS,
+  invariants: ['V-I1', 'V-I2', 'V-I3', 'V-I4', 'V-I5', 'V-I6', 'V-I7', 'V-L1', 'V-L2', 'V-L3', 'PANIC'],
+  faultMenu: FAULT_MENU,
+  spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildSnapshotReplacementWorld(sim, bugs, SHAPE, FAULT_MENU) }),
+};
