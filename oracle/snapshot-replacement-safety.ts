@@ -1,5 +1,7 @@
 // Safety of region snapshot replacement and volume reference counts, checked after every
-// committed transaction (the database's `writes` counter moves). Each asks what a user would lose:
+// transaction that writes the storage records (the database's `storageWrites` counter moves; a
+// saga log write alone changes nothing these judge, except a snapshot saga's end, which the next
+// storage write sees). Each asks what a user would lose:
 // V-I1  every region, read-only region and region snapshot a live volume names exists and is not
 //       deleting (else a disk's data, or the base image under it, is on something being deleted);
 //       Nexus's own validate_volume_invariants.
@@ -16,7 +18,8 @@
 // V-I7  a Complete request has every step VolumeDeleted and no live volume names its target.
 
 import { readOnlyTargets, readWriteTargets, regionSets } from '../model/crucible/vcr-targets.ts';
-import type { RsrState, RsrStepState, Tables } from '../model/crdb/tables.ts';
+import type { RsrState, RsrStepState, Tables, VolumeRow } from '../model/crdb/tables.ts';
+import type { Vcr } from '../model/crucible/vcr.ts';
 import type { Finding, Oracle } from '../sim/runner.ts';
 
 const REQUEST_EDGES: ReadonlySet<string> = new Set([
@@ -46,8 +49,8 @@ export class SnapshotReplacementSafety implements Pick<Oracle, 'afterStep'> {
 
   afterStep(): Finding | null {
     const tables = this.#tables();
-    if (tables.writes === this.#seenWrites) return null;
-    this.#seenWrites = tables.writes;
+    if (tables.storageWrites === this.#seenWrites) return null;
+    this.#seenWrites = tables.storageWrites;
     return liveTargets(tables) ?? distinctTargets(tables) ?? usageKinds(tables) ?? exactCounts(tables) ?? this.#edges(tables) ?? locks(tables) ?? newRegionHeld(tables) ?? completeMeansDone(tables);
   }
 
@@ -66,7 +69,25 @@ export class SnapshotReplacementSafety implements Pick<Oracle, 'afterStep'> {
   }
 }
 
-function liveVolumes(tables: Tables) {
+interface Named {
+  readonly readOnly: readonly string[];
+  readonly readWrite: readonly string[];
+  readonly sets: readonly (readonly string[])[];
+}
+
+/** What a VCR names, parsed once per VCR object (a volume's VCR is replaced, never changed in place). */
+const parsed = new WeakMap<object, Named>();
+
+function named(vcr: Vcr): Named {
+  let n = parsed.get(vcr);
+  if (n === undefined) {
+    n = { readOnly: readOnlyTargets(vcr), readWrite: readWriteTargets(vcr), sets: regionSets(vcr) };
+    parsed.set(vcr, n);
+  }
+  return n;
+}
+
+function liveVolumes(tables: Tables): VolumeRow[] {
   return [...tables.volume.values()].filter((v) => v.timeDeleted === null);
 }
 
@@ -74,8 +95,8 @@ function liveTargets(tables: Tables): Finding | null {
   const rw = new Map([...tables.region.values()].map((r) => [r.downstairs, r]));
   const rs = new Map([...tables.regionSnapshot.values()].map((s) => [s.address, s]));
   for (const v of liveVolumes(tables)) {
-    for (const t of readWriteTargets(v.vcr)) if (rw.get(t)?.readOnly !== false) return { invariant: 'V-I1', message: `live volume ${v.id} names read-write region ${t}, which has no record` };
-    for (const t of readOnlyTargets(v.vcr)) {
+    for (const t of named(v.vcr).readWrite) if (rw.get(t)?.readOnly !== false) return { invariant: 'V-I1', message: `live volume ${v.id} names read-write region ${t}, which has no record` };
+    for (const t of named(v.vcr).readOnly) {
       const snap = rs.get(t);
       const region = rw.get(t);
       if (snap === undefined && region === undefined) return { invariant: 'V-I1', message: `live volume ${v.id} names read-only target ${t}, which has no record` };
@@ -87,7 +108,7 @@ function liveTargets(tables: Tables): Finding | null {
 
 function distinctTargets(tables: Tables): Finding | null {
   for (const v of tables.volume.values()) {
-    for (const set of regionSets(v.vcr)) if (new Set(set).size !== set.length) return { invariant: 'V-I2', message: `volume ${v.id} names one target twice in a region set: ${set.join(', ')}` };
+    for (const set of named(v.vcr).sets) if (new Set(set).size !== set.length) return { invariant: 'V-I2', message: `volume ${v.id} names one target twice in a region set: ${set.join(', ')}` };
   }
   return null;
 }
@@ -101,15 +122,21 @@ function usageKinds(tables: Tables): Finding | null {
 }
 
 function exactCounts(tables: Tables): Finding | null {
-  const naming = new Map<string, Set<string>>();
-  for (const v of liveVolumes(tables)) for (const t of readOnlyTargets(v.vcr)) (naming.get(t) ?? naming.set(t, new Set()).get(t)!).add(v.id);
+  const naming = groupBy(liveVolumes(tables).flatMap((v) => [...new Set(named(v.vcr).readOnly)].map((t) => [t, v.id] as const)));
+  const rowsOf = groupBy(tables.volumeResourceUsage.map((u) => [u.resource, u.volumeId] as const));
   const resources = [...[...tables.regionSnapshot.values()].map((s) => ({ id: s.key, address: s.address })), ...[...tables.region.values()].filter((r) => r.readOnly).map((r) => ({ id: r.id, address: r.downstairs }))];
   for (const r of resources) {
-    const rows = tables.volumeResourceUsage.filter((u) => u.resource === r.id).map((u) => u.volumeId).sort();
-    const live = [...(naming.get(r.address) ?? [])].sort();
+    const rows = (rowsOf.get(r.id) ?? []).sort();
+    const live = (naming.get(r.address) ?? []).sort();
     if (rows.join() !== live.join()) return { invariant: 'V-I4', message: `${r.id}: usage rows for [${rows.join(', ')}], but the live volumes naming it are [${live.join(', ')}]` };
   }
   return null;
+}
+
+function groupBy(pairs: readonly (readonly [string, string])[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of pairs) (out.get(k) ?? out.set(k, []).get(k)!).push(v);
+  return out;
 }
 
 function locks(tables: Tables): Finding | null {
@@ -157,7 +184,7 @@ function completeMeansDone(tables: Tables): Finding | null {
     if (r.state !== 'Complete') continue;
     for (const s of tables.regionSnapshotReplacementStep.values()) if (s.requestId === r.id && s.state !== 'VolumeDeleted') return { invariant: 'V-I7', message: `request ${r.id} is Complete with step ${s.id} ${s.state}` };
     const target = `:${r.oldRegionSnapshot}`;
-    for (const v of liveVolumes(tables)) if (readOnlyTargets(v.vcr).some((t) => t.endsWith(target))) return { invariant: 'V-I7', message: `request ${r.id} is Complete, but live volume ${v.id} still names ${r.oldRegionSnapshot}` };
+    for (const v of liveVolumes(tables)) if (named(v.vcr).readOnly.some((t) => t.endsWith(target))) return { invariant: 'V-I7', message: `request ${r.id} is Complete, but live volume ${v.id} still names ${r.oldRegionSnapshot}` };
   }
   return null;
 }

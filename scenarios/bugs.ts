@@ -21,6 +21,7 @@ export interface BugEntry {
 const INSTANCE_WORLD = ['instance-lifecycle', 'instance-migration'] as const;
 const CRUCIBLE_WORLD = ['crucible-activation', 'crucible-takeover', 'crucible-replacement'] as const;
 const PROPOLIS_WORLD = ['propolis-start'] as const;
+const SNAPSHOT_WORLD = ['region-snapshot-replacement'] as const;
 
 export const BUGS: readonly BugEntry[] = [
   {
@@ -160,6 +161,63 @@ export const BUGS: readonly BugEntry[] = [
     appliesTo: PROPOLIS_WORLD,
     invariant: 'R-L1',
     sweepSeeds: 30_000, // a rare race: first failing seed 26884 (an answer lost while the VCR call is in flight)
+  },
+  {
+    id: 'nexus/rsr-no-new-region-volume',
+    title: 'before #7046: no volume holds the new read-only region but the snapshot volume, so a user deleting the snapshot frees it while disks made from the snapshot still have to be moved onto it; their steps fail for ever and the request never completes',
+    source: 'omicron#7046 (09b150f1: the new region volume and the finish saga); region_snapshot_replacement_start.rs rsrss_new_region_volume_create',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-I6',
+  },
+  {
+    id: 'nexus/rsr-ignores-deleted-volumes',
+    title: 'before #7046: steps made for soft-deleted volumes, no way out of Requested for a step whose volume or target is gone, no shortcut to Complete, the finish done in the task: users deleting disks and snapshots mid-replacement leave requests stuck (with their locks) for ever',
+    source: 'omicron#7046 (09b150f1): region_snapshot_replacement_{start,step,finish}.rs tasks, the step saga\'s notify',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L1',
+  },
+  {
+    id: 'nexus/rsr-lock-needs-live-volume',
+    title: 'between #7046 and #7862: the volume_repair lock refuses a volume that does not exist, so once a snapshot was deleted (its volume hard-deleted) no replacement can be requested for its region snapshots and every disk made from it keeps a target on the expunged disk',
+    source: 'omicron#7790 ("post sled expungement, not all volumes were repaired"), fixed by #7862 (aa9160c8) volume_repair.rs volume_repair_insert_in_txn',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L2',
+  },
+  {
+    id: 'nexus/rw-sweep-returns-volume-early',
+    title: 'before #7046: find_deleted_volume_regions returns a soft-deleted volume for hard deletion as soon as one of its regions is freed, while others are still held by region snapshots; those regions are then never found again and leak',
+    source: 'omicron#6353, fixed across #6659 and #7046 (volume.rs find_deleted_volume_regions; test_racing_replacements_for_soft_deleted_disk_volume)',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L3',
+  },
+  {
+    id: 'nexus/hard-delete-leaks-usage',
+    title: 'Nexus today: volume_hard_delete leaves the volume\'s usage rows behind (a step saga that unwinds after its swap hard-deletes a stash holding the new region\'s row), so a reference count is one too high for good',
+    source: 'omicron#7855, PR #7852 (open) "Clean up volume usage records created by sagas"; volume.rs volume_hard_delete',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-I4',
+  },
+  {
+    id: 'nexus/rsr-step-stash-unlocked',
+    title: 'Nexus today (found here): a step saga\'s stash names the old target from the swap until the step completes, and nothing claims it, so the step task makes a step for the stash; if the first step then unwinds (its VMM not Running), its undo cannot swap back onto a target freed meanwhile and the saga never ends',
+    source: 'omicron b848b6df85 region_snapshot_replacement_step.rs (task: the comment on old_snapshot_volume_id; saga: rssrs_create_fake_volume); found by this scenario (README)',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L1',
+  },
+  {
+    id: 'nexus/rsr-snapshot-still-creating',
+    title: 'Nexus today (found here): a replacement requested for a region snapshot whose snapshot is still being created finds no snapshot volume and skips it; the snapshot saga then creates that volume naming the lost target, locked by the request, which no step may touch: the request never completes',
+    source: 'omicron b848b6df85 region_snapshot.rs find_region_snapshots_on_expunged_physical_disks (no snapshot state), snapshot_create.rs (volume record after the running snapshots), #7862 (the lock allows a volume that does not exist); found by this scenario (README)',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L1',
+    sweepSeeds: 10_000, // a rare race: the expungement has to land between a snapshot's running snapshots and its volume record
   },
 ];
 

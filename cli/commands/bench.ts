@@ -97,9 +97,15 @@ interface ThroughputRow {
   readonly eventsPerSecondOracleOff: number;
   readonly eventsPerSecondBareLoop: number;
   readonly ratioToBareLoop: number;
+  /** The oracle's cost: the rate with it over the rate without, and the target where a scenario has one. */
+  readonly oracleOnToOff: number;
+  readonly oracleTarget: number | null;
   /** Where a scenario has a throughput target against another's: its rate over theirs, oracle on, same run. */
   readonly peer: { readonly scenario: string; readonly ratio: number; readonly target: number } | null;
 }
+
+/** Where the oracle's cost has a target: the scenario's rate with it, over its rate without. */
+const ORACLE_TARGETS: Readonly<Record<string, number>> = { 'region-snapshot-replacement': 0.7 };
 
 /** Throughput targets against a peer scenario: propolis-start runs Crucible inside Propolis inside a sled. */
 const PEER_TARGETS: Readonly<Record<string, { readonly scenario: string; readonly target: number }>> = {
@@ -161,13 +167,16 @@ function scenarioThroughput(scenario: Scenario, seeds: number, rounds: number): 
     eventsPerSecondOracleOff: median(off),
     eventsPerSecondBareLoop: bareLoop,
     ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
+    oracleOnToOff: Number((oracleOn / median(off)).toFixed(3)),
+    oracleTarget: ORACLE_TARGETS[scenario.name] ?? null,
     peer: null,
   };
 }
 
 function throughputLine(r: ThroughputRow): string {
   return (
-    `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without;` +
+    `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without` +
+    (r.oracleTarget === null ? ';' : ` (${r.oracleOnToOff} of it, target >= ${r.oracleTarget});`) +
     ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)` +
     (r.peer === null ? '' : `; ${r.peer.ratio} of ${r.peer.scenario}'s rate (target >= ${r.peer.target})`)
   );

@@ -239,6 +239,8 @@ export interface Tables {
   readonly regionSnapshotReplacementStep: Map<string, RsrStepRow>;
   /** Bumped by every committed write, so observers can skip unchanged snapshots. */
   writes: number;
+  /** Bumped by every write to volumes, regions, region snapshots, usage rows, locks and replacement records. */
+  storageWrites: number;
 }
 
 export function emptyTables(): Tables {
@@ -264,12 +266,19 @@ export function emptyTables(): Tables {
     regionSnapshotReplacement: new Map(),
     regionSnapshotReplacementStep: new Map(),
     writes: 0,
+    storageWrites: 0,
   };
 }
 
 export function write(tables: Tables, fn: () => void): void {
   fn();
   tables.writes++;
+}
+
+/** A write to the storage records (storageWrites), which the volume oracle watches. */
+export function writeStorage(tables: Tables, fn: () => void): void {
+  write(tables, fn);
+  tables.storageWrites++;
 }
 
 export function runtimeOf(row: InstanceRow): InstanceRuntime {

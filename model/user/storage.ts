@@ -2,10 +2,10 @@
 // (the races of omicron#7046 are users deleting in the middle of a replacement). Every operation
 // starts from Nexus's own list, so a request whose answer was lost is no hole in what the user
 // knows. Ops: a blank disk; a snapshot of a disk; a disk from a snapshot; delete a snapshot;
-// delete a detached disk; move a disk onto or off the instance (stop it, attach or detach, start
-// it again: a disk changes only while the instance has no VMM); start or stop the instance. It
-// begins with a disk, a snapshot of it and a disk made from that, attached to the running instance.
-// When its script ends the user either deletes everything it has (the instance stopped, every
+// delete a disk (an attached one: stop the instance, detach, delete, run again); move a disk onto
+// or off the instance (stop it, attach or detach, start it again: a disk changes only while the
+// instance has no VMM); start or stop the instance. It begins with a disk, a snapshot of it and a
+// disk made from that, attached to the running instance. When its script ends the user either deletes everything it has (the instance stopped, every
 // disk detached; `cleanedUp` once Nexus lists nothing) or leaves the instance running.
 // Each request is retried while it times out or the service is unavailable (bounded).
 
@@ -137,8 +137,10 @@ class StorageUser implements StorageUserProcess {
         return;
       }
       case 'deleteDisk': {
-        const disk = this.pick('user.disk', detached);
-        if (disk !== null) yield* this.request({ type: 'DiskDelete', diskId: disk });
+        const disk = this.pick('user.disk', listing.disks.map((d) => d.id));
+        if (disk === null) return;
+        if (attached.includes(disk)) yield* this.moveDisk('detach', [disk], { type: 'DiskDelete', diskId: disk });
+        else yield* this.request({ type: 'DiskDelete', diskId: disk });
         return;
       }
       case 'attach':
@@ -151,13 +153,14 @@ class StorageUser implements StorageUserProcess {
     }
   }
 
-  /** A disk changes only on a stopped instance: stop, attach or detach, then run again if it ran. */
-  private *moveDisk(op: 'attach' | 'detach', candidates: readonly string[]): Flow<void> {
+  /** A disk changes only on a stopped instance: stop, attach or detach (and `then`), then run again if it ran. */
+  private *moveDisk(op: 'attach' | 'detach', candidates: readonly string[], then?: NexusRequest): Flow<void> {
     const disk = this.pick('user.disk', candidates);
     if (disk === null) return;
     const wasRunning = this.running;
     if (!(yield* this.setRunning(false))) return;
     yield* this.request(op === 'attach' ? { type: 'DiskAttach', diskId: disk, instanceId: this.config.instanceId } : { type: 'DiskDetach', diskId: disk });
+    if (then !== undefined) yield* this.request(then);
     if (wasRunning) yield* this.setRunning(true);
   }
 

@@ -3,7 +3,7 @@
 
 import { unreachable } from '../../assert.ts';
 import type { CloneSource, RegionView, SnapshotQueries } from '../queries-snapshots.ts';
-import { write, type RegionRow, type Tables } from '../tables.ts';
+import { writeStorage, type RegionRow, type Tables } from '../tables.ts';
 import * as rsr from './region-snapshot-replacement.ts';
 import * as storage from './storage.ts';
 import * as usage from './volume-usage.ts';
@@ -56,13 +56,13 @@ function diskForVolume(tables: Tables, volumeId: string): SnapshotQueries['DiskF
 }
 
 function unlock(tables: Tables, volumeId: string, repairId: string): { ok: boolean } {
-  if (tables.volumeRepair.get(volumeId) === repairId) write(tables, () => tables.volumeRepair.delete(volumeId));
+  if (tables.volumeRepair.get(volumeId) === repairId) writeStorage(tables, () => tables.volumeRepair.delete(volumeId));
   return { ok: true };
 }
 
 function lock(tables: Tables, volumeId: string, repairId: string): rsr.LockResult {
   const can = rsr.canLock(tables, volumeId, repairId, false);
-  if (can.ok && tables.volumeRepair.get(volumeId) !== repairId) write(tables, () => tables.volumeRepair.set(volumeId, repairId));
+  if (can.ok && tables.volumeRepair.get(volumeId) !== repairId) writeStorage(tables, () => tables.volumeRepair.set(volumeId, repairId));
   return can;
 }
 
@@ -111,7 +111,7 @@ function executeRecords(tables: Tables, q: SnapshotRequest, nowMs: number): unkn
       return storage.diskInsert(tables, q);
     case 'DiskHardDelete': {
       const had = tables.disk.has(q.diskId);
-      if (had) write(tables, () => tables.disk.delete(q.diskId));
+      if (had) writeStorage(tables, () => tables.disk.delete(q.diskId));
       return { deleted: had };
     }
     case 'DiskFetch': {

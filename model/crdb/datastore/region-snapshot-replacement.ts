@@ -14,7 +14,7 @@
 
 import { panic } from '../../assert.ts';
 import { readOnlyTargets } from '../../crucible/vcr-targets.ts';
-import { write, type RsrRow, type RsrState, type RsrStepRow, type RsrStepState, type Tables } from '../tables.ts';
+import { writeStorage, type RsrRow, type RsrState, type RsrStepRow, type RsrStepState, type Tables } from '../tables.ts';
 
 export type LockResult = { readonly ok: true } | { readonly ok: false; readonly error: 'volume repair lock' | 'volume does not exist' };
 
@@ -43,7 +43,7 @@ export function rsrInsert(tables: Tables, r: { requestId: string; regionSnapshot
   if (snapshot === undefined) return { inserted: false, error: 'cannot perform region snapshot replacement without snapshot volume' };
   const lock = canLock(tables, snapshot.volumeId, r.requestId, r.lockNeedsLiveVolume);
   if (!lock.ok) return { inserted: false, error: lock.error };
-  write(tables, () => {
+  writeStorage(tables, () => {
     tables.volumeRepair.set(snapshot.volumeId, r.requestId);
     tables.regionSnapshotReplacement.set(r.requestId, {
       id: r.requestId,
@@ -85,7 +85,7 @@ export function rsrTransition(tables: Tables, t: RsrTransition): { ok: boolean }
   const holds = t.mode === 'take' ? row.operatingSagaId === null : row.operatingSagaId === t.sagaId;
   if (row.state !== t.from || !holds) return { ok: false };
   if (t.from === 'Requested' && t.to === 'Complete' && row.newRegionVolumeId !== null) return { ok: false };
-  write(tables, () => {
+  writeStorage(tables, () => {
     row.state = t.to;
     row.operatingSagaId = t.mode === 'take' ? t.sagaId : null;
     if (t.ids !== undefined) Object.assign(row, t.ids);
@@ -138,7 +138,7 @@ export function rsrStepInsert(tables: Tables, s: { stepId: string; requestId: st
   }
   const lock = canLock(tables, s.volumeId, s.stepId, s.lockNeedsLiveVolume);
   if (!lock.ok) return { result: lock.error === 'volume repair lock' ? 'Conflict' : 'Error' };
-  write(tables, () => {
+  writeStorage(tables, () => {
     tables.volumeRepair.set(s.volumeId, s.stepId);
     tables.regionSnapshotReplacementStep.set(s.stepId, { id: s.stepId, requestId: s.requestId, volumeId: s.volumeId, oldSnapshotVolumeId: null, state: 'Requested', operatingSagaId: null });
   });
@@ -164,7 +164,7 @@ export function rsrStepTransition(tables: Tables, t: StepTransition): { ok: bool
   if (step.state === t.to) return { ok: t.to === 'Running' ? step.operatingSagaId === t.sagaId : t.to === 'VolumeDeleted' || step.operatingSagaId === null };
   const allowed = stepEdgeAllowed(step, t);
   if (!allowed) return { ok: false };
-  write(tables, () => {
+  writeStorage(tables, () => {
     const from = step.state;
     step.state = t.to;
     step.operatingSagaId = t.to === 'Running' ? t.sagaId : from === 'Complete' ? step.operatingSagaId : null;

@@ -10,7 +10,7 @@
 // - A disk is deleted (and detached, attached) only while its instance has no VMM, as upstream
 //   asks of a disk attached to an instance.
 
-import { write, type DiskRow, type RegionSnapshotRow, type SnapshotRow, type Tables } from '../tables.ts';
+import { writeStorage, type DiskRow, type RegionSnapshotRow, type SnapshotRow, type Tables } from '../tables.ts';
 
 export interface AllocatedRegion {
   readonly regionId: string;
@@ -38,7 +38,7 @@ export function regionAllocate(tables: Tables, a: RegionAllocateArgs): Allocated
   const needed = a.count - existing.length;
   if (candidates.length < needed) return null;
   const seq = tables.writes;
-  write(tables, () => {
+  writeStorage(tables, () => {
     for (let i = 0; i < needed; i++) {
       const dataset = candidates[i]!;
       const id = `region-${seq}-${i}`;
@@ -55,7 +55,7 @@ function allocated(r: { id: string; dataset: string; downstairs: string }): Allo
 /** regions_hard_delete. */
 export function regionsHardDelete(tables: Tables, regionIds: readonly string[]): { deleted: number } {
   const present = regionIds.filter((id) => tables.region.has(id));
-  if (present.length > 0) write(tables, () => present.forEach((id) => tables.region.delete(id)));
+  if (present.length > 0) writeStorage(tables, () => present.forEach((id) => tables.region.delete(id)));
   return { deleted: present.length };
 }
 
@@ -69,19 +69,19 @@ export function regionSnapshotInsert(tables: Tables, r: { dataset: string; regio
   const found = tables.regionSnapshot.get(key);
   if (found !== undefined) return { ...found };
   const row: RegionSnapshotRow = { key, dataset: r.dataset, regionId: r.regionId, snapshotId: r.snapshotId, address: regionSnapshotAddress(r.dataset, r.regionId, r.snapshotId), deleting: false };
-  write(tables, () => tables.regionSnapshot.set(key, row));
+  writeStorage(tables, () => tables.regionSnapshot.set(key, row));
   return { ...row };
 }
 
 export function regionSnapshotRemove(tables: Tables, key: string): { removed: boolean } {
   if (!tables.regionSnapshot.has(key)) return { removed: false };
-  write(tables, () => tables.regionSnapshot.delete(key));
+  writeStorage(tables, () => tables.regionSnapshot.delete(key));
   return { removed: true };
 }
 
 export function diskInsert(tables: Tables, d: { diskId: string; volumeId: string; snapshotId: string | null }): { inserted: boolean } {
   if (tables.disk.has(d.diskId)) return { inserted: true };
-  write(tables, () => tables.disk.set(d.diskId, { id: d.diskId, instanceId: null, volumeId: d.volumeId, snapshotId: d.snapshotId, timeDeleted: null }));
+  writeStorage(tables, () => tables.disk.set(d.diskId, { id: d.diskId, instanceId: null, volumeId: d.volumeId, snapshotId: d.snapshotId, timeDeleted: null }));
   return { inserted: true };
 }
 
@@ -100,7 +100,7 @@ export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): D
   if (disk === undefined) return { ok: false, error: 'NotFound' };
   if (disk.timeDeleted != null) return { ok: true, volumeId: disk.volumeId };
   if (disk.instanceId !== null) return { ok: false, error: 'disk is attached' };
-  write(tables, () => (disk.timeDeleted = nowMs));
+  writeStorage(tables, () => (disk.timeDeleted = nowMs));
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -112,7 +112,7 @@ export function diskSetAttachment(tables: Tables, diskId: string, instanceId: st
   const target: DiskRow = { ...disk, instanceId };
   if (!instanceStopped(tables, disk) || !instanceStopped(tables, target)) return { ok: false, error: 'instance must be stopped' };
   if (instanceId !== null && disk.instanceId !== null) return { ok: false, error: 'disk is attached elsewhere' };
-  write(tables, () => (disk.instanceId = instanceId));
+  writeStorage(tables, () => (disk.instanceId = instanceId));
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -120,14 +120,14 @@ export function snapshotInsert(tables: Tables, s: { snapshotId: string; diskId: 
   if (tables.snapshot.has(s.snapshotId)) return { inserted: true };
   const disk = tables.disk.get(s.diskId);
   if (disk === undefined || disk.timeDeleted != null) return { inserted: false };
-  write(tables, () => tables.snapshot.set(s.snapshotId, { id: s.snapshotId, diskId: s.diskId, volumeId: s.volumeId, state: 'Creating', timeDeleted: null }));
+  writeStorage(tables, () => tables.snapshot.set(s.snapshotId, { id: s.snapshotId, diskId: s.diskId, volumeId: s.volumeId, state: 'Creating', timeDeleted: null }));
   return { inserted: true };
 }
 
 export function snapshotSetState(tables: Tables, snapshotId: string, state: SnapshotRow['state']): { ok: boolean } {
   const s = tables.snapshot.get(snapshotId);
   if (s === undefined) return { ok: false };
-  if (s.state !== state) write(tables, () => (s.state = state));
+  if (s.state !== state) writeStorage(tables, () => (s.state = state));
   return { ok: true };
 }
 
@@ -137,7 +137,7 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
   if (s === undefined) return { ok: false, error: 'NotFound' };
   if (s.timeDeleted !== null) return { ok: true, volumeId: s.volumeId };
   if (s.state !== 'Ready' && !anyState) return { ok: false, error: `snapshot is ${s.state}` };
-  write(tables, () => {
+  writeStorage(tables, () => {
     s.timeDeleted = nowMs;
     s.state = 'Destroyed';
   });
@@ -146,6 +146,6 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
 
 export function snapshotHardDelete(tables: Tables, snapshotId: string): { deleted: boolean } {
   if (!tables.snapshot.has(snapshotId)) return { deleted: false };
-  write(tables, () => tables.snapshot.delete(snapshotId));
+  writeStorage(tables, () => tables.snapshot.delete(snapshotId));
   return { deleted: true };
 }

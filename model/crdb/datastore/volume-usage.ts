@@ -18,7 +18,7 @@
 import { panic } from '../../assert.ts';
 import { readOnlyTargets, replaceReadOnlyTarget, singleRegionVolume } from '../../crucible/vcr-targets.ts';
 import type { Vcr } from '../../crucible/vcr.ts';
-import { write, type CrucibleResources, type Tables, type UsageRow } from '../tables.ts';
+import { writeStorage, type CrucibleResources, type Tables, type UsageRow } from '../tables.ts';
 
 export type ResolvedTarget = Pick<UsageRow, 'kind' | 'resource'>;
 
@@ -46,7 +46,7 @@ export function volumeCreate(tables: Tables, volumeId: string, vcr: Vcr): Volume
     if (r === null) return { ok: false, error: `CouldNotFindResource: ${t}` };
     resolved.push(r);
   }
-  write(tables, () => {
+  writeStorage(tables, () => {
     tables.volume.set(volumeId, { id: volumeId, vcr, timeDeleted: null, resourcesToCleanUp: null });
     for (const r of resolved) tables.volumeResourceUsage.push({ volumeId, ...r });
   });
@@ -64,7 +64,7 @@ export function softDeleteVolume(tables: Tables, volumeId: string, nowMs: number
   const regions = [...tables.region.values()].filter((r) => r.volumeId === volumeId && !r.readOnly && !snapshotted.has(r.id)).map((r) => r.id);
   const released = tables.volumeResourceUsage.filter((u) => u.volumeId === volumeId);
   const regionSnapshots: string[] = [];
-  write(tables, () => {
+  writeStorage(tables, () => {
     removeUsageOf(tables, volumeId);
     for (const u of released) {
       if (usageCount(tables, u.resource) > 0) continue;
@@ -94,7 +94,7 @@ function removeUsageOf(tables: Tables, volumeId: string): void {
 
 export function volumeHardDelete(tables: Tables, volumeId: string, leakUsage: boolean): { deleted: boolean } {
   if (!tables.volume.has(volumeId)) return { deleted: false };
-  write(tables, () => {
+  writeStorage(tables, () => {
     tables.volume.delete(volumeId);
     if (!leakUsage) removeUsageOf(tables, volumeId);
   });
@@ -160,7 +160,7 @@ export function volumeReplaceSnapshot(tables: Tables, a: ReplaceSnapshotArgs): R
   if (oldRow === undefined) return { ok: false, error: `NotFound: no usage of ${oldUsage.resource} by ${a.volumeId}` };
   const stashRows = tables.volumeResourceUsage.filter((u) => u.volumeId === a.stash && u.resource === newUsage.resource);
   if (stashRows.length > 1) return { ok: false, error: 'MultipleResourceUsageRecords' };
-  write(tables, () => {
+  writeStorage(tables, () => {
     volume.vcr = swapped.vcr;
     stash.vcr = singleRegionVolume(a.stash, [a.existing], true, 1, null, { extentCount: 1, blocksPerExtent: 1 });
     oldRow.volumeId = a.stash;

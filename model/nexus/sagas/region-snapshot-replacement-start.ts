@@ -34,7 +34,8 @@ interface AllocParams {
 
 const NO_ANSWER = 'the database did not answer';
 const stashOf = (run: SagaRun<RsrStartParams>): string => `${run.id}-stash`;
-const nrvOf = (run: SagaRun<RsrStartParams>): string | null => (run.nexus.bugs.has(BUG_NO_NRV) ? null : `${run.id}-nrv`);
+/** NRV's id; none before #7046 (this switch, or the pre-#7046 flow of nexus/rsr-ignores-deleted-volumes, which shipped with it). */
+const nrvOf = (run: SagaRun<RsrStartParams>): string | null => (run.nexus.bugs.has(BUG_NO_NRV) || run.nexus.bugs.has('nexus/rsr-ignores-deleted-volumes') ? null : `${run.id}-nrv`);
 const newRegion = (run: SagaRun<RsrStartParams>): AllocatedRegion => run.outputs['alloc_new_region'] as AllocatedRegion;
 
 export const regionSnapshotReplacementStart: SagaDef<RsrStartParams> = {
