@@ -217,7 +217,6 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'region-snapshot-replacement',
     appliesTo: SNAPSHOT_WORLD,
     invariant: 'V-L1',
-    sweepSeeds: 10_000, // a rare race: the expungement has to land between a snapshot's running snapshots and its volume record
   },
 ];
 

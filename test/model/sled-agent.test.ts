@@ -4,6 +4,8 @@ import type { Process } from '../../model/ports.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { Simulator } from '../../sim/simulator.ts';
+import { singleRegionVolume } from '../../model/crucible/vcr-targets.ts';
+import { VCRS_HAVE_NO_DIFFERENCE } from '../../model/crucible/vcr.ts';
 
 /** A Nexus stand-in that acknowledges every report and remembers them. */
 function fakeNexus(reports: string[]): { id: string; initDurable: () => null; boot: () => Process } {
@@ -68,4 +70,37 @@ test('with sled-agent/remove-before-notify the VMM is gone before Nexus hears of
   }
   t.true(sawDestroyed, 'the table was empty while Destroyed was still unpublished');
   t.true(reports.includes('Destroyed@6'));
+});
+
+// The VCR replacement the simulated sled-agent answers for a disk, as Propolis would from
+// crucible's compare_vcr_for_update (volume.rs tests: a read-only parent target changed is one
+// target change; the same VCR again has no difference; a VM not running refuses).
+test('a VCR for a running VMM\'s disk: a changed read-only parent target is Started, the same again a 400, a stopped VMM a 409', (t) => {
+  const parent = (target: string) => singleRegionVolume('snap', [target, 'b', 'c'], true, 1, null);
+  const disk = (target: string) => singleRegionVolume('disk', ['x', 'y', 'z'], false, 2, parent(target));
+  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  sim.addNode(fakeNexus([]));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
+  const answers: unknown[] = [];
+  sim.addNode({
+    id: 'driver',
+    initDurable: () => null,
+    boot(env) {
+      env.spawn('drive', (function* () {
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i', migration: null, disks: [{ backendId: 'd', vcr: disk('a') }] }, timeoutMs: 100 };
+        yield { kind: 'sleep', ms: 200 };
+        for (const target of ['n', 'n']) answers.push(((yield { kind: 'call', to: 'sled', request: { type: 'VmmVcrReplace', vmmId: 'v', backendId: 'd', vcr: disk(target) }, timeoutMs: 100 }) as { reply: { reply: unknown } }).reply.reply);
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };
+        answers.push(((yield { kind: 'call', to: 'sled', request: { type: 'VmmVcrReplace', vmmId: 'v', backendId: 'd', vcr: disk('m') }, timeoutMs: 100 }) as { reply: { reply: unknown } }).reply.reply);
+        return undefined;
+      })());
+      return {};
+    },
+  });
+  for (let i = 0; i < 10_000 && sim.step() !== null; i++);
+  t.deepEqual(answers, [
+    { type: 'VcrReplaced', status: 200, result: 'Started' },
+    { type: 'Error', status: 400, message: VCRS_HAVE_NO_DIFFERENCE },
+    { type: 'Error', status: 409, message: 'VM is Stopping' },
+  ]);
 });

@@ -11,7 +11,7 @@
 // or a failed clone does upstream. Not modelled: ports (addresses are never reused), the 5 s wait
 // for a snapshot directory, the busy worker ordering, Creating (503) for a clone in progress.
 
-import { panic } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import { between, call, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports.ts';
 import type { AgentRegion, AgentReply, AgentRequest, AgentState } from './api.ts';
 
@@ -70,9 +70,13 @@ class Agent implements AgentProcess {
     else if (region.state === 'Requested') this.setRegionState(region, flip(this.env, `${this.config.id}.createFails`, this.config.createFailPerMille) ? 'Failed' : 'Created');
   }
 
+  /** The worker's moves only: Requested to Created or Failed, Tombstoned to Destroyed. */
   private setRegionState(region: AgentRegion, state: AgentState): void {
+    const from = region.state;
+    if (!(from === 'Requested' && (state === 'Created' || state === 'Failed')) && !(from === 'Tombstoned' && state === 'Destroyed')) panic(`agent ${this.config.id}: region ${region.id} ${from} -> ${state}`);
     region.state = state;
     if (state === 'Destroyed') region.snapshots.clear();
+    if (region.snapshots.size > 0 && region.state !== 'Created') panic(`agent ${this.config.id}: region ${region.id} ${region.state} with snapshots`);
   }
 
   /** A clone copies every extent from its source; any failure leaves the region Failed. */
@@ -137,6 +141,7 @@ class Agent implements AgentProcess {
       region.state = 'Tombstoned';
       this.schedule('region', regionId);
     }
+    panicUnless(region.state === 'Tombstoned' || region.state === 'Destroyed', 'a deleted region that is neither Tombstoned nor Destroyed');
     return { status: 204 };
   }
 
@@ -172,6 +177,7 @@ class Agent implements AgentProcess {
     const found = this.durable.running.get(key);
     if (found !== undefined) return { status: 200, state: found.state };
     if (region.state !== 'Created' || !region.snapshots.has(snapshotId)) return notFound(`snapshot "${snapshotId}" not found`);
+    panicUnless(region.state === 'Created', 'a read-only downstairs for the snapshot of a region not Created');
     this.durable.running.set(key, { state: 'Requested' });
     this.schedule('running', key);
     return { status: 200, state: 'Requested' };
