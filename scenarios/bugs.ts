@@ -21,6 +21,7 @@ export interface BugEntry {
 const INSTANCE_WORLD = ['instance-lifecycle', 'instance-migration'] as const;
 const CRUCIBLE_WORLD = ['crucible-activation', 'crucible-takeover', 'crucible-replacement'] as const;
 const PROPOLIS_WORLD = ['propolis-start'] as const;
+/** Instances on a simulated sled-agent beside disks and snapshots: the instance switches run here too. */
 const SNAPSHOT_WORLD = ['region-snapshot-replacement'] as const;
 
 export const BUGS: readonly BugEntry[] = [
@@ -29,7 +30,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'the simulated sled-agent removes a Destroyed VMM from its table before Nexus has that state',
     source: 'omicron#7282 (test_disk_move_between_instances flake); RFD 486 §6.1',
     scenario: 'instance-lifecycle',
-    appliesTo: INSTANCE_WORLD,
+    appliesTo: [...INSTANCE_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-I5',
   },
   {
@@ -37,7 +38,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'instance-update sagas run without the updater lock: two see one snapshot, and the second releases the provisioning of the instance the user restarted in between',
     source: 'omicron#5749 (the instance-update saga), #5831 (the updater lock)',
     scenario: 'instance-lifecycle',
-    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-I7',
   },
   {
@@ -45,7 +46,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "the updater lock's fields travel with the runtime state, so a saga writing the runtime it read writes back the lock as it read it",
     source: 'omicron#5831 (why the lock lives apart from the runtime state)',
     scenario: 'instance-lifecycle',
-    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-I3',
   },
   {
@@ -53,7 +54,7 @@ export const BUGS: readonly BugEntry[] = [
     title: 'an unwinding start saga clears the instance\'s VMM id itself instead of marking its VMM SagaUnwound, leaving a VMM record nothing will ever clean up',
     source: 'omicron#5858 (SagaUnwound)',
     scenario: 'instance-lifecycle',
-    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-L2',
   },
   {
@@ -61,7 +62,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "an unwinding start saga releases the instance's virtual provisioning whoever charged it, so a start that lost a race releases the charge of the start that won",
     source: 'found by stairwell: omicron sis_account_virtual_resources_undo calls virtual_provisioning_collection_delete_instance keyed by instance id alone (newest stored version; an older one had a generation guard); not reported upstream',
     scenario: 'instance-lifecycle',
-    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-I7',
     sweepSeeds: 5000, // first failing seed 4975 (1734 before fifo links stopped reordering ties)
   },
@@ -70,7 +71,7 @@ export const BUGS: readonly BugEntry[] = [
     title: "Nexus's synthesized Failed (watcher or stop 404) overwrites a Destroyed or Creating VMM",
     source: 'omicron b848b6df85 mark_vmm_failed writes Failed at gen+1 whatever the VMM state; found by stairwell, not reported upstream',
     scenario: 'instance-lifecycle',
-    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD],
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-I6',
   },
   {

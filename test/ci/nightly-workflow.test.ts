@@ -63,7 +63,7 @@ test('its steps, run as written: two shards and a merge; the merge fails when a 
   t.is(merged.status, 0, merged.stderr + merged.stdout);
   const j = JSON.parse(readFileSync(join(work, 'merged.json'), 'utf8'));
   t.is(j.range, 'random:120@2718281828');
-  t.is(j.seeds, 120 * 6);
+  t.is(j.seeds, 120 * 7);
   t.deepEqual(j.missingShards, []);
   const suites = new XMLParser({ ignoreAttributes: false }).parse(readFileSync(join(work, 'merged.xml'), 'utf8'));
   t.truthy(suites.testsuites.testsuite);

@@ -105,7 +105,7 @@ test('sweep --json lists seeds and failures; list names every scenario and bug',
   const r = stairwell('sweep', 'all', '--seeds', '1..40', '--json');
   t.is(r.status, 0);
   const j = JSON.parse(r.stdout);
-  const names = ['instance-lifecycle', 'instance-migration', 'crucible-activation', 'crucible-takeover', 'crucible-replacement', 'propolis-start'];
+  const names = ['instance-lifecycle', 'instance-migration', 'crucible-activation', 'crucible-takeover', 'crucible-replacement', 'propolis-start', 'region-snapshot-replacement'];
   t.is(j.seeds, 40 * names.length, '40 seeds of each scenario');
   t.deepEqual(j.scenarios, names);
   t.deepEqual(j.failures, []);
