@@ -1,5 +1,6 @@
-// CockroachDB's tables as far as the instance lifecycle needs them. This is the durable state of
-// the CockroachDB node: it survives a crash of any node, itself included.
+// CockroachDB's tables as far as the instance lifecycle, volumes, disks and snapshots, and region
+// (snapshot) replacement need them. This is the durable state of the CockroachDB node: it survives a
+// crash of any node, itself included.
 
 import type { AutoRestartPolicy, InstanceState, IntendedState, MigrationState, VmmState } from '../common/vmm-state.ts';
 import type { Vcr } from '../crucible/vcr.ts';

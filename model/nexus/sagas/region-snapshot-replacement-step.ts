@@ -1,8 +1,9 @@
 // region-snapshot-replacement-step (region_snapshot_replacement_step.rs, omicron b848b6df85): the
 // step Requested -> Running under this saga's id (the state alone is checked; undo: back to
 // Requested, the lock kept); T's and R''s addresses (T's record gone, or R' gone: fail); a blank
-// stash, locked by the step (undo: unlocked, hard delete; see createStash); T swapped for R' in the step's volume (undo: swapped back); the
-// upstairs told (below); -> Complete with the stash, the step's lock released.
+// stash, locked by the step (undo: unlocked, hard delete; see createStash); T swapped for R' in
+// the step's volume (undo: swapped back); the upstairs told (below); -> Complete with the stash,
+// the step's locks released.
 // Notify: a deleted volume has no upstairs (before #7046, nexus/rsr-ignores-deleted-volumes, it
 // went on regardless); a disk not attached, or an instance with no active VMM, has none either; a
 // VMM Running or Rebooting gets the volume's VCR; any other state fails the node, so the saga
