@@ -65,6 +65,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       { name: 'max-failures', kind: 'value', value: 'N', help: 'stop after N failures (seeds already running finish)' },
       { name: 'tapes', kind: 'value', value: 'DIR', help: "write each failing run's tape to DIR as it is found (coverage sweeps: default stairwell-failures)" },
       { name: 'check-determinism', kind: 'bool', help: 'run each seed twice; two runs that differ are a DETERMINISM finding naming the first divergent event' },
+      { name: 'probes', kind: 'bool', help: "count the runs that reach each coverage probe and print them, the scenario's required probes marked, and any required probe no run reached" },
       JSON_OUT,
       JUNIT,
       QUIET,

@@ -32,6 +32,30 @@ export interface SweepJson {
   readonly covered: readonly Covered[];
   /** The process's peak resident memory so far, worker threads included (merge: the largest shard's). */
   readonly peakRssMb: number;
+  /** With --probes: per scenario, the runs that reached each probe, and the required ones no run reached. */
+  readonly probes?: readonly ProbeReport[];
+}
+
+export interface ProbeReport {
+  readonly scenario: string;
+  readonly seeds: number;
+  /** Runs that reached each probe, by name. */
+  readonly hit: Readonly<Record<string, number>>;
+  /** The scenario's required probes that no run reached. */
+  readonly missing: readonly string[];
+}
+
+/** `sweep --probes`: each scenario's probes, the runs that reached each (required ones marked *), and what was missed. */
+export function probeLines(reports: readonly ProbeReport[], required: (scenario: string) => readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const r of reports) {
+    const want = new Set(required(r.scenario));
+    const names = [...new Set([...Object.keys(r.hit), ...want])].sort();
+    lines.push(`probes of ${r.scenario} (${r.seeds} seeds): ${want.size - r.missing.length} of ${want.size} required reached, ${Object.keys(r.hit).length} reached in all`);
+    for (const name of names) lines.push(`  ${want.has(name) ? '*' : ' '} ${String(r.hit[name] ?? 0).padStart(7)}  ${name}`);
+    if (r.missing.length > 0) lines.push(`  required, never reached: ${r.missing.join(', ')}`);
+  }
+  return lines;
 }
 
 /** A sweep keeps at most this many failures in memory and in its JSON; it counts them all. */

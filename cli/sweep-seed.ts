@@ -27,6 +27,8 @@ export interface SweepFailure {
 export interface SeedResult {
   readonly steps: number;
   readonly failure: SweepFailure | null;
+  /** The coverage probes the run reached (`sweep --probes` counts the runs that reach each). */
+  readonly probes: readonly string[];
 }
 
 export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy): SeedResult {
@@ -34,12 +36,13 @@ export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: num
   const { outcome } = execute(request);
   const replay = replayCommand(scenario.name, seed, bugs, strategy);
   const v = outcome.violation;
-  if (v !== null) return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay } };
-  if (!checkDeterminism) return { steps: outcome.steps, failure: null };
+  const probes = [...outcome.sim.probes.keys()];
+  if (v !== null) return { steps: outcome.steps, probes, failure: { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay } };
+  if (!checkDeterminism) return { steps: outcome.steps, probes, failure: null };
   const again = execute(request).outcome;
-  if (again.fingerprint === outcome.fingerprint) return { steps: outcome.steps, failure: null };
+  if (again.fingerprint === outcome.fingerprint) return { steps: outcome.steps, probes, failure: null };
   const found = divergence(outcome, again, () => execute({ ...request, trace: true }).outcome, `two runs of seed ${seed} in one thread`);
-  return { steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant: DETERMINISM, ...found, replay } };
+  return { steps: outcome.steps, probes, failure: { scenario: scenario.name, seed, invariant: DETERMINISM, ...found, replay } };
 }
 
 /**
@@ -68,7 +71,8 @@ export function coverageSeedResult(scenario: Scenario, bugs: readonly string[], 
   const { seed, outcome } = run;
   const v = outcome.violation;
   // The replay command is the failure's tape, which the sweep writes: see saveFailureTape.
-  const failure = (invariant: string, step: number, message: string): SeedResult => ({ steps: outcome.steps, failure: { scenario: scenario.name, seed, invariant, step, message, replay: '' } });
+  const probes = [...outcome.sim.probes.keys()];
+  const failure = (invariant: string, step: number, message: string): SeedResult => ({ steps: outcome.steps, probes, failure: { scenario: scenario.name, seed, invariant, step, message, replay: '' } });
   if (v !== null) return failure(v.invariant, v.step, v.message);
   if (checkDeterminism) {
     const replayOf = (trace: boolean): RunOutcome => execute({ scenario, bugs, seed, strategy: 'coverage', tape: { values: outcome.choices.values, labels: null }, stepPrints: true, trace }).outcome;
@@ -78,7 +82,7 @@ export function coverageSeedResult(scenario: Scenario, bugs: readonly string[], 
       return failure(DETERMINISM, found.step, found.message);
     }
   }
-  return { steps: outcome.steps, failure: null };
+  return { steps: outcome.steps, probes, failure: null };
 }
 
 /** Write a failing run's tape under `dir` and return where it went; `outcome` is run again from the seed if not given. */

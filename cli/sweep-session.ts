@@ -19,7 +19,7 @@ import { emitJson } from './report.ts';
 import { searchRuns, type SearchRun } from './search-runs.ts';
 import { SweepPlan, type PlannedBatch } from './sweep-plan.ts';
 import { sweepInWorkers, type Batch, type BatchDone } from './sweep-pool.ts';
-import { FAILURES_KEPT_MAX, PRINTED_FAILURES_MAX, summaryLines, type StopReason, type SweepJson } from './sweep-result.ts';
+import { FAILURES_KEPT_MAX, PRINTED_FAILURES_MAX, probeLines, summaryLines, type ProbeReport, type StopReason, type SweepJson } from './sweep-result.ts';
 import { coverageSeedResult, saveFailureTape, sweepSeed, type SeedResult, type SweepFailure } from './sweep-seed.ts';
 
 export interface SweepConfig {
@@ -42,6 +42,8 @@ export interface SweepConfig {
   readonly secondsMax: number | null;
   readonly maxFailures: number | null;
   readonly quiet: boolean;
+  /** Count the runs that reach each coverage probe, and report them (`--probes`). */
+  readonly probes: boolean;
 }
 
 /** A --json file is rewritten with the failures so far at most this often. */
@@ -55,6 +57,8 @@ export class SweepSession {
   readonly #progress: ProgressLine;
   readonly #failures: SweepFailure[] = [];
   readonly #seedsByScenario = new Map<string, number>();
+  /** Per scenario, the runs that reached each probe. */
+  readonly #probeRuns = new Map<string, Map<string, number>>();
   readonly #startedMs = performance.now();
   readonly #deadlineMs: number;
   #failureCount = 0;
@@ -156,10 +160,25 @@ export class SweepSession {
     this.#seeds++;
     this.#steps += result.steps;
     this.#seedsByScenario.set(scenario.name, (this.#seedsByScenario.get(scenario.name) ?? 0) + 1);
+    if (this.#c.probes) this.#countProbes(scenario.name, result.probes);
     if (result.failure !== null) this.#onFailure(scenario, index, result.failure, outcome);
     if (this.#progress.due()) this.#progress.update(this.#progressText());
     if (this.#stopped === null && this.#c.maxFailures !== null && this.#failureCount >= this.#c.maxFailures) this.#stopped = 'max-failures';
     if (this.#stopped === null && performance.now() >= this.#deadlineMs) this.#stopped = 'seconds';
+  }
+
+  #countProbes(scenario: string, reached: readonly string[]): void {
+    let runs = this.#probeRuns.get(scenario);
+    if (runs === undefined) this.#probeRuns.set(scenario, (runs = new Map()));
+    for (const name of reached) runs.set(name, (runs.get(name) ?? 0) + 1);
+  }
+
+  #probeReports(): ProbeReport[] {
+    return this.#c.scenarios.map((s) => {
+      const runs = this.#probeRuns.get(s.name) ?? new Map<string, number>();
+      const hit = Object.fromEntries([...runs].sort(([a], [b]) => (a < b ? -1 : 1)));
+      return { scenario: s.name, seeds: this.#seedsByScenario.get(s.name) ?? 0, hit, missing: (s.requiredProbes ?? []).filter((p) => !runs.has(p)) };
+    });
   }
 
   #onFailure(scenario: Scenario, index: number, found: SweepFailure, outcome: RunOutcome | null): void {
@@ -227,6 +246,7 @@ export class SweepSession {
       stopped: this.#stopped,
       covered: this.#plan.covered(),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      ...(c.probes ? { probes: this.#probeReports() } : {}),
     };
   }
 
@@ -245,6 +265,7 @@ export class SweepSession {
     const result = this.#report(this.#stopped === null);
     this.#write(result);
     if (this.#c.json !== '') process.stdout.write(`${summaryLines(result).join('\n')}\n`);
+    if (this.#c.json !== '' && result.probes !== undefined) process.stdout.write(`${probeLines(result.probes, (name) => this.#c.scenarios.find((s) => s.name === name)!.requiredProbes ?? []).join('\n')}\n`);
     return result.ok ? EXIT.ok : EXIT.violation;
   }
 

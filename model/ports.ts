@@ -25,6 +25,8 @@ export interface Env {
   /** A fresh id, unique for the whole run (crashes included): `${prefix}-${n}`. */
   mintId(prefix: string): string;
   log(text: string): void;
+  /** A named path that matters was reached (a coverage probe: counted per run, `sweep --probes`). */
+  probe?(name: string): void;
 }
 
 export interface Process {
@@ -44,6 +46,15 @@ export interface NodeDef<D> {
 
 /** Bug switches: each restores one historical behaviour (scenarios/bugs.ts lists them). */
 export type Bugs = ReadonlySet<string>;
+
+/**
+ * Mark a path that matters as reached, as FoundationDB's CODE_PROBE or TigerBeetle's marks: a
+ * sweep counts the runs that reach each probe (`sweep --probes`), and each scenario names the
+ * probes it must reach (`requiredProbes`), so a green sweep also says the guarded paths ran.
+ */
+export function probe(env: Env, name: string): void {
+  env.probe?.(name);
+}
 
 /** Call another node; the reply's type is the caller's promise about that node's API. */
 export function* call<R>(to: NodeId, request: unknown, timeoutMs: number): Flow<CallResult<R>> {

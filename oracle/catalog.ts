@@ -34,6 +34,8 @@ export const INVARIANTS: readonly InvariantInfo[] = [
     kind: 'liveness',
     text: "after heal, the user's requests finish and each instance settles where the user last asked (stop: NoVmm, start: Running, delete: deleted)",
   },
+  { id: 'O-L4', kind: 'liveness', text: "after heal, each sled-agent's VMM table agrees with the database: no VMM runs that the database deleted or no instance holds, no Destroyed VMM is kept once the database has it" },
+  { id: 'O-L5', kind: 'liveness', text: 'after heal, every saga outcome is whole: no instance keeps a migration id, an unwound start or migration left no VMM registered and an unwound start no charge' },
   { id: 'C-I1', kind: 'safety', text: 'a read-write downstairs has at most one active upstairs, and its active generation never goes down' },
   { id: 'C-I2', kind: 'safety', text: 'once YouAreNoLongerActive is sent on a connection, no IO from it runs' },
   { id: 'C-I3', kind: 'safety', text: 'a Disabled upstairs has every client Stopping(Disabled) or parked in Connecting{New, WaitConnect}' },

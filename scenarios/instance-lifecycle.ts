@@ -9,6 +9,7 @@
 import type { RunLimits } from '../sim/runner.ts';
 import { buildInstanceWorld, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
 import type { Scenario } from './scenario.ts';
+import { INSTANCE_LIFECYCLE_PROBES } from './required-probes.ts';
 
 const LIMITS: RunLimits = { workloadMs: 15_000, livenessMs: 60_000, maxSteps: 200_000 };
 
@@ -32,7 +33,8 @@ export const instanceLifecycle: Scenario = {
   name: 'instance-lifecycle',
   summary: 'CockroachDB, 2 Nexus, 2 sled-agents, 3 instances; a user starts, stops, restarts and deletes them under partitions, loss and crashes',
   limits: LIMITS,
-  invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3'],
+  invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3', 'O-L4', 'O-L5'],
   faultMenu: FAULT_MENU,
+  requiredProbes: INSTANCE_LIFECYCLE_PROBES,
   spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildInstanceWorld(sim, bugs, SHAPE, FAULT_MENU) }),
 };

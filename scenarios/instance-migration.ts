@@ -7,6 +7,7 @@
 import type { RunLimits } from '../sim/runner.ts';
 import { buildInstanceWorld, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
 import type { Scenario } from './scenario.ts';
+import { INSTANCE_MIGRATION_PROBES } from './required-probes.ts';
 
 const LIMITS: RunLimits = { workloadMs: 15_000, livenessMs: 60_000, maxSteps: 200_000 };
 
@@ -29,7 +30,8 @@ export const instanceMigration: Scenario = {
   name: 'instance-migration',
   summary: 'CockroachDB, 2 Nexus, 3 sled-agents, 2 instances; live migrations that succeed, fail on either side or race a stop, under partitions, loss and crashes',
   limits: LIMITS,
-  invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3'],
+  invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3', 'O-L4', 'O-L5'],
   faultMenu: FAULT_MENU,
+  requiredProbes: INSTANCE_MIGRATION_PROBES,
   spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildInstanceWorld(sim, bugs, SHAPE, FAULT_MENU) }),
 };

@@ -6,7 +6,7 @@ import { cockroachDb } from '../model/crdb/node.ts';
 import type { Tables } from '../model/crdb/tables.ts';
 import { nexus } from '../model/nexus/node.ts';
 import type { Bugs } from '../model/ports.ts';
-import { simSledAgent } from '../model/sled-agent/node.ts';
+import { simSledAgent, type SledAgentProcess } from '../model/sled-agent/node.ts';
 import { user, type UserInstance, type UserOp, type UserProcess } from '../model/user/node.ts';
 import { instanceLivenessGoal } from '../oracle/instance-liveness.ts';
 import { InstanceSafety } from '../oracle/instance-safety.ts';
@@ -14,6 +14,7 @@ import type { InstanceWorld } from '../oracle/instance-world.ts';
 import { startNemesis, type FaultOption, type NemesisConfig } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
+import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 
 export const DB = 'crdb';
 export const NEXUSES = ['nexus-1', 'nexus-2'] as const;
@@ -104,9 +105,10 @@ export function buildInstanceWorld(sim: Simulator, bugs: Bugs, shape: InstanceWo
   const safety = new InstanceSafety(world);
   sim.observe(safety);
   const instanceIds = shape.instances.map((i) => i.id);
+  const outcomes: OutcomeWorld = { sledIds: shape.sleds, tables: world.tables, sledVmms: (id) => (sim.node(id).process as SledAgentProcess | null)?.vmms ?? null };
   return {
     afterStep: (step) => safety.afterStep(step),
-    unmetGoal: () => instanceLivenessGoal(world, instanceIds),
+    unmetGoal: () => instanceLivenessGoal(world, instanceIds) ?? outcomesGoal(outcomes),
   };
 }
 

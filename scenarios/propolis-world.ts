@@ -31,6 +31,7 @@ import type { PropolisWorld } from '../oracle/propolis-world.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
+import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 
 export const DB = 'crdb';
 export const NEXUS = 'nexus-1';
@@ -179,12 +180,13 @@ function propolisOracle(sim: Simulator, allDownstairs: readonly string[]): Oracl
     guests: () => [],
   };
   const instanceSafety = new InstanceSafety(instanceWorld);
+  const outcomes: OutcomeWorld = { sledIds: [SLED], tables: propolisWorld.tables, sledVmms: () => propolisWorld.sledAgent()?.vmms ?? null };
   const crucibleSafety = new CrucibleSafety(crucibleWorld);
   sim.observe(instanceSafety);
   sim.observe(crucibleSafety);
   sim.observe(propolisSafety);
   return {
     afterStep: (step) => propolisSafety.afterStep(step) ?? crucibleSafety.afterStep(step) ?? instanceSafety.afterStep(step),
-    unmetGoal: () => propolisLivenessGoal(propolisWorld, instanceWorld, [INSTANCE]),
+    unmetGoal: () => propolisLivenessGoal(propolisWorld, instanceWorld, [INSTANCE]) ?? outcomesGoal(outcomes),
   };
 }

@@ -7,6 +7,7 @@
 import type { RunLimits } from '../sim/runner.ts';
 import type { Scenario } from './scenario.ts';
 import { buildSnapshotReplacementWorld, snapshotReplacementFaultMenu } from './snapshot-replacement-world.ts';
+import { REGION_SNAPSHOT_REPLACEMENT_PROBES } from './required-probes.ts';
 
 const LIMITS: RunLimits = { workloadMs: 20_000, livenessMs: 90_000, maxSteps: 200_000 };
 const FAULT_MENU = snapshotReplacementFaultMenu();
@@ -16,7 +17,8 @@ export const regionSnapshotReplacement: Scenario = {
   name: 'region-snapshot-replacement',
   summary: 'CockroachDB, Nexus, a sled-agent, 5 Crucible agents; a user makes and deletes disks and snapshots at any time while a physical disk fails and its region snapshots are replaced',
   limits: LIMITS,
-  invariants: ['V-I1', 'V-I2', 'V-I3', 'V-I4', 'V-I5', 'V-I6', 'V-I7', 'V-L1', 'V-L2', 'V-L3', 'PANIC'],
+  invariants: ['V-I1', 'V-I2', 'V-I3', 'V-I4', 'V-I5', 'V-I6', 'V-I7', 'V-L1', 'V-L2', 'V-L3', 'O-L4', 'O-L5', 'PANIC'],
   faultMenu: FAULT_MENU,
+  requiredProbes: REGION_SNAPSHOT_REPLACEMENT_PROBES,
   spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildSnapshotReplacementWorld(sim, bugs, SHAPE, FAULT_MENU) }),
 };

@@ -12,5 +12,7 @@ export interface Scenario {
   /** The invariants and goals this scenario checks (ids from oracle/catalog.ts). */
   readonly invariants: readonly string[];
   readonly faultMenu: readonly FaultOption[];
+  /** The coverage probes a sweep of its default seeds (1..2000) must reach: the paths its invariants guard. */
+  readonly requiredProbes?: readonly string[];
   spec(bugs: Bugs): RunSpec;
 }

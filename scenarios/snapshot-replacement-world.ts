@@ -12,7 +12,8 @@ import type { Tables } from '../model/crdb/tables.ts';
 import { nexus } from '../model/nexus/node.ts';
 import { operator, type DiskFailed } from '../model/operator/node.ts';
 import type { Bugs } from '../model/ports.ts';
-import { simSledAgent } from '../model/sled-agent/node.ts';
+import { simSledAgent, type SledAgentProcess } from '../model/sled-agent/node.ts';
+import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 import { storageUser, type StorageUserProcess } from '../model/user/storage.ts';
 import { SnapshotReplacementSafety } from '../oracle/snapshot-replacement-safety.ts';
 import { snapshotReplacementGoal, type SnapshotReplacementWorld } from '../oracle/snapshot-replacement-liveness.ts';
@@ -92,5 +93,6 @@ export function buildSnapshotReplacementWorld(sim: Simulator, bugs: Bugs, shape:
     dead: (id) => sim.node(id).dead,
   };
   const safety = new SnapshotReplacementSafety(world.tables);
-  return { afterStep: () => safety.afterStep(), unmetGoal: () => snapshotReplacementGoal(world) };
+  const outcomes: OutcomeWorld = { sledIds: [SLED], tables: world.tables, sledVmms: (id) => (sim.node(id).process as SledAgentProcess | null)?.vmms ?? null };
+  return { afterStep: () => safety.afterStep(), unmetGoal: () => snapshotReplacementGoal(world) ?? outcomesGoal(outcomes) };
 }

@@ -47,6 +47,8 @@ export interface Env {
   mintId(prefix: string): string;
   /** An annotation in the full trace. */
   log(text: string): void;
+  /** A coverage probe: counted in `Simulator.probes`. */
+  probe(name: string): void;
 }
 
 export interface Process {

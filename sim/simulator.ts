@@ -90,6 +90,8 @@ export class Simulator {
   readonly choices: ChoiceRecorder;
   readonly fingerprint = new Fingerprint();
   readonly faultLog: FaultRecord[] = [];
+  /** How often each coverage probe was reached in this run (model code calls `probe(env, name)`). */
+  readonly probes = new Map<string, number>();
   /** Full trace records, only when tracing was asked for. */
   readonly records: TraceRecord[] | null;
   panic: Panic | null = null;
@@ -612,6 +614,9 @@ export class Simulator {
       mintId: (prefix) => `${prefix}-${++sim.#ids}`,
       log(text) {
         sim.#record({ event: 'log', node: host.spec.id, text });
+      },
+      probe(name) {
+        sim.probes.set(name, (sim.probes.get(name) ?? 0) + 1);
       },
     };
   }

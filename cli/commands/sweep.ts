@@ -1,6 +1,6 @@
 // stairwell sweep [<scenario>|all] --seeds A..B|random:N[@S] [--bug ID]... [--strategy S]
 //                 [--workers N] [--shard K/N] [--seconds S] [--max-failures N] [--tapes DIR]
-//                 [--check-determinism] [--json [F.json]] [--junit F.xml] [--quiet]
+//                 [--check-determinism] [--probes] [--json [F.json]] [--junit F.xml] [--quiet]
 // Runs every seed of the sequence (lazily: any size starts at once), on worker threads or in
 // this thread, and ends with a summary naming the first failing seed, its invariant and a
 // replay command; exit 1 if any seed failed. Everything the command line names is checked
@@ -84,6 +84,7 @@ function sweepConfig(p: Parsed): SweepConfig {
     secondsMax: secondsText === undefined ? null : positiveSeconds(secondsText),
     maxFailures,
     quiet: p.flags.has('quiet'),
+    probes: p.flags.has('probes'),
   };
 }
 

@@ -3,7 +3,7 @@
 // (BestEffort or unset), they are meant to run, their cooldown has passed and no update holds
 // them, through the instance-start saga with reason AutoRestart.
 
-import type { Flow } from '../ports.ts';
+import { probe, type Flow } from '../ports.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { executeSaga } from './saga/executor.ts';
@@ -16,6 +16,7 @@ export function* instanceReincarnationPass(ctx: NexusContext): Flow<void> {
     const fetched = yield* db<'InstanceFetch'>(ctx, { type: 'InstanceFetch', instanceId });
     if (!fetched.ok || fetched.reply === null) continue;
     ctx.env.log(`instance_reincarnation: restarting ${instanceId}`);
+    probe(ctx.env, 'instance-reincarnation.restart');
     yield* executeSaga(ctx, instanceStart, ctx.env.mintId('saga'), newStartParams(ctx, fetched.reply.instance, 'AutoRestart'));
   }
 }

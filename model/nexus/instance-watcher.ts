@@ -6,7 +6,7 @@
 // - no answer: inconclusive, nothing written. (The real task also fails VMMs on expunged or
 //   powered-off sleds; this model has neither.)
 
-import { call, type Flow } from '../ports.ts';
+import { call, probe, type Flow } from '../ports.ts';
 import type { VmmRow } from '../crdb/tables.ts';
 import type { SledAgentReply } from '../sled-agent/api.ts';
 import type { NexusContext } from './context.ts';
@@ -24,6 +24,7 @@ function* checkVmm(ctx: NexusContext, vmm: VmmRow): Flow<void> {
   if (!r.ok) return;
   if (r.reply.type === 'NoSuchInstance') {
     ctx.env.log(`instance_watcher: sled-agent error indicates that VMM ${vmm.id} has failed`);
+    probe(ctx.env, 'instance-watcher.no-such-instance');
     yield* markVmmFailed(ctx, vmm);
     return;
   }

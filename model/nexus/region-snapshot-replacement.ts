@@ -17,7 +17,7 @@
 // task, Running -> Complete, with no saga. nexus/rsr-lock-needs-live-volume is passed down to
 // the lock (region-snapshot-replacement.ts in the datastore).
 
-import type { Flow } from '../ports.ts';
+import { probe, type Flow } from '../ports.ts';
 import type { RsrRow, RsrStepRow } from '../crdb/tables.ts';
 import { readOnlyTargets } from '../crucible/vcr-targets.ts';
 import type { NexusContext } from './context.ts';
@@ -44,6 +44,7 @@ export function* rsrStartPass(ctx: NexusContext): Flow<void> {
   const lockNeedsLiveVolume = ctx.bugs.has(BUG_LOCK_NEEDS_LIVE_VOLUME);
   for (const key of found.reply.keys) {
     const r = yield* db<'RsrInsert'>(ctx, { type: 'RsrInsert', requestId: ctx.env.mintId('rsr'), regionSnapshot: key, lockNeedsLiveVolume });
+    if (r.ok) probe(ctx.env, r.reply.inserted ? 'rsr.request.inserted' : `rsr.request.refused.${r.reply.error}`);
     if (r.ok && !r.reply.inserted) ctx.env.log(`region snapshot replacement for ${key} not requested: ${r.reply.error}`);
   }
   const requested = yield* db<'RsrListIn'>(ctx, { type: 'RsrListIn', state: 'Requested' });
@@ -52,6 +53,7 @@ export function* rsrStartPass(ctx: NexusContext): Flow<void> {
     const address = yield* targetAddress(ctx, request);
     if (address === undefined) continue;
     if (address === null && !ctx.bugs.has(BUG_IGNORES_DELETED)) {
+      probe(ctx.env, 'rsr.request.complete-from-requested');
       yield* db<'RsrTransition'>(ctx, { type: 'RsrTransition', requestId: request.id, from: 'Requested', to: 'Complete', sagaId: null, mode: 'clear' });
       continue;
     }
@@ -92,8 +94,12 @@ function* createSteps(ctx: NexusContext, request: RsrRow): Flow<void> {
   const volumes = yield* db<'VolumesReferencing'>(ctx, { type: 'VolumesReferencing', target: address });
   if (!volumes.ok) return;
   for (const v of volumes.reply.volumes) {
-    if (v.deleted && !ctx.bugs.has(BUG_IGNORES_DELETED)) continue;
-    yield* db<'RsrStepInsert'>(ctx, { type: 'RsrStepInsert', stepId: ctx.env.mintId('rsr-step'), requestId: request.id, volumeId: v.volumeId, lockNeedsLiveVolume: ctx.bugs.has(BUG_LOCK_NEEDS_LIVE_VOLUME) });
+    if (v.deleted && !ctx.bugs.has(BUG_IGNORES_DELETED)) {
+      probe(ctx.env, 'rsr.step.skipped-soft-deleted-volume');
+      continue;
+    }
+    const r = yield* db<'RsrStepInsert'>(ctx, { type: 'RsrStepInsert', stepId: ctx.env.mintId('rsr-step'), requestId: request.id, volumeId: v.volumeId, lockNeedsLiveVolume: ctx.bugs.has(BUG_LOCK_NEEDS_LIVE_VOLUME) });
+    if (r.ok) probe(ctx.env, `rsr.step.insert.${r.reply.result}`);
   }
 }
 
@@ -103,6 +109,7 @@ function* invalidateOrLaunch(ctx: NexusContext, step: RsrStepRow): Flow<void> {
     const invalid = yield* stepInvalidated(ctx, step);
     if (invalid === undefined) return;
     if (invalid) {
+      probe(ctx.env, 'rsr.step.volume-deleted-from-requested');
       yield* db<'RsrStepTransition'>(ctx, { type: 'RsrStepTransition', stepId: step.id, to: 'VolumeDeleted', sagaId: null });
       return;
     }

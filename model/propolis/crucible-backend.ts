@@ -218,5 +218,6 @@ function subVolumeEnv(env: Env, vmEpoch: number, backendId: string, subVolume: n
     choose: (label, n) => env.choose(label, n),
     mintId: (prefix) => env.mintId(prefix),
     log: (text) => env.log(`${backendId}/${subVolume}: ${text}`),
+    probe: (name) => env.probe?.(name),
   };
 }

@@ -8,7 +8,7 @@
 // they report is passed on to Nexus (cpapi_upstairs_repair_finish).
 
 import { panic } from '../assert.ts';
-import { call, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import type { UpstairsReply } from '../crucible/upstairs/control.ts';
 import type { DownstairsMessage, Framed } from '../crucible/protocol.ts';
@@ -153,6 +153,7 @@ class PropolisServer implements PropolisProcess {
     const vm = this.#liveVm(vmmId);
     if (vm === null) return { type: 'Error', status: 424, message: 'no active VM' };
     const d = vm.queue.tryQueue(request);
+    probe(this.#env, `propolis.queue.${request.kind}.${d.kind === 'Denied' ? `denied.${d.reason}` : d.kind.toLowerCase()}`);
     if (d.kind === 'Denied') return { type: 'Error', status: 403, message: `instance state change not allowed: ${d.reason}`, reason: d.reason };
     vm.requestQueued();
     return { type: 'Ok', status: 204 };
@@ -187,6 +188,7 @@ class PropolisServer implements PropolisProcess {
     if (vm === null) return { type: 'Error', status: 424, message: 'no active VM' };
     const requestId = this.#env.mintId(`${this.#config.id}-vcr`);
     const d = vm.queue.tryQueue({ kind: 'ReconfigureCrucibleVolume', requestId, backendId, vcr });
+    probe(this.#env, `propolis.queue.ReconfigureCrucibleVolume.${d.kind === 'Denied' ? `denied.${d.reason}` : d.kind.toLowerCase()}`);
     if (d.kind === 'Denied') return { type: 'Error', status: 403, message: `instance state change not allowed: ${d.reason}`, reason: d.reason };
     vm.vcrQueued({ kind: 'ReconfigureCrucibleVolume', requestId, backendId, vcr });
     for (let waited = 0; waited < this.#config.vcrWaitMsMax; waited += VCR_POLL_MS) {

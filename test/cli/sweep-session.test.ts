@@ -48,6 +48,7 @@ async function sweepJson(shard: Shard): Promise<{ failures: { seed: number; inva
     secondsMax: null,
     maxFailures: null,
     quiet: true,
+    probes: false,
   };
   return JSON.parse((await captured(() => new SweepSession(config).run())).stdout);
 }

@@ -12,7 +12,7 @@
 // for a snapshot directory, the busy worker ordering, Creating (503) for a clone in progress.
 
 import { panic, panicUnless } from '../../assert.ts';
-import { between, call, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports.ts';
+import { between, call, flip, probe, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports.ts';
 import type { AgentRegion, AgentReply, AgentRequest, AgentState } from './api.ts';
 
 export interface AgentConfig {
@@ -85,7 +85,9 @@ class Agent implements AgentProcess {
     const agent = source.slice(0, source.indexOf(':'));
     const r = yield* call<AgentReply>(agent, { type: 'CloneRead', address: source } satisfies AgentRequest, this.config.cloneTimeoutMs);
     if (region.state !== 'Requested') return; // deleted meanwhile: Tombstoned wins (created() leaves it)
-    this.setRegionState(region, r.ok && r.reply.status === 204 ? 'Created' : 'Failed');
+    const cloned = r.ok && r.reply.status === 204;
+    probe(this.env, cloned ? 'agent.clone.created' : 'agent.clone.failed');
+    this.setRegionState(region, cloned ? 'Created' : 'Failed');
   }
 
   private workRunning(key: string): void {
@@ -136,7 +138,10 @@ class Agent implements AgentProcess {
   private regionDelete(regionId: string): AgentReply {
     const region = this.durable.regions.get(regionId);
     if (region === undefined) return { status: 500, message: `region ${regionId} does not exist` };
-    if (region.state === 'Created' && region.snapshots.size > 0) return { status: 400, message: 'must delete snapshots first!' };
+    if (region.state === 'Created' && region.snapshots.size > 0) {
+      probe(this.env, 'agent.region-delete.refused-snapshots');
+      return { status: 400, message: 'must delete snapshots first!' };
+    }
     if (region.state === 'Requested' || region.state === 'Created' || region.state === 'Failed') {
       region.state = 'Tombstoned';
       this.schedule('region', regionId);

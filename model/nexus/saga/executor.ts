@@ -2,7 +2,7 @@
 // Log writes are retried until CockroachDB answers (bounded); an undo that cannot finish is
 // retried (bounded); a saga whose log stops answering stalls and is resumed by recovery.
 
-import { sleep, type Flow } from '../../ports.ts';
+import { probe, sleep, type Flow } from '../../ports.ts';
 import type { SagaRow } from '../../crdb/tables.ts';
 import type { DbRequest } from '../../crdb/queries.ts';
 import type { NexusContext } from '../context.ts';
@@ -52,12 +52,14 @@ export function* runSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string
       }
       error = `${node.name}: ${result.error}`;
       nexus.env.log(`saga ${def.name} ${sagaId} unwinds: ${error}`);
+      probe(nexus.env, `saga.${def.name}.unwinds-at.${node.name}`);
       if (!(yield* logDurably(nexus, { type: 'SagaUnwind', sagaId, error }))) return { kind: 'Stalled' };
       failedNode = true;
       break;
     }
     if (!failedNode) {
       if (!(yield* logDurably(nexus, { type: 'SagaFinish', sagaId, state: 'Done' }))) return { kind: 'Stalled' };
+      probe(nexus.env, `saga.${def.name}.done`);
       return { kind: 'Done', outputs };
     }
   }
@@ -71,8 +73,10 @@ export function* runSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string
       if (!finished) yield* sleep(backoffMs(attempt));
     }
     if (!finished) return { kind: 'Stalled' };
+    probe(nexus.env, `saga.${def.name}.undo.${node.name}`);
     if (!(yield* logDurably(nexus, { type: 'SagaNodeUndone', sagaId, node: node.name }))) return { kind: 'Stalled' };
   }
   if (!(yield* logDurably(nexus, { type: 'SagaFinish', sagaId, state: 'Failed' }))) return { kind: 'Stalled' };
+  probe(nexus.env, `saga.${def.name}.unwound`);
   return { kind: 'Failed', error };
 }

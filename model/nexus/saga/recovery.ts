@@ -2,7 +2,7 @@
 // Subsagas (instance-update, run inside start-instance-update) are resumed by their parent, and
 // sagas this process started while recovery was still listing are already running.
 
-import { sleep, type Flow } from '../../ports.ts';
+import { probe, sleep, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
 import { db } from '../db-client.ts';
 import { backoffMs, runSaga } from './executor.ts';
@@ -18,6 +18,7 @@ export function* recoverSagas(nexus: NexusContext): Flow<void> {
         const def = SAGAS.get(row.name);
         if (def === undefined || SUBSAGAS.has(row.name) || nexus.localSagas.has(row.id)) continue;
         nexus.env.log(`recovering saga ${row.name} ${row.id} (${row.state})`);
+        probe(nexus.env, `saga.${row.name}.recovered-${row.state === 'Running' ? 'running' : 'unwinding'}`);
         nexus.env.spawn(`recover ${row.name}`, runSaga(nexus, def, row.id, row.params as never, row) as Flow<unknown>);
       }
       return;

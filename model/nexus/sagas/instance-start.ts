@@ -11,7 +11,7 @@
 // the update saga, the reaper and reincarnation to act on.
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
-import { call, sleep } from '../../ports.ts';
+import { call, sleep, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { backoffMs } from '../saga/executor.ts';
@@ -19,6 +19,7 @@ import { failed, ok, type SagaDef } from '../saga/saga.ts';
 import { notifyVmmUpdated } from '../vmm-updated.ts';
 import { staleLockFields } from './stale-lock.ts';
 import type { InstanceRow } from '../../crdb/tables.ts';
+import { isTerminal } from '../../common/vmm-state.ts';
 
 export interface StartParams {
   readonly instanceId: string;
@@ -95,6 +96,11 @@ export const instanceStart: SagaDef<StartParams> = {
         const checkout = run.nexus.config.crucibleDisks === true ? yield* dbStep<'VolumeCheckoutForInstance'>(run.nexus, { type: 'VolumeCheckoutForInstance', instanceId }) : { disks: [] };
         if (checkout === undefined) return failed('the database did not answer');
         for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
+          if (attempt > 0) {
+            const seen = yield* registeredMeanwhile(run.nexus, instanceId, vmmId);
+            if (seen === 'registered') return ok();
+            if (seen === 'gone') return failed(`VMM ${vmmId} is no longer one to register`);
+          }
           const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId, migration: null, ...(checkout.disks.length > 0 ? { disks: checkout.disks } : {}) }, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'VmmState') {
             // Record what the sled-agent registered: until then the database says Creating.
@@ -156,4 +162,20 @@ export function newStartParams(nexus: NexusContext, instance: InstanceRow, reaso
     reason,
     lockAsRead: { updaterId: instance.updaterId, updaterGen: instance.updaterGen },
   };
+}
+
+/**
+ * Before registering again (an earlier attempt may have reached the sled-agent, its answer lost):
+ * the VMM's record says whether it lived meanwhile. Upstream registers once and unwinds on any
+ * error; we retry, and a retry must not bring back a VMM the sled-agent lost (a crash) and Nexus
+ * has since marked Failed, folded and deleted: the sled-agent would run it again, a zombie no
+ * instance holds (O-L4, the README's former open finding). Registered: the sled-agent reported
+ * it (Starting or later); gone: it is not the instance's active VMM any more, or is terminal.
+ */
+function* registeredMeanwhile(nexus: NexusContext, instanceId: string, vmmId: string): Flow<'registered' | 'gone' | 'unknown'> {
+  const r = yield* db<'InstanceFetch'>(nexus, { type: 'InstanceFetch', instanceId });
+  if (!r.ok) return 'unknown';
+  const vmm = r.reply?.activeVmm?.id === vmmId ? r.reply.activeVmm : null;
+  if (vmm === null || isTerminal(vmm.state) || vmm.state === 'SagaUnwound') return 'gone';
+  return vmm.state === 'Creating' ? 'unknown' : 'registered';
 }

@@ -11,7 +11,7 @@
 import type { AllocatedRegion } from '../../crdb/datastore/storage.ts';
 import type { ReplaceSnapshotOutcome } from '../../crdb/datastore/volume-usage.ts';
 import { singleRegionVolume } from '../../crucible/vcr-targets.ts';
-import type { Flow } from '../../ports.ts';
+import { probe, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
 import { ensureRegion } from '../crucible-agent.ts';
 import { db, dbStep } from '../db-client.ts';
@@ -101,6 +101,7 @@ export const regionSnapshotReplacementStart: SagaDef<RsrStartParams> = {
         if (found.row === null) return failed(`request ${run.params.requestId} target deleted!`);
         const sv = (run.outputs['get_alloc_region_params'] as AllocParams).snapshotVolumeId;
         const r = yield* swap(run.nexus, sv, found.row.address, newRegion(run).address, stashOf(run));
+        probe(run.nexus.env, `rsr.start.swap.${r.ok ? r.result : 'error'}`);
         return r.ok ? ok({ result: r.result, old: found.row.address }) : failed(r.error);
       },
       *undo(run) {

@@ -16,7 +16,7 @@
 import { VCRS_HAVE_NO_DIFFERENCE } from '../../crucible/vcr.ts';
 import type { ReplaceSnapshotResult } from '../../crdb/datastore/volume-usage.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../sled-agent/api.ts';
-import { call, type Flow } from '../../ports.ts';
+import { call, probe, type Flow } from '../../ports.ts';
 import { db, dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';
 import { createVolume, swap } from './region-snapshot-replacement-start.ts';
@@ -62,6 +62,7 @@ export const regionSnapshotReplacementStep: SagaDef<RsrStepParams> = {
       name: 'replace_snapshot_in_volume',
       *action(run) {
         const r = yield* swap(run.nexus, run.params.volumeId, paramsOf(run).old, paramsOf(run).replacement, stashOf(run));
+        probe(run.nexus.env, `rsr.step.swap.${r.ok ? r.result : 'error'}`);
         return r.ok ? ok(r.result) : failed(r.error);
       },
       *undo(run) {
@@ -116,10 +117,17 @@ function* createReplaceParams(run: SagaRun<RsrStepParams>): Flow<NodeResult> {
 function* notifyUpstairs(run: SagaRun<RsrStepParams>): Flow<NodeResult> {
   const result = run.outputs['replace_snapshot_in_volume'] as ReplaceSnapshotResult;
   const deleted = result === 'ExistingVolumeSoftDeleted' || result === 'ExistingVolumeHardDeleted';
-  if (deleted && !run.nexus.bugs.has(BUG_IGNORES_DELETED)) return ok();
+  if (deleted && !run.nexus.bugs.has(BUG_IGNORES_DELETED)) {
+    probe(run.nexus.env, 'rsr.step.notify.volume-deleted');
+    return ok();
+  }
   const holder = yield* dbStep<'DiskForVolume'>(run.nexus, { type: 'DiskForVolume', volumeId: run.params.volumeId });
   if (holder === undefined) return failed(NO_ANSWER);
-  if (holder.diskId === null || holder.instanceId === null || holder.vmm === null) return ok();
+  if (holder.diskId === null || holder.instanceId === null || holder.vmm === null) {
+    probe(run.nexus.env, 'rsr.step.notify.no-vmm');
+    return ok();
+  }
+  probe(run.nexus.env, `rsr.step.notify.vmm-${holder.vmm.state}`);
   if (holder.vmm.state !== 'Running' && holder.vmm.state !== 'Rebooting') return failed(`vmm ${holder.vmm.id} propolis not in a state to receive request`);
   const volume = yield* dbStep<'VolumeFetch'>(run.nexus, { type: 'VolumeFetch', volumeId: run.params.volumeId });
   if (volume === undefined) return failed(NO_ANSWER);
@@ -128,6 +136,7 @@ function* notifyUpstairs(run: SagaRun<RsrStepParams>): Flow<NodeResult> {
   const r = yield* call<SledAgentReply>(holder.vmm.sledId, request, VCR_CALL_TIMEOUT_MS);
   if (!r.ok || r.reply.type !== 'PropolisAnswered' || r.reply.reply === null) return failed('propolis did not answer');
   const answer = r.reply.reply;
+  probe(run.nexus.env, `rsr.step.notify.answer-${answer.type === 'VcrReplaced' ? answer.result : answer.type === 'Error' ? answer.status : answer.type}`);
   if (answer.type === 'VcrReplaced') return ok(answer.result);
   if (answer.type === 'Error' && answer.status === 400 && answer.message === VCRS_HAVE_NO_DIFFERENCE) return ok('VcrMatches');
   return failed(answer.type === 'Error' ? `propolis: ${answer.status} ${answer.message}` : `propolis: unexpected ${answer.type}`);

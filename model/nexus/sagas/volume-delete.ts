@@ -11,7 +11,7 @@
 // The sweep's volumes depend on nexus/rw-sweep-returns-volume-early; a hard delete leaves the
 // usage rows behind under nexus/hard-delete-leaks-usage (upstream today, #7855).
 
-import type { Flow } from '../../ports.ts';
+import { probe, type Flow } from '../../ports.ts';
 import type { CrucibleResources } from '../../crdb/tables.ts';
 import type { FreedResources } from '../../crdb/datastore/volume-usage.ts';
 import type { NexusContext } from '../context.ts';
@@ -34,7 +34,10 @@ export function volumeDeleteNodes<P>(prefix: string, volumeOf: (run: SagaRun<P>)
         const volumeId = volumeOf(run);
         if (volumeId === null) return ok({ regions: [], regionSnapshots: [] } satisfies CrucibleResources);
         const r = yield* dbStep<'VolumeSoftDelete'>(run.nexus, { type: 'VolumeSoftDelete', volumeId });
-        return r === undefined ? failed(NO_ANSWER) : ok(r.resources);
+        if (r === undefined) return failed(NO_ANSWER);
+        if (r.resources.regions.length > 0) probe(run.nexus.env, 'volume-delete.frees-regions');
+        if (r.resources.regionSnapshots.length > 0) probe(run.nexus.env, 'volume-delete.frees-region-snapshots');
+        return ok(r.resources);
       },
     },
     { name: `${prefix}delete_crucible_regions`, action: (run) => deleteRegions(run.nexus, resourcesOf(run).regions) },
@@ -52,6 +55,8 @@ export function volumeDeleteNodes<P>(prefix: string, volumeOf: (run: SagaRun<P>)
         const freed = run.outputs[`${prefix}find_freed_crucible_regions`] as FreedResources;
         const regions = yield* deleteRegions(run.nexus, freed.regions.map((r) => r.regionId));
         if (!regions.ok) return regions;
+        if (freed.regions.length > 0) probe(run.nexus.env, 'volume-delete.sweep-frees-regions');
+        if (freed.volumes.length > 0) probe(run.nexus.env, 'volume-delete.sweep-hard-deletes-volumes');
         for (const volumeId of freed.volumes) if (!(yield* hardDelete(run.nexus, volumeId))) return failed(NO_ANSWER);
         return ok();
       },
