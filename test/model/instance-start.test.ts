@@ -1,0 +1,59 @@
+import test from 'ava';
+import { emptyTables } from '../../model/crdb/tables.ts';
+import type { NexusContext } from '../../model/nexus/context.ts';
+import { executeSaga } from '../../model/nexus/saga/executor.ts';
+import { instanceStart, type StartParams } from '../../model/nexus/sagas/instance-start.ts';
+import type { CallResult, Env } from '../../model/ports.ts';
+import { run } from '../helpers/db.ts';
+import { driveFlow, type Call } from '../helpers/drive-flow.ts';
+import { NEXUS_CONFIG } from '../helpers/records.ts';
+
+// The start saga's registration when an answer is lost: upstream (instance_start.rs
+// sis_ensure_registered) registers once; ours tries again, but only while the VMM's record shows
+// it never lived. A retry must not bring back a VMM that died and was deleted meanwhile (the zombie
+// O-L4 found: instance-lifecycle seed 689).
+
+function startOf(onRegister: (attempt: number, tables: ReturnType<typeof emptyTables>) => CallResult<unknown>) {
+  const tables = emptyTables();
+  run(tables, { type: 'InstanceCreate', instanceId: 'inst-1', ncpus: 2, memoryMib: 1024, autoRestartPolicy: null });
+  const params: StartParams = { instanceId: 'inst-1', vmmId: 'vmm-1', sledId: 'sled-1', generation: 1, reason: 'User', lockAsRead: { updaterId: null, updaterGen: 0 } };
+  let registers = 0;
+  const respond = (call: Call): CallResult<unknown> => {
+    if (call.to === 'crdb') return { ok: true, reply: run(tables, call.request as never) };
+    if (call.request.type === 'VmmRegister') return onRegister(registers++, tables);
+    if (call.request.type === 'VmmUnregister') return { ok: true, reply: { type: 'VmmUnregistered', vmmId: 'vmm-1' } };
+    return { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state: 'Running', gen: 3 }, state: { vmmState: { state: 'Running', gen: 3 }, migrationIn: null, migrationOut: null } } };
+  };
+  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set() });
+  const { result } = driveFlow((env) => executeSaga(ctx(env), instanceStart, 'start-1', params), respond);
+  return { result, registers: () => registers, tables };
+}
+
+test('a register whose answer was lost, the VMM then dead and deleted: no second register, the saga unwinds', (t) => {
+  const s = startOf((attempt, tables) => {
+    // The first register reached the sled-agent; its answer was lost. Meanwhile the sled-agent
+    // crashed, the watcher marked the VMM Failed, and the update saga folded it in and deleted it.
+    const vmm = tables.vmm.get('vmm-1')!;
+    Object.assign(vmm, { state: 'Failed', gen: 4, timeDeleted: 5 });
+    const instance = tables.instance.get('inst-1')!;
+    Object.assign(instance, { activePropolisId: null, state: 'Failed' });
+    return { ok: false, error: 'timeout' };
+  });
+  t.is(s.registers(), 1);
+  t.is(s.result.kind, 'Failed');
+});
+
+test('a register whose answer was lost, the sled-agent having reported the VMM meanwhile: registered, no second call', (t) => {
+  const s = startOf((_attempt, tables) => {
+    Object.assign(tables.vmm.get('vmm-1')!, { state: 'Starting', gen: 2 });
+    return { ok: false, error: 'timeout' };
+  });
+  t.is(s.registers(), 1);
+  t.is(s.result.kind, 'Done');
+});
+
+test('a register lost before it reached the sled-agent (the record still Creating): tried again', (t) => {
+  const s = startOf((attempt) => (attempt === 0 ? { ok: false, error: 'timeout' } : { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state: 'Starting', gen: 2 }, state: { vmmState: { state: 'Starting', gen: 2 }, migrationIn: null, migrationOut: null } } }));
+  t.is(s.registers(), 2);
+  t.is(s.result.kind, 'Done');
+});
