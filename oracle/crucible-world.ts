@@ -1,5 +1,5 @@
 // What the Crucible invariants read: each downstairs' region and connections, each upstairs'
-// state and clients, the control plane's activation requests, and the guests' acknowledged writes.
+// state and clients, the control plane's activation requests, and the guests' histories.
 
 import type { ControlProcess } from '../model/crucible/control-plane.ts';
 import type { DownstairsProcess } from '../model/crucible/downstairs/node.ts';
@@ -17,5 +17,9 @@ export interface CrucibleWorld {
   region(id: string): Region;
   upstairs(id: string): UpstairsProcess | null;
   control(): ControlProcess | null;
+  /** One per upstairs, in the order of `upstairsIds` (none where nothing does guest IO). */
   guests(): readonly GuestProcess[];
+  /** The guests by node id, for the data checker (C-I10, C-L5); absent where none is checked. */
+  readonly guestIds?: readonly string[];
+  guest?(id: string): GuestProcess | null;
 }

@@ -12,6 +12,7 @@ import type { RegionDefinition } from '../model/crucible/protocol.ts';
 import { upstairs, type UpstairsProcess } from '../model/crucible/upstairs/node.ts';
 import type { Bugs } from '../model/ports.ts';
 import { crucibleLivenessGoal } from '../oracle/crucible-liveness.ts';
+import { GuestRegister } from '../oracle/crucible-register.ts';
 import { CrucibleSafety } from '../oracle/crucible-safety.ts';
 import type { CrucibleWorld } from '../oracle/crucible-world.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
@@ -25,7 +26,7 @@ export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, 
 
 /** Every Crucible scenario: 12 s of workload, then up to 40 s to settle. */
 export const CRUCIBLE_LIMITS: RunLimits = { workloadMs: 12_000, livenessMs: 40_000, maxSteps: 200_000 };
-const SAFETY = ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'PANIC'];
+const SAFETY = ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'C-I10', 'C-I11', 'PANIC'];
 
 /** A Crucible scenario from its shape: the safety invariants all check, plus its liveness goals. */
 export function crucibleScenario(name: string, summary: string, shape: CrucibleShape, liveness: readonly string[]): Scenario {
@@ -34,7 +35,8 @@ export function crucibleScenario(name: string, summary: string, shape: CrucibleS
     name,
     summary,
     limits: shape.limits,
-    invariants: [...SAFETY, ...liveness],
+    // C-L5 (the replicas agree with each other and the guest's history) in every one of them.
+    invariants: [...SAFETY, ...liveness, 'C-L5'],
     faultMenu: menu,
     spec: (bugs) => ({ limits: shape.limits, setup: (sim) => buildCrucibleWorld(sim, bugs, shape, menu) }),
   };
@@ -73,10 +75,11 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
   sim.addNode(controlPlane({ id: CONTROL, activations: shape.activations, retryMs: 4_000, attemptsMax: 20, replacements: shape.replacements ?? [], deactivations: shape.deactivations ?? [] }));
   shape.upstairs.forEach((id, i) => {
     sim.addNode(upstairs({ id, upstairsId: `upstairs-${i + 1}`, downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, bugs));
-    sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 12, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));
+    sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 24, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));
   });
   startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 350, episodeMsMin: 100, episodeMsMax: 2_500, maxActive: 2 }, shape.limits.workloadMs);
 
+  const guestIds = shape.upstairs.map((_, i) => `guest-${i + 1}`);
   const world: CrucibleWorld = {
     downstairsIds: allDownstairs,
     upstairsIds: shape.upstairs,
@@ -86,8 +89,11 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
     upstairs: (id) => sim.node(id).process as UpstairsProcess | null,
     control: () => sim.node(CONTROL).process as ControlProcess | null,
     guests: () => shape.upstairs.map((_, i) => sim.node(`guest-${i + 1}`).process as GuestProcess),
+    guestIds,
+    guest: (id) => (guestIds.includes(id) ? (sim.node(id).process as GuestProcess | null) : null),
   };
-  const safety = new CrucibleSafety(world);
+  const register = new GuestRegister();
+  const safety = new CrucibleSafety(world, register);
   sim.observe(safety);
-  return { afterStep: (step) => safety.afterStep(step), unmetGoal: () => crucibleLivenessGoal(world) };
+  return { afterStep: (step) => safety.afterStep(step), unmetGoal: () => crucibleLivenessGoal(world, register) };
 }

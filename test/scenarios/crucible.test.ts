@@ -1,5 +1,6 @@
 import test from 'ava';
 import type { ControlProcess } from '../../model/crucible/control-plane.ts';
+import type { GuestOp, GuestProcess } from '../../model/crucible/guest.ts';
 import type { UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
 import { BUGS } from '../../scenarios/bugs.ts';
 import { crucibleActivation } from '../../scenarios/crucible-activation.ts';
@@ -90,4 +91,42 @@ test('crucible-activation deactivates for real: a final flush, Initializing, the
     if ([...control.requests.values()].some((q) => q.kind === 'deactivate' && q.ok === true)) deactivated++;
   }
   t.true(deactivated > 70, `${deactivated}/100 deactivated`);
+});
+
+test("the guests' IO gives the data checker something to check: overwrites, fresh reads, flushes, two in flight, new epochs", (t) => {
+  let overwrites = 0;
+  let readsOfWrites = 0;
+  let flushes = 0;
+  let overlapped = 0;
+  let laterEpochReads = 0;
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = run(crucibleActivation, [], seed);
+    const history = (r.sim.node('guest-1').process as GuestProcess).history;
+    const written = new Set<string>();
+    const inFlight = new Set<string>();
+    const ops = new Map<string, GuestOp>();
+    const epochs: string[] = [];
+    for (const e of history) {
+      if (e.type === 'invoke') {
+        ops.set(e.opId, e.op);
+        inFlight.add(e.opId);
+        if (inFlight.size > 1) overlapped++;
+        if (e.op.f === 'flush') flushes++;
+        if (e.op.f !== 'write') continue;
+        if (written.has(`${e.op.extent}/${e.op.block}`)) overwrites++;
+        written.add(`${e.op.extent}/${e.op.block}`);
+        continue;
+      }
+      inFlight.delete(e.opId);
+      if (e.type !== 'ok' || ops.get(e.opId)?.f !== 'read') continue;
+      if (e.value !== null) readsOfWrites++;
+      if (epochs.length > 0 && !epochs.includes(e.epoch)) laterEpochReads++;
+      if (!epochs.includes(e.epoch)) epochs.push(e.epoch);
+    }
+  }
+  t.true(overwrites > 300, `${overwrites} writes to a block written before`);
+  t.true(readsOfWrites > 120, `${readsOfWrites} reads that saw a write`);
+  t.true(flushes > 150, `${flushes} flushes`);
+  t.true(overlapped > 200, `${overlapped} requests issued with another in flight`);
+  t.true(laterEpochReads > 15, `${laterEpochReads} reads in an epoch after the first`);
 });

@@ -21,5 +21,6 @@ export type UpstairsReply =
   | { readonly type: 'ReplaceReply'; readonly requestId: string; readonly result: ReplaceResult; readonly why: string }
   /** A repair ended (reconciliation at activation, or a live repair): what Nexus is told (cpapi_upstairs_repair_finish). */
   | { readonly type: 'RepairFinished'; readonly repairType: 'Reconciliation' | 'Live'; readonly targets: readonly string[]; readonly succeeded: boolean }
-  /** `sessionId`: the upstairs incarnation that answered (a flush covers only its own writes). */
-  | { readonly type: 'GuestReply'; readonly requestId: string; readonly sessionId: string; readonly ok: boolean; readonly data: BlockData | null; readonly error: string | null };
+  /** `sessionId` and `gen`: the upstairs incarnation that answered and the generation it was
+   *  activated at (a flush covers only the writes acknowledged since that activation). */
+  | { readonly type: 'GuestReply'; readonly requestId: string; readonly sessionId: string; readonly gen: number; readonly ok: boolean; readonly data: BlockData | null; readonly error: string | null };

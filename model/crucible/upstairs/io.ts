@@ -57,7 +57,7 @@ function settle(up: Upstairs, job: Job): void {
     job.acked = true;
     const ok = job.done.size >= needed && !failed;
     if (job.replyTo !== null) {
-      const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, ok, data: job.result, error: ok ? null : 'IO error: too many downstairs skipped the job' };
+      const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, gen: up.gen, ok, data: job.result, error: ok ? null : 'IO error: too many downstairs skipped the job' };
       up.env.send(job.replyTo.node, reply);
     }
   }

@@ -373,7 +373,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (up.state.kind !== 'Active' || up.clients.some((c) => c.state.kind === 'LiveRepair')) {
           if (up.state.kind === 'Disabled' || up.state.kind === 'Deactivating') {
             const error = up.state.kind === 'Disabled' ? `upstairs is Disabled: ${up.state.reason}` : 'UpstairsDeactivating';
-            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, ok: false, data: null, error } satisfies UpstairsReply);
+            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok: false, data: null, error } satisfies UpstairsReply);
           } else {
             up.queued.push({ node: from, request: r });
           }
