@@ -23,7 +23,7 @@
 // repaired whole while guest IO waits).
 
 import { panic } from '../../assert.ts';
-import type { Bugs, Env, NodeDef, NodeId, Process } from '../../ports.ts';
+import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './control.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';
@@ -152,6 +152,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           else mode = active ? 'Replaced' : 'New';
         }
         if (mode === 'Faulted') skipClientJobs(up, client);
+        probe(env, `upstairs.client-back-as.${mode}`);
         client.conn = null;
         const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
         setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', mode));
@@ -180,6 +181,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
         const deactivating = up.state.kind === 'Deactivating' ? up.state.requestId : null;
         up.log(`upstairs: ${up.state.kind} -> Disabled(${reason})`);
+        probe(env, `upstairs.disabled.${up.state.kind}.${/^[A-Za-z]+/.exec(reason)?.[0] ?? 'other'}`);
         up.state = { kind: 'Disabled', reason };
         up.reconciliation = null;
         if (pending !== null) answer(pending, activationFrom, false, reason);
@@ -209,6 +211,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
 
       const abortReconciliation = (why: string): void => {
         up.log(`upstairs: reconciliation aborted (${why})`);
+        probe(env, 'upstairs.reconciliation.aborted');
         up.reconciliation = null;
         notifyRepair('Reconciliation', everyTarget(), false);
         for (const client of up.clients) {
@@ -231,6 +234,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (up.state.kind !== 'GoActive') return;
         if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum' && c.state.mode === 'New')) return;
         const result = collate(up, up.clients.map((c) => c.versions!));
+        probe(env, `upstairs.collate.${result.kind}`);
         if (result.kind === 'Refused') return setDisabled(up.clients[0]!, result.reason);
         if (result.kind === 'Ready') {
           up.nextFlush = result.maxFlush;
@@ -271,10 +275,12 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         // is still in flight (or lost, awaiting replay) would miss that write. Try again shortly.
         const source = up.clients.find((c) => c.state.kind === 'Active' && inProgressFor(up, c).length === 0);
         if (source === undefined) {
+          probe(env, 'upstairs.live-repair.source-busy');
           env.setTimer(RECONNECT_MS, { type: 'LiveRepairRetry', client: client.index } satisfies Tag);
           return;
         }
         setClient(client, { kind: 'LiveRepair' });
+        probe(env, 'upstairs.live-repair.started');
         const steps = Array.from({ length: up.region.extentCount }, (_, e) => e);
         up.log(`client ${client.index}: live repair from client ${source.index}`);
         for (const e of steps) send(client, { type: 'ExtentRepair', repairId: -1 - e, extent: e, source: source.address });
@@ -345,6 +351,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
               if (acks.size === up.region.extentCount && client.state.kind === 'LiveRepair') {
                 liveRepairAcks.delete(client.index);
                 setClient(client, { kind: 'Active' });
+                probe(env, 'upstairs.live-repair.finished');
                 notifyRepair('Live', [client.address], true);
               }
               return;
@@ -452,6 +459,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
 
       const replace = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Replace' }>): void => {
         const { result, client, why } = checkReplace(up, r.old, r.new);
+        probe(env, `upstairs.replace.${result}`);
         if (client !== null) {
           up.log(`upstairs: replace client ${client.index}: ${r.old} -> ${r.new}`);
           skipClientJobs(up, client);
