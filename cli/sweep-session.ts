@@ -177,7 +177,7 @@ export class SweepSession {
     return this.#c.scenarios.map((s) => {
       const runs = this.#probeRuns.get(s.name) ?? new Map<string, number>();
       const hit = Object.fromEntries([...runs].sort(([a], [b]) => (a < b ? -1 : 1)));
-      return { scenario: s.name, seeds: this.#seedsByScenario.get(s.name) ?? 0, hit, missing: (s.requiredProbes ?? []).filter((p) => !runs.has(p)) };
+      return { scenario: s.name, seeds: this.#seedsByScenario.get(s.name) ?? 0, hit, missing: s.requiredProbes.filter((p) => !runs.has(p)) };
     });
   }
 
@@ -265,7 +265,7 @@ export class SweepSession {
     const result = this.#report(this.#stopped === null);
     this.#write(result);
     if (this.#c.json !== '') process.stdout.write(`${summaryLines(result).join('\n')}\n`);
-    if (this.#c.json !== '' && result.probes !== undefined) process.stdout.write(`${probeLines(result.probes, (name) => this.#c.scenarios.find((s) => s.name === name)!.requiredProbes ?? []).join('\n')}\n`);
+    if (this.#c.json !== '' && result.probes !== undefined) process.stdout.write(`${probeLines(result.probes, (name) => this.#c.scenarios.find((s) => s.name === name)!.requiredProbes).join('\n')}\n`);
     return result.ok ? EXIT.ok : EXIT.violation;
   }
 

@@ -10,7 +10,8 @@
 // C-I5  Clients are Active or in LiveRepair only while their upstairs is Active, or Active while
 //       it is Deactivating, until their final flush is done (every single transition is asserted
 //       by the upstairs itself: an invalid one is a PANIC, C-I6).
-// C-I8  Live repair never has three clients repairing, and always an Active one to copy from.
+// C-I8  Live repair never has three clients repairing, and always an Active one to copy from;
+//       at most one client of an upstairs is being replaced at a time.
 // C-I7  When reconciliation ends and the upstairs goes Active, the three regions agree: equal
 //       (gen, flush) for every extent and nothing dirty.
 // C-I9  On every downstairs, no block is overwritten by a write of a lower upstairs generation.
@@ -137,6 +138,7 @@ export class CrucibleSafety implements SendObserver {
   #clientStates(id: string, up: Upstairs): Finding | null {
     let repairing = 0;
     let active = 0;
+    let replacing = 0;
     for (const c of up.clients) {
       const s = c.state;
       if (up.state.kind === 'Disabled') {
@@ -151,7 +153,10 @@ export class CrucibleSafety implements SendObserver {
       }
       if (s.kind === 'LiveRepair') repairing++;
       else if (s.kind === 'Active') active++;
+      if ((s.kind === 'Stopping' && s.reason === 'Replacing') || (s.kind === 'Connecting' && s.mode === 'Replaced')) replacing++;
     }
+    // One replacement at a time per upstairs (replace refuses a second while one is under way).
+    if (replacing > 1) return { invariant: 'C-I8', message: `${id} has ${replacing} clients being replaced at once` };
     if (repairing > 0 && (repairing > 2 || active === 0)) {
       return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair and ${active} Active` };
     }

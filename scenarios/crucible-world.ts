@@ -19,6 +19,7 @@ import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Scenario } from './scenario.ts';
 import type { Simulator } from '../sim/simulator.ts';
+import { CRUCIBLE_ACTIVATION_PROBES, CRUCIBLE_REPLACEMENT_PROBES, CRUCIBLE_TAKEOVER_PROBES } from './required-probes.ts';
 
 export const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;
 export const CONTROL = 'control';
@@ -27,6 +28,12 @@ export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, 
 /** Every Crucible scenario: 12 s of workload, then up to 40 s to settle. */
 export const CRUCIBLE_LIMITS: RunLimits = { workloadMs: 12_000, livenessMs: 40_000, maxSteps: 200_000 };
 const SAFETY = ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'C-I10', 'C-I11', 'PANIC'];
+
+const CRUCIBLE_PROBES: Readonly<Record<string, readonly string[]>> = {
+  'crucible-activation': CRUCIBLE_ACTIVATION_PROBES,
+  'crucible-takeover': CRUCIBLE_TAKEOVER_PROBES,
+  'crucible-replacement': CRUCIBLE_REPLACEMENT_PROBES,
+};
 
 /** A Crucible scenario from its shape: the safety invariants all check, plus its liveness goals. */
 export function crucibleScenario(name: string, summary: string, shape: CrucibleShape, liveness: readonly string[]): Scenario {
@@ -38,6 +45,7 @@ export function crucibleScenario(name: string, summary: string, shape: CrucibleS
     // C-L5 (the replicas agree with each other and the guest's history) in every one of them.
     invariants: [...SAFETY, ...liveness, 'C-L5'],
     faultMenu: menu,
+    requiredProbes: CRUCIBLE_PROBES[name] ?? [],
     spec: (bugs) => ({ limits: shape.limits, setup: (sim) => buildCrucibleWorld(sim, bugs, shape, menu) }),
   };
 }

@@ -59,10 +59,15 @@ export interface PropolisWorldShape {
   readonly killsMax: number;
 }
 
-/** The disk's VCR as the database first holds it: one Region sub-volume on the three downstairs, generation 1. */
+/**
+ * The disk's VCR as the database first holds it: one Region sub-volume on the three downstairs,
+ * generation 2: its data (an image) was written and flushed at generation 1 before the disk was
+ * handed over, and an upstairs must activate above that (at 1 every run's first start failed with
+ * GenerationNumberTooLow, which the coverage probes showed).
+ */
 export function initialVcr(): Vcr {
   const opts = { id: `${DISK}-upstairs`, target: [...DISK_DOWNSTAIRS], lossy: false, flushTimeout: null, key: null, certPem: null, keyPem: null, rootCertPem: null, control: null, readOnly: false };
-  return { type: 'Volume', id: VOLUME, blockSize: 512, readOnlyParent: null, subVolumes: [{ type: 'Region', blockSize: 512, ...REGION, opts, gen: 1 }] };
+  return { type: 'Volume', id: VOLUME, blockSize: 512, readOnlyParent: null, subVolumes: [{ type: 'Region', blockSize: 512, ...REGION, opts, gen: 2 }] };
 }
 
 function populate(tables: Tables): void {

@@ -49,16 +49,54 @@ export const INSTANCE_MIGRATION_PROBES: readonly string[] = [
   'saga.start-instance-update.recovered-running',
 ];
 
+export const CRUCIBLE_ACTIVATION_PROBES: readonly string[] = [
+  'upstairs.client-back-as.New',
+  'upstairs.client-back-as.Offline',
+  'upstairs.collate.Ready',
+  'upstairs.collate.Refused',
+  'upstairs.collate.Repair',
+  'upstairs.disabled.GoActive.GenerationNumberTooLow',
+  'upstairs.reconciliation.aborted',
+];
+
+export const CRUCIBLE_TAKEOVER_PROBES: readonly string[] = [
+  'upstairs.client-back-as.New',
+  'upstairs.client-back-as.Offline',
+  'upstairs.collate.Ready',
+  'upstairs.collate.Refused',
+  'upstairs.collate.Repair',
+  'upstairs.disabled.Active.YouAreNoLongerActive',
+  'upstairs.disabled.GoActive.GenerationNumberTooLow',
+  'upstairs.disabled.GoActive.YouAreNoLongerActive',
+  'upstairs.reconciliation.aborted',
+];
+
+export const CRUCIBLE_REPLACEMENT_PROBES: readonly string[] = [
+  'upstairs.client-back-as.Faulted',
+  'upstairs.client-back-as.New',
+  'upstairs.client-back-as.Offline',
+  'upstairs.client-back-as.Replaced',
+  'upstairs.collate.Ready',
+  'upstairs.collate.Refused',
+  'upstairs.collate.Repair',
+  'upstairs.disabled.GoActive.GenerationNumberTooLow',
+  'upstairs.live-repair.finished',
+  'upstairs.live-repair.source-busy',
+  'upstairs.live-repair.started',
+  'upstairs.reconciliation.aborted',
+  'upstairs.replace.Invalid',
+  'upstairs.replace.Started',
+];
+
 export const PROPOLIS_START_PROBES: readonly string[] = [
   'instance-reincarnation.restart',
   'instance-watcher.no-such-instance',
+  'propolis.queue.MigrateAsSource.denied.HaltPending',
   'propolis.queue.MigrateAsSource.denied.InstanceNotActive',
   'propolis.queue.MigrateAsSource.denied.StartInProgress',
   'propolis.queue.MigrateAsSource.queued',
-  'propolis.queue.Reboot.denied.Halted',
   'propolis.queue.Reboot.denied.InstanceNotActive',
   'propolis.queue.Reboot.denied.StartInProgress',
-  'propolis.queue.Reboot.ignored',
   'propolis.queue.Reboot.queued',
   'propolis.queue.ReconfigureCrucibleVolume.queued',
   'propolis.queue.Start.ignored',
@@ -66,11 +104,14 @@ export const PROPOLIS_START_PROBES: readonly string[] = [
   'propolis.queue.Stop.queued',
   'saga.instance-start.done',
   'saga.instance-start.recovered-running',
+  'saga.instance-start.undo.account_virtual_resources',
   'saga.instance-start.undo.create_vmm_record',
+  'saga.instance-start.undo.ensure_registered',
+  'saga.instance-start.undo.move_to_starting',
+  'saga.instance-start.unwinds-at.ensure_running',
   'saga.instance-start.unwinds-at.move_to_starting',
   'saga.instance-start.unwound',
   'saga.instance-stop.done',
-  'saga.instance-stop.recovered-running',
   'saga.instance-stop.unwinds-at.stop',
   'saga.instance-stop.unwound',
   'saga.instance-update.done',
@@ -86,6 +127,17 @@ export const PROPOLIS_START_PROBES: readonly string[] = [
   'saga.region-replacement-start.recovered-running',
   'saga.start-instance-update.done',
   'saga.start-instance-update.recovered-running',
+  'upstairs.client-back-as.Faulted',
+  'upstairs.client-back-as.New',
+  'upstairs.client-back-as.Offline',
+  'upstairs.client-back-as.Replaced',
+  'upstairs.collate.Ready',
+  'upstairs.collate.Repair',
+  'upstairs.live-repair.finished',
+  'upstairs.live-repair.started',
+  'upstairs.reconciliation.aborted',
+  'upstairs.replace.Invalid',
+  'upstairs.replace.Started',
 ];
 
 export const REGION_SNAPSHOT_REPLACEMENT_PROBES: readonly string[] = [
@@ -103,6 +155,7 @@ export const REGION_SNAPSHOT_REPLACEMENT_PROBES: readonly string[] = [
   'rsr.step.notify.answer-Started',
   'rsr.step.notify.answer-VcrMatches',
   'rsr.step.notify.no-vmm',
+  'rsr.step.notify.vmm-Creating',
   'rsr.step.notify.vmm-Destroyed',
   'rsr.step.notify.vmm-Running',
   'rsr.step.notify.vmm-Starting',

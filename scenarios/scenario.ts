@@ -13,6 +13,6 @@ export interface Scenario {
   readonly invariants: readonly string[];
   readonly faultMenu: readonly FaultOption[];
   /** The coverage probes a sweep of its default seeds (1..2000) must reach: the paths its invariants guard. */
-  readonly requiredProbes?: readonly string[];
+  readonly requiredProbes: readonly string[];
   spec(bugs: Bugs): RunSpec;
 }

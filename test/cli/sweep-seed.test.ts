@@ -22,7 +22,7 @@ function leakyScenario(name: string, extraOnTick: () => boolean): Scenario {
       return noOracle;
     },
   };
-  return { name, summary: 'a leaky world', limits, invariants: [], faultMenu: [], spec: () => spec };
+  return { name, summary: 'a leaky world', limits, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
 }
 
 test('a counter that leaks into every run: both versions of the first divergent event, at its step', (t) => {

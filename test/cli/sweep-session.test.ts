@@ -26,7 +26,7 @@ function leakyOnFifthRun(): Scenario {
       return noOracle;
     },
   };
-  return { name: 'leaky', summary: '', limits, invariants: [], faultMenu: [], spec: () => spec };
+  return { name: 'leaky', summary: '', limits, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
 }
 
 async function sweepJson(shard: Shard): Promise<{ failures: { seed: number; invariant: string; replay: string; message: string }[] }> {

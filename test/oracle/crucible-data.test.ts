@@ -178,3 +178,13 @@ test('C-I9 (durability) reads the history: a flushed write replaced only by one 
   for (const ds of DS) setBlock(f, ds, 'w2');
   t.is(crucibleLivenessGoal(f.world, register), null, 'w2, issued after w1, replaced it');
 });
+
+// crucible 6d037cb6 downstairs.rs `replace`: a second replacement is refused while one is under way.
+test('C-I8: one client being replaced is fine, two at once are named', (t) => {
+  const f = fixture();
+  const safety = safetyOf(f);
+  f.upstairs.clients[0]!.state = { kind: 'Stopping', reason: 'Replacing' } as never;
+  t.is(safety.afterStep(step('upstairs-a')), null);
+  f.upstairs.clients[1]!.state = { kind: 'Connecting', state: 'WaitConnect', mode: 'Replaced' } as never;
+  t.regex(safetyOf(f).afterStep(step('upstairs-a'))?.message ?? '', /2 clients being replaced at once/);
+});
