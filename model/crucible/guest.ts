@@ -61,82 +61,98 @@ export function epochOf(reply: { readonly sessionId: string; readonly gen: numbe
 }
 
 export function guest(config: GuestConfig): NodeDef<null> {
-  return {
-    id: config.id,
-    initDurable: () => null,
-    boot(env: Env): GuestProcess {
-      const history: GuestEvent[] = [];
-      const inFlight = new Map<string, GuestOp>();
-      const recent: Block[] = [];
-      let ops = between(env, 'guest.ops', 1, config.opsMax);
-      let nextSet = false;
-      const scheduleNext = (delayMs: number): void => {
-        if (nextSet || ops <= 0) return;
-        nextSet = true;
-        env.setTimer(delayMs, { type: 'Next' } satisfies Tag);
-      };
-      const think = (): number => between(env, 'guest.thinkMs', 0, config.thinkMsMax);
-      scheduleNext(config.startMs);
+  return { id: config.id, initDurable: () => null, boot: (env) => new Guest(env, config) };
+}
 
-      const anyBlock = (): Block => ({ extent: env.choose('guest.extent', config.region.extentCount), block: env.choose('guest.block', config.region.blocksPerExtent) });
-      const recentBlock = (): Block => (recent.length === 0 ? anyBlock() : recent[env.choose('guest.recent', recent.length)]!);
+/** The guest's volatile state: its history, the requests in flight, and the blocks written lately. */
+class Guest implements GuestProcess {
+  readonly history: GuestEvent[] = [];
+  readonly #env: Env;
+  readonly #config: GuestConfig;
+  readonly #inFlight = new Map<string, GuestOp>();
+  readonly #recent: Block[] = [];
+  #ops: number;
+  #nextSet = false;
 
-      // Of six: a write anywhere (0), an overwrite of a block written lately (1, 5), a flush (2), a
-      // read of a block written lately (3) or anywhere (4).
-      const pickOp = (requestId: string): GuestOp => {
-        const kind = env.choose('guest.op', 6);
-        if (kind === 2) return { f: 'flush' };
-        if (kind === 3 || kind === 4) return { f: 'read', ...(kind === 3 ? recentBlock() : anyBlock()) };
-        const at = kind === 1 || kind === 5 ? recentBlock() : anyBlock();
-        recent.push(at);
-        if (recent.length > RECENT_MAX) recent.shift();
-        return { f: 'write', ...at, writeId: `${config.id}/${requestId}` };
-      };
+  constructor(env: Env, config: GuestConfig) {
+    this.#env = env;
+    this.#config = config;
+    this.#ops = between(env, 'guest.ops', 1, config.opsMax);
+    this.#scheduleNext(config.startMs);
+  }
 
-      const issue = (): void => {
-        if (ops <= 0) return;
-        ops--;
-        const requestId = env.mintId(`${config.id}-io`);
-        const op = pickOp(requestId);
-        inFlight.set(requestId, op);
-        history.push({ type: 'invoke', opId: requestId, op, atMs: env.now() });
-        env.send(config.upstairs, requestOf(requestId, op));
-        env.setTimer(config.timeoutMs, { type: 'Timeout', requestId } satisfies Tag);
-        // Now and then a second request right behind the first, before it is answered.
-        if (inFlight.size < DEPTH_MAX && env.choose('guest.overlap', 3) === 2) scheduleNext(between(env, 'guest.overlapMs', 0, OVERLAP_MS_MAX));
-      };
+  readonly done = (): boolean => this.#ops <= 0 && this.#inFlight.size === 0;
 
-      const finished = (requestId: string, event: GuestEvent): void => {
-        inFlight.delete(requestId);
-        history.push(event);
-        scheduleNext(think());
-      };
+  #scheduleNext(delayMs: number): void {
+    if (this.#nextSet || this.#ops <= 0) return;
+    this.#nextSet = true;
+    this.#env.setTimer(delayMs, { type: 'Next' } satisfies Tag);
+  }
 
-      return {
-        history,
-        done: () => ops <= 0 && inFlight.size === 0,
-        onMessage(_env: Env, _from: NodeId, message: unknown): void {
-          const reply = message as UpstairsReply;
-          if (reply.type !== 'GuestReply' || !inFlight.has(reply.requestId)) return;
-          const op = inFlight.get(reply.requestId)!;
-          const atMs = env.now();
-          if (!reply.ok) return finished(reply.requestId, { type: 'fail', opId: reply.requestId, error: reply.error ?? 'failed', atMs });
-          const value = op.f === 'read' ? (reply.data?.writeId ?? null) : null;
-          finished(reply.requestId, { type: 'ok', opId: reply.requestId, epoch: epochOf(reply), value, atMs });
-        },
-        onTimer(_env: Env, tag: unknown): void {
-          const t = tag as Tag;
-          if (t.type === 'Next') {
-            nextSet = false;
-            if (inFlight.size >= DEPTH_MAX) return; // a completion schedules the next
-            return issue();
-          }
-          // Given up: its outcome is unknown (it may still land, now or much later).
-          if (inFlight.has(t.requestId)) finished(t.requestId, { type: 'info', opId: t.requestId, atMs: env.now() });
-        },
-      };
-    },
-  };
+  #think(): number {
+    return between(this.#env, 'guest.thinkMs', 0, this.#config.thinkMsMax);
+  }
+
+  #anyBlock(): Block {
+    return { extent: this.#env.choose('guest.extent', this.#config.region.extentCount), block: this.#env.choose('guest.block', this.#config.region.blocksPerExtent) };
+  }
+
+  #recentBlock(): Block {
+    return this.#recent.length === 0 ? this.#anyBlock() : this.#recent[this.#env.choose('guest.recent', this.#recent.length)]!;
+  }
+
+  // Of six: a write anywhere (0), an overwrite of a block written lately (1, 5), a flush (2), a
+  // read of a block written lately (3) or anywhere (4).
+  #pickOp(requestId: string): GuestOp {
+    const kind = this.#env.choose('guest.op', 6);
+    if (kind === 2) return { f: 'flush' };
+    if (kind === 3 || kind === 4) return { f: 'read', ...(kind === 3 ? this.#recentBlock() : this.#anyBlock()) };
+    const at = kind === 1 || kind === 5 ? this.#recentBlock() : this.#anyBlock();
+    this.#recent.push(at);
+    if (this.#recent.length > RECENT_MAX) this.#recent.shift();
+    return { f: 'write', ...at, writeId: `${this.#config.id}/${requestId}` };
+  }
+
+  #issue(): void {
+    if (this.#ops <= 0) return;
+    this.#ops--;
+    const env = this.#env;
+    const requestId = env.mintId(`${this.#config.id}-io`);
+    const op = this.#pickOp(requestId);
+    this.#inFlight.set(requestId, op);
+    this.history.push({ type: 'invoke', opId: requestId, op, atMs: env.now() });
+    env.send(this.#config.upstairs, requestOf(requestId, op));
+    env.setTimer(this.#config.timeoutMs, { type: 'Timeout', requestId } satisfies Tag);
+    // Now and then a second request right behind the first, before it is answered.
+    if (this.#inFlight.size < DEPTH_MAX && env.choose('guest.overlap', 3) === 2) this.#scheduleNext(between(env, 'guest.overlapMs', 0, OVERLAP_MS_MAX));
+  }
+
+  #finished(requestId: string, event: GuestEvent): void {
+    this.#inFlight.delete(requestId);
+    this.history.push(event);
+    this.#scheduleNext(this.#think());
+  }
+
+  onMessage(_env: Env, _from: NodeId, message: unknown): void {
+    const reply = message as UpstairsReply;
+    if (reply.type !== 'GuestReply' || !this.#inFlight.has(reply.requestId)) return;
+    const op = this.#inFlight.get(reply.requestId)!;
+    const atMs = this.#env.now();
+    if (!reply.ok) return this.#finished(reply.requestId, { type: 'fail', opId: reply.requestId, error: reply.error ?? 'failed', atMs });
+    const value = op.f === 'read' ? (reply.data?.writeId ?? null) : null;
+    this.#finished(reply.requestId, { type: 'ok', opId: reply.requestId, epoch: epochOf(reply), value, atMs });
+  }
+
+  onTimer(_env: Env, tag: unknown): void {
+    const t = tag as Tag;
+    if (t.type === 'Next') {
+      this.#nextSet = false;
+      if (this.#inFlight.size >= DEPTH_MAX) return; // a completion schedules the next
+      return this.#issue();
+    }
+    // Given up: its outcome is unknown (it may still land, now or much later).
+    if (this.#inFlight.has(t.requestId)) this.#finished(t.requestId, { type: 'info', opId: t.requestId, atMs: this.#env.now() });
+  }
 }
 
 function requestOf(requestId: string, op: GuestOp): UpstairsRequest {
