@@ -213,6 +213,15 @@ export const BUGS: readonly BugEntry[] = [
     invariant: 'V-L1',
   },
   {
+    id: 'nexus/rsr-undo-drops-stash',
+    title: 'Nexus today (found here): a replacement saga that unwinds after its volume was deleted mid-saga skips the swap back, so its stash still holds the old target\'s reference, and the undo hard-deletes the stash: the target is never freed, its record never goes, and the request never completes',
+    source: 'omicron b848b6df85 region_snapshot_replacement_{start,step}.rs (create_fake_volume undo: volume_hard_delete), volume.rs volume_replace_snapshot (a deleted volume is left alone); found by this scenario (README)',
+    scenario: 'region-snapshot-replacement',
+    appliesTo: SNAPSHOT_WORLD,
+    invariant: 'V-L1',
+    sweepSeeds: 7_000, // a rare race: the volume deleted while the step waits on its VMM (first seed 6359)
+  },
+  {
     id: 'nexus/rsr-snapshot-still-creating',
     title: 'Nexus today (found here): a replacement requested for a region snapshot whose snapshot is still being created finds no snapshot volume and skips it; the snapshot saga then creates that volume naming the lost target, locked by the request, which no step may touch: the request never completes',
     source: 'omicron b848b6df85 region_snapshot.rs find_region_snapshots_on_expunged_physical_disks (no snapshot state), snapshot_create.rs (volume record after the running snapshots), #7862 (the lock allows a volume that does not exist); found by this scenario (README)',

@@ -97,9 +97,9 @@ interface ThroughputRow {
   readonly eventsPerSecondOracleOff: number;
   readonly eventsPerSecondBareLoop: number;
   readonly ratioToBareLoop: number;
-  /** The oracle's cost: the rate with it over the rate without, and the target where a scenario has one. */
+  /** The oracle's cost: the rate with it over the rate without, and its target (the same for every scenario). */
   readonly oracleOnToOff: number;
-  readonly oracleTarget: number | null;
+  readonly oracleTarget: number;
   /** Where a scenario has a throughput target against another's: its rate over theirs, oracle on, same run. */
   readonly peer: { readonly scenario: string; readonly ratio: number; readonly target: number } | null;
 }
@@ -176,7 +176,7 @@ function scenarioThroughput(scenario: Scenario, seeds: number, rounds: number): 
 function throughputLine(r: ThroughputRow): string {
   return (
     `${r.scenario}: ${r.eventsPerSecondOracleOn.toLocaleString('en')} events/s with the oracle, ${r.eventsPerSecondOracleOff.toLocaleString('en')} without` +
-    (r.oracleTarget === null ? ';' : ` (${r.oracleOnToOff} of it, target >= ${r.oracleTarget});`) +
+    ` (${r.oracleOnToOff} of it, target >= ${r.oracleTarget});` +
     ` bare loop ${r.eventsPerSecondBareLoop.toLocaleString('en')} events/s; ratio ${r.ratioToBareLoop} (target >= 0.25)` +
     (r.peer === null ? '' : `; ${r.peer.ratio} of ${r.peer.scenario}'s rate (target >= ${r.peer.target})`)
   );

@@ -5,8 +5,9 @@
 // read-only region R' allocated for SV (undo: row deleted) and ensured as a clone on its agent
 // (undo, its own node: deleted on the agent); NRV created naming R' (#7046; skipped under
 // nexus/rsr-no-new-region-volume, as before #7046; undo: hard delete); the blank stash created
-// (undo: hard delete); T swapped for R' in SV (a deleted SV is tolerated: the swap says so and the
-// saga carries on; undo: swapped back); -> ReplacementDone with R', NRV and the stash.
+// (undo: deleted, see undoStash); T swapped for R' in SV (a deleted SV is tolerated: the swap
+// says so and the saga carries on; undo: swapped back); -> ReplacementDone with R', NRV and the
+// stash.
 
 import type { AllocatedRegion } from '../../crdb/datastore/storage.ts';
 import type { ReplaceSnapshotOutcome } from '../../crdb/datastore/volume-usage.ts';
@@ -17,7 +18,7 @@ import { ensureRegion } from '../crucible-agent.ts';
 import { db, dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';
 import { rsrSetSagaIdNode, rsrUpdateRequestNode } from './rsr-lock.ts';
-import { deleteRegions, hardDelete } from './volume-delete.ts';
+import { deleteRegions, hardDelete, undoStash } from './volume-delete.ts';
 
 export const BUG_NO_NRV = 'nexus/rsr-no-new-region-volume';
 
@@ -91,7 +92,7 @@ export const regionSnapshotReplacementStart: SagaDef<RsrStartParams> = {
     {
       name: 'create_fake_volume',
       action: (run) => createVolume(run.nexus, stashOf(run), []),
-      undo: (run) => hardDelete(run.nexus, stashOf(run)),
+      undo: (run) => undoStash(run.nexus, stashOf(run)),
     },
     {
       name: 'replace_snapshot_in_volume',

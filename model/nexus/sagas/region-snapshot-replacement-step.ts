@@ -1,7 +1,7 @@
 // region-snapshot-replacement-step (region_snapshot_replacement_step.rs, omicron b848b6df85): the
 // step Requested -> Running under this saga's id (the state alone is checked; undo: back to
 // Requested, the lock kept); T's and R''s addresses (T's record gone, or R' gone: fail); a blank
-// stash, locked by the step (undo: unlocked, hard delete; see createStash); T swapped for R' in
+// stash, locked by the step (undo: unlocked, deleted; see createStash and undoStash); T swapped for R' in
 // the step's volume (undo: swapped back); the upstairs told (below); -> Complete with the stash,
 // the step's locks released.
 // Notify: a deleted volume has no upstairs (before #7046, nexus/rsr-ignores-deleted-volumes, it
@@ -20,10 +20,11 @@ import { call, probe, type Flow } from '../../ports.ts';
 import { db, dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';
 import { createVolume, swap } from './region-snapshot-replacement-start.ts';
-import { hardDelete } from './volume-delete.ts';
+import { undoStash } from './volume-delete.ts';
 
 export const BUG_IGNORES_DELETED = 'nexus/rsr-ignores-deleted-volumes';
 export const BUG_STASH_UNLOCKED = 'nexus/rsr-step-stash-unlocked';
+
 
 export interface RsrStepParams {
   readonly stepId: string;
@@ -97,8 +98,9 @@ function* createStash(run: SagaRun<RsrStepParams>): Flow<NodeResult> {
 
 function* deleteStash(run: SagaRun<RsrStepParams>): Flow<boolean> {
   const unlocked = yield* db<'VolumeRepairUnlock'>(run.nexus, { type: 'VolumeRepairUnlock', volumeId: stashOf(run), repairId: run.params.stepId });
-  return unlocked.ok && (yield* hardDelete(run.nexus, stashOf(run)));
+  return unlocked.ok && (yield* undoStash(run.nexus, stashOf(run)));
 }
+
 
 function* createReplaceParams(run: SagaRun<RsrStepParams>): Flow<NodeResult> {
   const request = yield* dbStep<'RsrFetch'>(run.nexus, { type: 'RsrFetch', requestId: run.params.requestId });

@@ -21,6 +21,8 @@ import { failed, ok, type NodeResult, type SagaNode, type SagaRun } from '../sag
 
 export const BUG_SWEEP_EARLY = 'nexus/rw-sweep-returns-volume-early';
 export const BUG_LEAK_USAGE = 'nexus/hard-delete-leaks-usage';
+/** Upstream's undo of a replacement's stash: volume_hard_delete, which strands T when the stash holds its last reference. */
+export const BUG_UNDO_DROPS_STASH = 'nexus/rsr-undo-drops-stash';
 
 const NO_ANSWER = 'the database did not answer';
 
@@ -73,6 +75,33 @@ export function volumeDeleteNodes<P>(prefix: string, volumeOf: (run: SagaRun<P>)
       },
     },
   ];
+}
+
+/**
+ * The whole volume delete run inline, node after node (for an undo, which cannot append nodes):
+ * true once every node succeeded. A stash an unwinding replacement leaves may hold the last
+ * reference to T (its volume was deleted meanwhile, so the swap back was skipped): dropping the
+ * row alone would strand T, never freed and never deleted (README, "An unwound step strands T").
+ */
+export function* deleteVolume(ctx: NexusContext, volumeId: string): Flow<boolean> {
+  const outputs: Record<string, unknown> = {};
+  const run = { nexus: ctx, id: `delete ${volumeId}`, params: null, outputs };
+  for (const node of volumeDeleteNodes<null>('', () => volumeId)) {
+    const r = yield* node.action(run);
+    if (!r.ok) return false;
+    outputs[node.name] = r.output;
+  }
+  return true;
+}
+
+/**
+ * A replacement saga's stash, undone: the whole volume delete. Upstream hard-deletes it, under
+ * nexus/rsr-undo-drops-stash and under nexus/hard-delete-leaks-usage (whose leak, #7855, is that
+ * very undo leaving the stash's rows behind).
+ */
+export function* undoStash(ctx: NexusContext, stash: string): Flow<boolean> {
+  const upstream = ctx.bugs.has(BUG_UNDO_DROPS_STASH) || ctx.bugs.has(BUG_LEAK_USAGE);
+  return upstream ? yield* hardDelete(ctx, stash) : yield* deleteVolume(ctx, stash);
 }
 
 export function* hardDelete(ctx: NexusContext, volumeId: string): Flow<boolean> {
