@@ -25,7 +25,7 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   {
     id: 'O-I7',
     kind: 'safety',
-    text: 'virtual provisioning totals add up and never go negative; an instance is charged exactly when it has an active VMM, outside the sagas working on it',
+    text: 'virtual provisioning totals add up and never go negative; an instance is charged exactly when it has an active VMM, outside the sagas working on it (one whose active VMM is gone may already be uncharged: an update saga releases the charge before it commits, with no undo)',
   },
   { id: 'O-L1', kind: 'liveness', text: 'after heal, no instance keeps a terminal active VMM, no updater lock is held and no saga is left unfinished' },
   { id: 'O-L2', kind: 'liveness', text: 'after heal, every VMM record no instance holds is deleted, and Failed instances that may auto-restart and are meant to run are restarted' },
@@ -79,7 +79,7 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   { id: 'V-I3', kind: 'safety', text: 'usage rows name live records of their kind: a read-only region is never counted as a region snapshot' },
   { id: 'V-I4', kind: 'safety', text: "reference counts are exact: a read-only target's usage rows are exactly the live volumes naming it" },
   { id: 'V-I5', kind: 'safety', text: 'replacement requests and steps move only along the protocol\'s edges; every volume_repair lock is held by an unfinished request or step (or a snapshot being taken); at most one unfinished step per volume, never on a stash' },
-  { id: 'V-I6', kind: 'safety', text: "while a request is ReplacementDone, DeletingOldVolume or Running, its new region exists and is not being deleted" },
+  { id: 'V-I6', kind: 'safety', text: "while a request is ReplacementDone, DeletingOldVolume or Running and its old target still exists, its new region exists and is not being deleted" },
   { id: 'V-I7', kind: 'safety', text: 'a Complete request has every step VolumeDeleted and no live volume names its target' },
   { id: 'V-L1', kind: 'liveness', text: 'after heal, every region snapshot replacement is Complete, no saga is unfinished, and the instance the user left running is Running' },
   { id: 'V-L2', kind: 'liveness', text: 'after heal, no live volume names a read-only target on an expunged disk' },

@@ -160,8 +160,13 @@ function provisioning(tables: Tables): Finding | null {
   }
   for (const row of tables.instance.values()) {
     const charged = tables.provisioning.has(row.id);
-    const active = row.activePropolisId !== null && tables.vmm.get(row.activePropolisId)?.state !== 'SagaUnwound';
+    const vmmState = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId)?.state;
+    const active = row.activePropolisId !== null && vmmState !== 'SagaUnwound';
     if (charged === active || tables.sagasInFlight.has(row.id)) continue;
+    // An update saga releases the charge of a VMM that is gone before it commits, with no undo
+    // (siu_release_virtual_provisioning): one that then fails leaves the gone VMM uncharged
+    // until the next update (which the instance_updater task starts) commits. Nothing is lost.
+    if (!charged && (vmmState === 'Destroyed' || vmmState === 'Failed')) continue;
     return {
       invariant: 'O-I7',
       message: active

@@ -170,9 +170,14 @@ function holds(tables: Tables, volumeId: string, holder: string): boolean {
   return false;
 }
 
-function newRegionHeld(tables: Tables): Finding | null {
+/** V-I6 (exported for its tests). */
+export function newRegionHeld(tables: Tables): Finding | null {
   for (const r of tables.regionSnapshotReplacement.values()) {
     if (r.state !== 'ReplacementDone' && r.state !== 'DeletingOldVolume' && r.state !== 'Running') continue;
+    // Once the old target is gone no volume names it, and nothing is left to move: a finish saga
+    // that unwound after deleting the new region's volume (upstream's volume delete has no undo)
+    // leaves the request Running with its new region freed, harmlessly, until the next finish.
+    if (!tables.regionSnapshot.has(r.oldRegionSnapshot)) continue;
     const region = r.newRegionId === null ? undefined : tables.region.get(r.newRegionId);
     if (region === undefined || region.deleting) return { invariant: 'V-I6', message: `request ${r.id} is ${r.state}, but its new region ${r.newRegionId} is ${region === undefined ? 'gone' : 'being deleted'}: the volumes still naming ${r.oldRegionSnapshot} cannot be moved onto it` };
   }

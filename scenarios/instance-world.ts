@@ -15,6 +15,7 @@ import { startNemesis, type FaultOption, type NemesisConfig } from '../sim/nemes
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
+import { sagaErrorFault } from './saga-errors.ts';
 
 export const DB = 'crdb';
 export const NEXUSES = ['nexus-1', 'nexus-2'] as const;
@@ -45,6 +46,7 @@ export function instanceFaultMenu(sleds: readonly string[]): FaultOption[] {
     // Nexus reaches CockroachDB over TCP: its messages may be lost or late, never duplicated.
     { kind: 'link', from: '*', to: '*', exclude: [DB], dupPerMille: 100 },
     { kind: 'link', from: '*', to: '*', extraDelayMsMax: 400 },
+    sagaErrorFault(NEXUSES),
   ];
 }
 

@@ -32,6 +32,7 @@ import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
+import { sagaErrorFault } from './saga-errors.ts';
 
 export const DB = 'crdb';
 export const NEXUS = 'nexus-1';
@@ -90,6 +91,7 @@ export function propolisFaultMenu(): FaultOption[] {
     ...PROPOLIS.map((p): FaultOption => ({ kind: 'link', from: p, to: '*', exclude: local, lossPerMille: 100 })),
     { kind: 'link', from: NEXUS, to: '*', exclude: [DB], lossPerMille: 200 },
     { kind: 'link', from: '*', to: '*', exclude: [...local, DB], extraDelayMsMax: 300 },
+    sagaErrorFault([NEXUS]),
   ];
 }
 

@@ -20,6 +20,7 @@ import { snapshotReplacementGoal, type SnapshotReplacementWorld } from '../oracl
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
 import type { Oracle, RunLimits } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
+import { sagaErrorFault } from './saga-errors.ts';
 
 export const DB = 'crdb';
 export const NEXUS = 'nexus-1';
@@ -48,6 +49,7 @@ export function snapshotReplacementFaultMenu(): FaultOption[] {
     { kind: 'partition', a: [NEXUS], b: [SLED] },
     { kind: 'link', from: NEXUS, to: '*', exclude: [DB], lossPerMille: 200 },
     { kind: 'link', from: '*', to: '*', exclude: [DB], extraDelayMsMax: 300 },
+    sagaErrorFault([NEXUS]),
   ];
 }
 

@@ -4,6 +4,8 @@
 // - crash: a node crashes and restarts after the episode (durable state kept, volatile lost);
 // - kill: a node dies for good (not even the heal restarts it); with `alert`, a message from
 //   outside the network reports it to a node the scenario names, after a drawn delay;
+// - signal: a fault the protocol code models itself (steno's saga error injection), armed on
+//   some nodes for an episode by a message from outside the network, disarmed at its end;
 // - link: extra loss, duplication or delay on matching links, for an episode.
 // Every `gapMsMax` at most, it flips whether to inject (`injectPerMille`) and, if so, which
 // option; at most `maxActive` episodes overlap. Every draw goes through the choice source, with
@@ -22,7 +24,8 @@ export type FaultOption =
   | { readonly kind: 'isolate'; readonly node: NodeId }
   | { readonly kind: 'crash'; readonly node: NodeId }
   | { readonly kind: 'kill'; readonly node: NodeId; readonly alert?: { readonly to: NodeId; readonly message: unknown; readonly delayMsMax: number } }
-  | ({ readonly kind: 'link' } & LinkFault);
+  | ({ readonly kind: 'link' } & LinkFault)
+  | { readonly kind: 'signal'; readonly name: string; readonly nodes: readonly NodeId[]; readonly start: unknown; readonly end: unknown };
 
 export interface NemesisConfig {
   readonly menu: readonly FaultOption[];
@@ -54,6 +57,8 @@ export function describeFault(f: FaultOption): string {
       const except = f.exclude === undefined ? '' : ` (not ${f.exclude.join(',')})`;
       return `link ${f.from} -> ${f.to}${except}${parts.join('')}`;
     }
+    case 'signal':
+      return `${f.name} on ${f.nodes.join(',')}`;
   }
 }
 
@@ -112,6 +117,10 @@ function inject(sim: Simulator, option: FaultOption, killsMax: number | undefine
         sim.network.removeFault(fault);
         record.endMs = sim.now;
       };
+    }
+    case 'signal': {
+      const record = sim.signal(option.nodes, option.start, option.end, describeFault(option));
+      return () => sim.unsignal(record);
     }
   }
 }

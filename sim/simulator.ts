@@ -51,11 +51,15 @@ export interface Panic {
 }
 
 export interface FaultRecord {
-  readonly kind: 'crash' | 'kill' | 'partition' | 'isolate' | 'link' | 'hold';
+  readonly kind: 'crash' | 'kill' | 'partition' | 'isolate' | 'link' | 'hold' | 'signal';
   readonly nodes: readonly NodeId[];
   readonly description: string;
   readonly startMs: number;
   endMs: number | null;
+}
+
+interface SignalRecord extends FaultRecord {
+  readonly end: unknown;
 }
 
 export interface SendObserver {
@@ -243,9 +247,35 @@ export class Simulator {
     }
   }
 
-  /** End every fault: repair partitions and link faults, release held links, restart nodes. */
+  // ---- faults a node models itself --------------------------------------------------------
+
+  /**
+   * A fault the protocol code models itself (an error injection it offers, as steno's saga
+   * SEC does): `start` is told to each of `nodes` now, `end` when the episode ends (`unsignal`,
+   * or the heal). Told from outside the network: lost on a node that is down, whose volatile
+   * state a restart resets anyway.
+   */
+  signal(nodes: readonly NodeId[], start: unknown, end: unknown, description: string): FaultRecord {
+    assert(nodes.length > 0, 'signal: no nodes');
+    const record: SignalRecord = { kind: 'signal', nodes, description, startMs: this.#now, endMs: null, end };
+    this.logFault(record);
+    for (const node of nodes) this.tell(node, start);
+    return record;
+  }
+
+  /** End a signalled fault: its `end` message is told to its nodes. */
+  unsignal(fault: FaultRecord): void {
+    assert(fault.kind === 'signal', 'unsignal takes a signal');
+    if (fault.endMs !== null) return;
+    fault.endMs = this.#now;
+    this.#record({ event: 'heal', node: '', text: fault.description });
+    for (const node of fault.nodes) this.tell(node, (fault as SignalRecord).end);
+  }
+
+  /** End every fault: repair partitions and link faults, end signals, release held links, restart nodes. */
   healAll(): void {
     this.network.repairAll();
+    for (const f of this.faultLog) if (f.kind === 'signal' && f.endMs === null) this.unsignal(f);
     for (const f of this.faultLog) if (f.kind !== 'crash' && f.kind !== 'kill' && f.endMs === null) f.endMs = this.#now;
     for (const key of [...this.#held.keys()]) {
       const [from, to] = key.split('>') as [string, string];

@@ -41,10 +41,14 @@ export interface SnapshotQueries {
   DiskHardDelete: { req: { diskId: string }; rep: { deleted: boolean } };
   DiskFetch: { req: { diskId: string }; rep: { disk: DiskRow | null } };
   DiskSoftDelete: { req: { diskId: string }; rep: DiskChange };
+  /** disk-delete's undo (project_undelete_disk_set_faulted_no_auth): the disk back, Faulted. */
+  DiskUndeleteSetFaulted: { req: { diskId: string }; rep: { undeleted: boolean } };
   DiskSetAttachment: { req: { diskId: string; instanceId: string | null }; rep: DiskChange };
   /** disk_for_volume_id (no time_deleted filter), with its instance's active VMM. */
   DiskForVolume: { req: { volumeId: string }; rep: { diskId: string | null; instanceId: string | null; vmm: { id: string; sledId: string; state: string } | null } };
   SnapshotInsert: { req: { snapshotId: string; diskId: string; volumeId: string }; rep: { inserted: boolean } };
+  /** Our undo for snapshot-delete's record delete (upstream has none): the snapshot back, Faulted. */
+  SnapshotUndeleteSetFaulted: { req: { snapshotId: string }; rep: { undeleted: boolean } };
   SnapshotSetState: { req: { snapshotId: string; state: SnapshotState }; rep: { ok: boolean } };
   SnapshotSoftDelete: { req: { snapshotId: string; anyState: boolean }; rep: DiskChange };
   SnapshotFetch: { req: { snapshotId: string }; rep: { snapshot: SnapshotRow | null } };

@@ -47,8 +47,8 @@ export interface Queries extends SnapshotQueries {
   InstanceMoveToStartingUndo: { req: { instanceId: string; vmmId: string; stale: StaleLockFields; force: boolean }; rep: { undone: boolean } };
   /** Stop of a Failed instance (no VMM, or a SagaUnwound one): -> NoVmm. */
   InstanceClearFailed: { req: { instanceId: string; expectedGeneration: number; stale: StaleLockFields }; rep: { updated: boolean } };
-  /** project_delete_instance: only NoVmm or Failed with no active VMM. */
-  InstanceDelete: { req: { instanceId: string }; rep: { deleted: boolean; reason: string | null } };
+  /** project_delete_instance: only NoVmm or Failed with no active VMM; the updater lock is not read (`lockedBy`: it was held). */
+  InstanceDelete: { req: { instanceId: string }; rep: { deleted: boolean; reason: string | null; lockedBy?: string } };
   /** instance-start's create_vmm_record (idempotent). */
   VmmInsert: { req: { vmmId: string; instanceId: string; sledId: string }; rep: { inserted: boolean } };
   /**

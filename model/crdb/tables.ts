@@ -88,6 +88,8 @@ export interface DiskRow {
   readonly snapshotId?: string | null;
   /** Deleted by its user (the row stays, as upstream's soft delete of a disk). */
   timeDeleted?: number | null;
+  /** Put back by an unwound delete (disk state Faulted): it can only be deleted again. */
+  faulted?: boolean;
 }
 
 /** What soft_delete_volume returned for cleanup: stored, so a second call returns the same. */

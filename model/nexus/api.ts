@@ -33,7 +33,9 @@ export type NexusErrorCode =
   | 'ServiceUnavailable'
   | 'NotFound'
   /** 400: the request makes no sense in this state. */
-  | 'InvalidRequest';
+  | 'InvalidRequest'
+  /** 500: the saga serving it failed and unwound; asking again may work. */
+  | 'InternalError';
 
 export type NexusReply =
   | { readonly type: 'Ok'; readonly state: ExternalInstanceState | null }

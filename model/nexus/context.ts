@@ -36,4 +36,6 @@ export interface NexusContext {
   kick(task: BackgroundTask): void;
   /** Sagas this process started (volatile): recovery must not run them a second time. */
   readonly localSagas: Set<string>;
+  /** Saga error injection (saga/inject.ts), armed by the nemesis; volatile. */
+  readonly sagaErrors: { armed: boolean };
 }

@@ -3,7 +3,7 @@
 // tasks run on periodic timers (or when kicked), one pass at a time per task: an activation that
 // finds a pass still running is skipped, as Nexus's background task driver does.
 
-import { unreachable } from '../assert.ts';
+import { panic, unreachable } from '../assert.ts';
 import type { SledVmmState } from '../common/vmm-state.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
 import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
@@ -13,6 +13,7 @@ import { instanceCreate, instanceDeleteApi, instanceMigrateApi, instanceStartApi
 import { instanceReincarnationPass } from './instance-reincarnation.ts';
 import { instanceUpdaterPass } from './instance-updater.ts';
 import { instanceWatcherPass } from './instance-watcher.ts';
+import { isSagaInjectError, setSagaInjection } from './saga/inject.ts';
 import { recoverSagas } from './saga/recovery.ts';
 import { notifyVmmUpdated } from './vmm-updated.ts';
 import { regionReplacementDriverPass, regionReplacementPass } from './region-replacement.ts';
@@ -48,6 +49,7 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
         bugs,
         kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
         localSagas: new Set(),
+        sagaErrors: { armed: false },
       };
       for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
         env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
@@ -61,6 +63,10 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
         }
       }
       return {
+        onMessage(_env: Env, _from: NodeId, message: unknown): void {
+          if (!isSagaInjectError(message)) return panic(`Nexus: unexpected message ${JSON.stringify(message)}`);
+          setSagaInjection(ctx, message);
+        },
         onTimer(_env: Env, tag: unknown): void {
           const { task, periodic } = tag as Tag;
           if (periodic) env.setTimer(config.periodsMs[task]!, tag);

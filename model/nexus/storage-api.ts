@@ -17,11 +17,26 @@ type StorageRequest = Extract<NexusRequest, { type: 'DiskCreate' | 'DiskDelete' 
 
 function reply(outcome: SagaOutcome): NexusReply {
   if (outcome.kind === 'Done') return ok();
-  return outcome.kind === 'Failed' ? error('Conflict', outcome.error) : error('ServiceUnavailable', 'the saga log did not answer');
+  return outcome.kind === 'Failed' ? error('InternalError', outcome.error) : error('ServiceUnavailable', 'the saga log did not answer');
 }
 
 function* runSaga<P>(ctx: NexusContext, def: SagaDef<P>, params: P): Flow<NexusReply> {
   return reply(yield* executeSaga(ctx, def, ctx.env.mintId('saga'), params));
+}
+
+/**
+ * The lookup before a delete (LookupPath ... fetch): a deleted disk or snapshot is NotFound, so a
+ * delete asked again after its saga unwound finds it only if the undo put it back.
+ */
+function* lookupFails(ctx: NexusContext, r: Extract<StorageRequest, { type: 'DiskDelete' | 'SnapshotDelete' }>): Flow<NexusReply | null> {
+  if (r.type === 'DiskDelete') {
+    const d = yield* db<'DiskFetch'>(ctx, { type: 'DiskFetch', diskId: r.diskId });
+    if (!d.ok) return error('ServiceUnavailable', 'the database did not answer');
+    return d.reply.disk === null || d.reply.disk.timeDeleted != null ? error('NotFound', `disk ${r.diskId} not found`) : null;
+  }
+  const s = yield* db<'SnapshotFetch'>(ctx, { type: 'SnapshotFetch', snapshotId: r.snapshotId });
+  if (!s.ok) return error('ServiceUnavailable', 'the database did not answer');
+  return s.reply.snapshot === null || s.reply.snapshot.timeDeleted !== null ? error('NotFound', `snapshot ${r.snapshotId} not found`) : null;
 }
 
 export function* serveStorage(ctx: NexusContext, r: StorageRequest): Flow<NexusReply> {
@@ -29,11 +44,11 @@ export function* serveStorage(ctx: NexusContext, r: StorageRequest): Flow<NexusR
     case 'DiskCreate':
       return yield* runSaga(ctx, diskCreate, { diskId: r.diskId, volumeId: `${r.diskId}-volume`, snapshotId: r.snapshotId });
     case 'DiskDelete':
-      return yield* runSaga(ctx, diskDelete, { diskId: r.diskId });
+      return (yield* lookupFails(ctx, r)) ?? (yield* runSaga(ctx, diskDelete, { diskId: r.diskId }));
     case 'SnapshotCreate':
       return yield* runSaga(ctx, snapshotCreate, { snapshotId: r.snapshotId, diskId: r.diskId, volumeId: `${r.snapshotId}-volume` });
     case 'SnapshotDelete':
-      return yield* runSaga(ctx, snapshotDelete, { snapshotId: r.snapshotId });
+      return (yield* lookupFails(ctx, r)) ?? (yield* runSaga(ctx, snapshotDelete, { snapshotId: r.snapshotId }));
     case 'DiskAttach':
     case 'DiskDetach': {
       const a = yield* db<'DiskSetAttachment'>(ctx, { type: 'DiskSetAttachment', diskId: r.diskId, instanceId: r.type === 'DiskAttach' ? r.instanceId : null });

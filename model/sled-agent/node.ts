@@ -120,6 +120,10 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
           case 'VmmPutState': {
             const vmm = vmms.get(request.vmmId);
             if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
+            if (request.target === 'Running' && vmm.target === null) {
+              vmm.target = 'Running';
+              scheduleProgress(vmm);
+            }
             if (request.target === 'Stopped' && vmm.target !== 'Stopped') {
               vmm.target = 'Stopped';
               // A stop ends a migration this VMM is part of, on either side.

@@ -1,5 +1,7 @@
 // A simulated VMM's state machine (sled-agent/src/sim/instance.rs, simplified to the states the
-// lifecycle needs). It walks Starting -> Running, and on a stop Stopping -> Stopped -> Destroyed,
+// lifecycle needs). Registered, it rests Starting until Nexus asks it to run (sim_ensure with no
+// target: the start saga's ensure_running is what starts it), then walks Starting -> Running, and
+// on a stop Stopping -> Stopped -> Destroyed,
 // bumping its generation by one at every state: only the sled-agent moves a VMM's generation.
 // A VMM taking part in a migration is Migrating (a target before it takes over, a source while
 // its memory moves) and carries that side of the migration, with a generation of its own.
@@ -14,7 +16,8 @@ export interface SimVmm extends Published {
   readonly instanceId: string;
   state: VmmState;
   gen: number;
-  target: 'Running' | 'Stopped';
+  /** Where it is headed; null: registered, not yet asked to run. */
+  target: 'Running' | 'Stopped' | null;
   migrationIn: MigrationRuntimeState | null;
   migrationOut: MigrationRuntimeState | null;
   /** A progress timer is set. */
@@ -33,7 +36,7 @@ export function newSimVmm(id: string, instanceId: string, migrationId: string | 
     instanceId,
     state: migrationId === null ? 'Starting' : 'Migrating',
     gen: 2,
-    target: 'Running',
+    target: migrationId === null ? null : 'Running',
     migrationIn: migrationId === null ? null : { migrationId, state: 'Pending', gen: 1 },
     migrationOut: null,
     version: 0,
@@ -48,7 +51,7 @@ export function newSimVmm(id: string, instanceId: string, migrationId: string | 
 export function nextState(vmm: SimVmm): VmmState | null {
   switch (vmm.state) {
     case 'Starting':
-      return vmm.target === 'Running' ? 'Running' : 'Stopping';
+      return vmm.target === 'Running' ? 'Running' : vmm.target === 'Stopped' ? 'Stopping' : null;
     case 'Running':
       return vmm.target === 'Stopped' ? 'Stopping' : null;
     case 'Stopping':

@@ -7,7 +7,8 @@
 // instance has no VMM); start or stop the instance. It begins with a disk, a snapshot of it and a
 // disk made from that, attached to the running instance. When its script ends the user either deletes everything it has (the instance stopped, every
 // disk detached; `cleanedUp` once Nexus lists nothing) or leaves the instance running.
-// Each request is retried while it times out or the service is unavailable (bounded).
+// Each request is retried while it times out or the service is unavailable, a delete also while
+// its saga fails (bounded).
 
 import { between, call, flip, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
@@ -73,10 +74,12 @@ class StorageUser implements StorageUserProcess {
 
   /** A create names a fresh disk or snapshot at each attempt: a lost answer leaves one the list shows, never two sagas on one name. */
   private *request(req: NexusRequest): Flow<NexusReply | null> {
+    // A delete whose saga failed (500) is asked again: the disk or snapshot came back Faulted.
+    const retried: readonly string[] = req.type === 'DiskDelete' || req.type === 'SnapshotDelete' ? ['ServiceUnavailable', 'InternalError'] : ['ServiceUnavailable'];
     for (let attempt = 0; attempt < this.config.attemptsMax; attempt++) {
       const fresh = req.type === 'DiskCreate' ? { ...req, diskId: this.env.mintId('disk') } : req.type === 'SnapshotCreate' ? { ...req, snapshotId: this.env.mintId('snapshot') } : req;
       const r = yield* call<NexusReply>(this.config.nexus, fresh, this.config.timeoutMs);
-      if (r.ok && (r.reply.type !== 'Error' || r.reply.code !== 'ServiceUnavailable')) return r.reply;
+      if (r.ok && (r.reply.type !== 'Error' || !retried.includes(r.reply.code))) return r.reply;
       yield* sleep(RETRY_PAUSE_MS);
     }
     return null;
@@ -132,7 +135,8 @@ class StorageUser implements StorageUserProcess {
         return;
       }
       case 'deleteSnapshot': {
-        const snapshot = this.pick('user.snapshot', ready);
+        const deletable = listing.snapshots.filter((s) => s.state === 'Ready' || s.state === 'Faulted').map((s) => s.id);
+        const snapshot = this.pick('user.snapshot', deletable);
         if (snapshot !== null) yield* this.request({ type: 'SnapshotDelete', snapshotId: snapshot });
         return;
       }

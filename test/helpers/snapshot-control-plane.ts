@@ -80,17 +80,20 @@ export class ControlPlane {
     return { ok: true, reply: { type: 'PropolisAnswered', vmmId: call.request['vmmId'], reply: { type: 'VcrReplaced', status: 200, result: 'Started' } } };
   };
 
-  #drive<R>(flow: (ctx: NexusContext) => Flow<R>): R {
-    const ctx = (env: Env): NexusContext => ({ env, config: { ...NEXUS_CONFIG, crucibleDisks: true }, bugs: this.bugs, kick: () => {}, localSagas: new Set() });
-    return driveFlow((env) => flow(ctx(env)), this.#respond).result;
+  /** With `failAt`, saga error injection fails the failAt-th saga node to run (0-based), once. */
+  #drive<R>(flow: (ctx: NexusContext) => Flow<R>, failAt: number | null = null): R {
+    const ctx = (env: Env): NexusContext => ({ env, config: { ...NEXUS_CONFIG, crucibleDisks: true }, bugs: this.bugs, kick: () => {}, localSagas: new Set(), sagaErrors: { armed: failAt !== null } });
+    let drawn = 0;
+    const choose = (label: string, n: number): number => (label === 'nexus.sagaInjectError' && drawn++ === failAt ? n - 1 : 0);
+    return driveFlow((env) => flow(ctx(env)), this.#respond, choose).result;
   }
 
-  api(request: NexusRequest): NexusReply {
-    return this.#drive((ctx) => serveStorage(ctx, request as never));
+  api(request: NexusRequest, failAt: number | null = null): NexusReply {
+    return this.#drive((ctx) => serveStorage(ctx, request as never), failAt);
   }
 
-  activate(task: keyof typeof TASKS): void {
-    this.#drive(TASKS[task]);
+  activate(task: keyof typeof TASKS, failAt: number | null = null): void {
+    this.#drive(TASKS[task], failAt);
   }
 
   /** Every task, in turn, `rounds` times (the tasks' order each round: start, garbage collect, step, finish). */

@@ -24,7 +24,7 @@ function startOf(onRegister: (attempt: number, tables: ReturnType<typeof emptyTa
     if (call.request.type === 'VmmUnregister') return { ok: true, reply: { type: 'VmmUnregistered', vmmId: 'vmm-1' } };
     return { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state: 'Running', gen: 3 }, state: { vmmState: { state: 'Running', gen: 3 }, migrationIn: null, migrationOut: null } } };
   };
-  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set() });
+  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: false } });
   const { result } = driveFlow((env) => executeSaga(ctx(env), instanceStart, 'start-1', params), respond);
   return { result, registers: () => registers, tables };
 }

@@ -85,6 +85,7 @@ function migrationWorld(): { sim: Simulator; vmms: (sled: string) => SledAgentPr
     boot(env) {
       env.spawn('drive', (function* () {
         yield { kind: 'call', to: 'sled-a', request: { type: 'VmmRegister', vmmId: 'src', instanceId: 'i', migration: null }, timeoutMs: 100 };
+        yield { kind: 'call', to: 'sled-a', request: { type: 'VmmPutState', vmmId: 'src', target: 'Running' }, timeoutMs: 100 };
         yield { kind: 'sleep', ms: 100 };
         yield { kind: 'call', to: 'sled-b', request: { type: 'VmmRegister', vmmId: 'dst', instanceId: 'i', migration: { migrationId: 'm', sledId: 'sled-a', vmmId: 'src' } }, timeoutMs: 100 };
         yield { kind: 'call', to: 'sled-b', request: { type: 'VmmMigrateIn', vmmId: 'dst' }, timeoutMs: 100 };

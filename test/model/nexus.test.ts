@@ -8,7 +8,7 @@ import type { VmmRow } from '../../model/crdb/tables.ts';
 import { instanceRow, NEXUS_CONFIG } from '../helpers/records.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 
-const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(bugs), kick: () => {}, localSagas: new Set() });
+const ctx = (env: Env, bugs: string[] = []): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(bugs), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: false } });
 const vmm = (state: VmmRow['state'], gen: number): VmmRow => ({ id: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1', state, gen, timeCreated: 0, timeDeleted: null });
 const instance = instanceRow('inst-1', 'vmm-1');
 const reply = (r: unknown): CallResult<unknown> => ({ ok: true, reply: r });

@@ -121,7 +121,7 @@ function drive(setup: DriveSetup): { tables: Tables; calls: Call[]; result: Saga
   if (setup.vmmState !== null) tables.vmm.set('vmm-1', { id: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1', state: setup.vmmState, gen: 3, timeCreated: 0, timeDeleted: null });
   if (setup.volumeDeleted === true) tables.volume.get('volume-1')!.timeDeleted = 1;
   if (setup.lastStepVmm !== undefined) tables.regionReplacementStep.push({ replacementId: 'rr-1', stepTimeMs: 1, instanceId: 'inst-1', vmmId: setup.lastStepVmm });
-  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(setup.bugs ?? []), kick: () => {}, localSagas: new Set() });
+  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(setup.bugs ?? []), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: false } });
   const respond = (call: Call): CallResult<unknown> => {
     if (call.to === 'crdb') return { ok: true, reply: run(tables, call.request as never) };
     const reply = setup.propolis(call.request);

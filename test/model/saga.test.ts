@@ -8,7 +8,7 @@ import { driveFlow } from '../helpers/drive-flow.ts';
 import { run } from '../helpers/db.ts';
 import { NEXUS_CONFIG } from '../helpers/records.ts';
 
-const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set() });
+const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: false } });
 
 /** A saga of three nodes that log what they do; `failAt` makes that node fail. */
 function toySaga(log: string[], failAt: string | null): SagaDef<{ instanceId: string }> {
@@ -81,4 +81,22 @@ test('a saga whose log never answers stalls rather than running on unrecorded', 
   const { result } = driveFlow((env) => executeSaga(ctx(env), toySaga(log, null), 's5', { instanceId: 'i' }), () => ({ ok: false, error: 'timeout' }));
   t.deepEqual(result, { kind: 'Stalled' });
   t.deepEqual(log, []);
+});
+
+// steno's saga_inject_error, as upstream's action_failure_can_unwind uses it: while armed, a node
+// about to run fails (with a drawn chance) without running its action, and is not undone itself;
+// undo actions are never failed. Disarmed, nothing is drawn at all.
+test('an injected error fails a node without running it; the finished nodes are undone', (t) => {
+  const log: string[] = [];
+  const tables = emptyTables();
+  const injectAtB = (label: string, n: number): number => (label === 'nexus.sagaInjectError' && log.length === 1 ? n - 1 : 0);
+  const armed = (env: Env): NexusContext => ({ ...ctx(env), sagaErrors: { armed: true } });
+  const { result } = driveFlow((env) => executeSaga(armed(env), toySaga(log, null), 's6', { instanceId: 'i' }), database(tables), injectAtB);
+  t.deepEqual(log, ['do a', 'undo a']);
+  t.deepEqual(result, { kind: 'Failed', error: 'b: injected error' });
+
+  const drawn: string[] = [];
+  const disarmed = driveFlow((env) => executeSaga(ctx(env), toySaga([], null), 's7', { instanceId: 'i' }), database(tables), (label) => (drawn.push(label), 0));
+  t.is(disarmed.result.kind, 'Done');
+  t.false(drawn.includes('nexus.sagaInjectError'), 'no choice drawn while disarmed: tapes of runs without the fault are unchanged');
 });

@@ -22,7 +22,8 @@ function fakeNexus(reports: string[]): { id: string; initDurable: () => null; bo
   };
 }
 
-function world(bugs: string[]): { sim: Simulator; reports: string[]; table: () => SledAgentProcess['vmms'] } {
+/** `runs`: the driver asks the VMM to run after registering it, and to stop 200 ms later. */
+function world(bugs: string[], runs = true): { sim: Simulator; reports: string[]; table: () => SledAgentProcess['vmms'] } {
   const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
   const reports: string[] = [];
   sim.addNode(fakeNexus(reports));
@@ -33,6 +34,8 @@ function world(bugs: string[]): { sim: Simulator; reports: string[]; table: () =
     boot(env) {
       env.spawn('drive', (function* () {
         yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i', migration: null }, timeoutMs: 100 };
+        if (!runs) return undefined;
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Running' }, timeoutMs: 100 };
         yield { kind: 'sleep', ms: 200 };
         yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };
         return undefined;
@@ -48,6 +51,15 @@ test('a VMM walks Starting, Running, Stopping, Stopped, Destroyed, one generatio
   while (sim.step() !== null);
   t.deepEqual(reports, ['Starting@2', 'Running@3', 'Stopping@4', 'Stopped@5', 'Destroyed@6']);
   t.is(table().size, 0, 'gone once Destroyed was acknowledged');
+});
+
+// Upstream's simulated sled-agent registers a VMM with sim_ensure(state, target None): it rests
+// there until instance_ensure_state asks it to run (sled-agent/src/sim/sled_agent.rs instance_register).
+test('a registered VMM rests Starting until Nexus asks it to run', (t) => {
+  const { sim, reports, table } = world([], false);
+  while (sim.step() !== null);
+  t.deepEqual(reports, ['Starting@2']);
+  t.is(table().get('v')?.state, 'Starting');
 });
 
 test('the fixed sled-agent keeps a Destroyed VMM until Nexus has acknowledged it', (t) => {
@@ -88,6 +100,7 @@ test('a VCR for a running VMM\'s disk: a changed read-only parent target is Star
     boot(env) {
       env.spawn('drive', (function* () {
         yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i', migration: null, disks: [{ backendId: 'd', vcr: disk('a') }] }, timeoutMs: 100 };
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Running' }, timeoutMs: 100 };
         yield { kind: 'sleep', ms: 200 };
         for (const target of ['n', 'n']) answers.push(((yield { kind: 'call', to: 'sled', request: { type: 'VmmVcrReplace', vmmId: 'v', backendId: 'd', vcr: disk(target) }, timeoutMs: 100 }) as { reply: { reply: unknown } }).reply.reply);
         yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };

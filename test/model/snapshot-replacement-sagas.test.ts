@@ -1,5 +1,6 @@
 import test from 'ava';
 import { readOnlyTargets } from '../../model/crucible/vcr-targets.ts';
+import { diskDelete } from '../../model/nexus/sagas/disk-delete.ts';
 import { run } from '../helpers/db.ts';
 import { ControlPlane } from '../helpers/snapshot-control-plane.ts';
 
@@ -128,4 +129,41 @@ test('a step for a disk attached to a Running VMM sends it the volume\'s VCR', (
   cp.settle();
   t.deepEqual(cp.vmmVcrs, [{ diskId: 'disk-b' }]);
   t.deepEqual(requestStates(cp), ['Complete']);
+});
+
+// disk_delete.rs sdd_delete_disk_record_undo: a disk delete that fails at any node puts the disk
+// back Faulted (volume_delete's nodes have no undo); deleting it again finishes the job. (At its
+// first node the record delete itself failed: nothing to undo.)
+test('a disk delete failing at any node leaves the disk Faulted, and deleting it again leaves nothing', (t) => {
+  for (let failAt = 1; failAt < diskDelete.nodes.length; failAt++) {
+    const cp = new ControlPlane();
+    t.is(cp.api({ type: 'DiskCreate', diskId: 'disk-a', snapshotId: null }).type, 'Ok');
+    const r = cp.api({ type: 'DiskDelete', diskId: 'disk-a' }, failAt);
+    t.like(r, { type: 'Error', code: 'InternalError' }, `failure #${failAt}`);
+    t.like(cp.tables.disk.get('disk-a'), { timeDeleted: null, faulted: true });
+    t.like(cp.api({ type: 'DiskAttach', diskId: 'disk-a', instanceId: 'inst-1' }), { type: 'Error' }, 'a Faulted disk is not attached');
+    t.is(cp.api({ type: 'DiskDelete', diskId: 'disk-a' }).type, 'Ok');
+    t.deepEqual(nothingLeft(cp), [], `failure #${failAt}`);
+  }
+});
+
+// Found here (README "Findings", nexus/snapshot-delete-no-undo): upstream's snapshot delete has no
+// undo, so one that fails after its volume's soft delete leaves the snapshot gone for its user
+// (a second delete is NotFound) and, when it was their last user, its region snapshots and the
+// regions under them for good.
+// Ours puts the snapshot back Faulted, as disk delete does a disk.
+test('a snapshot delete failing after the soft delete: ours can be deleted again, upstream\'s leaks', (t) => {
+  const volumeDeleteStarted = 2; // delete_snapshot_record, then volume_delete.decrease_crucible_resource_count ran
+  for (const [bugs, leaks] of [[[], false], [['nexus/snapshot-delete-no-undo'], true]] as const) {
+    const cp = new ControlPlane(bugs);
+    cp.api({ type: 'DiskCreate', diskId: 'disk-a', snapshotId: null });
+    cp.api({ type: 'SnapshotCreate', snapshotId: 'snapshot-s', diskId: 'disk-a' });
+    t.like(cp.api({ type: 'SnapshotDelete', snapshotId: 'snapshot-s' }, volumeDeleteStarted), { type: 'Error', code: 'InternalError' });
+    t.true(cp.tables.volume.get('snapshot-s-volume')!.timeDeleted !== null, 'the volume was soft-deleted before the failure');
+    const again = cp.api({ type: 'SnapshotDelete', snapshotId: 'snapshot-s' });
+    t.is(again.type, leaks ? 'Error' : 'Ok');
+    cp.api({ type: 'DiskDelete', diskId: 'disk-a' });
+    cp.settle(2);
+    t.is(nothingLeft(cp).length > 0, leaks, `${bugs.join() || 'fixed'}: ${nothingLeft(cp).join(', ')}`);
+  }
 });

@@ -115,4 +115,15 @@ test('O-I3, O-I4, O-I7: lock, generation and provisioning records', (t) => {
   charge.tables.sagasInFlight.set('i', 1);
   charge.tables.writes++;
   t.is(charge.safety.afterStep(step), null, 'a saga at work on the instance explains it');
+
+  // An update saga released the charge of a VMM that is gone, then failed before its commit
+  // (siu_release_virtual_provisioning has no undo): uncharged until the next update, no loss.
+  const released = fixture();
+  released.safety.afterStep(step);
+  released.tables.provisioning.delete('i');
+  Object.assign(released.tables.collection, { cpus: 0, ramMib: 0 });
+  released.tables.vmm.get('v')!.state = 'Destroyed';
+  released.tables.vmm.get('v')!.gen = 4;
+  released.tables.writes++;
+  t.is(released.safety.afterStep(step), null, 'a Destroyed active VMM may be uncharged');
 });

@@ -218,6 +218,21 @@ test('tell delivers a message from outside the network to a live node, and is lo
   t.true(sim.records!.some((r) => r.event === 'lost' && r.node === 'a' && r.from === 'outside'));
 });
 
+test('a signalled fault tells its nodes when it starts and when it ends; the heal ends one still open', (t) => {
+  const sim = new Simulator({ choices: seededChoices('1'), trace: true });
+  pingPair(sim, 1_000);
+  const record = sim.signal(['a', 'b'], { type: 'Ping', n: 1 }, { type: 'Ping', n: 0 }, 'errors on a,b');
+  t.like(record, { kind: 'signal', nodes: ['a', 'b'], description: 'errors on a,b', endMs: null });
+  sim.unsignal(record);
+  sim.unsignal(record); // once only
+  const open = sim.signal(['b'], { type: 'Ping', n: 2 }, { type: 'Ping', n: 3 }, 'errors on b');
+  sim.healAll();
+  t.deepEqual((sim.node('a').process as PingProcess).received, ['outside:1', 'outside:0']);
+  t.deepEqual((sim.node('b').process as PingProcess).received, ['outside:1', 'outside:0', 'outside:2', 'outside:3']);
+  t.not(open.endMs, null);
+  t.deepEqual(sim.faultLog.map((f) => f.kind), ['signal', 'signal']);
+});
+
 test('a throw in the receiver of a message from outside is a PANIC finding, not a harness crash', (t) => {
   const spec: RunSpec = {
     limits,

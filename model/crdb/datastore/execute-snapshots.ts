@@ -11,7 +11,7 @@ import * as usage from './volume-usage.ts';
 export const SNAPSHOT_QUERY_TYPES: ReadonlySet<string> = new Set<keyof SnapshotQueries>([
   'DatasetGone', 'VolumeCreate', 'VolumeSoftDelete', 'VolumeHardDelete', 'VolumeFetch', 'VolumeReplaceSnapshot', 'FindDeletedVolumeRegions',
   'RegionAllocate', 'RegionsHardDelete', 'RegionsFetch', 'AllocatedRegions', 'RegionSnapshotInsert', 'RegionSnapshotRemove', 'RegionSnapshotFetch',
-  'DiskInsert', 'DiskHardDelete', 'DiskFetch', 'DiskSoftDelete', 'DiskSetAttachment', 'DiskForVolume', 'SnapshotInsert', 'SnapshotSetState',
+  'DiskInsert', 'DiskHardDelete', 'DiskFetch', 'DiskSoftDelete', 'DiskUndeleteSetFaulted', 'DiskSetAttachment', 'DiskForVolume', 'SnapshotInsert', 'SnapshotUndeleteSetFaulted', 'SnapshotSetState',
   'SnapshotSoftDelete', 'SnapshotFetch', 'VolumeRepairLock', 'VolumeRepairUnlock', 'RsrInsert', 'RsrTransition', 'RsrListIn', 'RsrFetch',
   'RegionSnapshotsToReplace', 'RsrCloneSource', 'RsrStepInsert', 'RsrStepTransition', 'RsrStepsIn', 'RsrStepsInProgress', 'VolumesReferencing', 'StorageList',
 ]);
@@ -120,10 +120,14 @@ function executeRecords(tables: Tables, q: SnapshotRequest, nowMs: number): unkn
     }
     case 'DiskSoftDelete':
       return storage.diskSoftDelete(tables, q.diskId, nowMs);
+    case 'DiskUndeleteSetFaulted':
+      return storage.diskUndeleteSetFaulted(tables, q.diskId);
     case 'DiskSetAttachment':
       return storage.diskSetAttachment(tables, q.diskId, q.instanceId);
     case 'DiskForVolume':
       return diskForVolume(tables, q.volumeId);
+    case 'SnapshotUndeleteSetFaulted':
+      return storage.snapshotUndeleteSetFaulted(tables, q.snapshotId);
     case 'SnapshotInsert':
       return storage.snapshotInsert(tables, q);
     case 'SnapshotSetState':

@@ -110,19 +110,21 @@ export function instanceClearFailed(tables: Tables, r: { instanceId: string; exp
   return { updated: ok };
 }
 
-export function instanceDelete(tables: Tables, instanceId: string, nowMs: number): { deleted: boolean; reason: string | null } {
+export function instanceDelete(tables: Tables, instanceId: string, nowMs: number): { deleted: boolean; reason: string | null; lockedBy?: string } {
   const row = tables.instance.get(instanceId);
   if (row === undefined) return { deleted: false, reason: 'not found' };
   if (row.timeDeleted !== null) return { deleted: true, reason: null };
   if (row.activePropolisId !== null) return { deleted: false, reason: 'cannot delete instance: instance is running or has not yet fully stopped' };
-  if (row.updaterId !== null) return { deleted: false, reason: 'cannot delete instance: an update is in progress' };
+  // The updater lock does not stop a delete (project_delete_instance_in_states reads only the
+  // state): an update saga holding it finds the instance gone and gives up.
+  const lockedBy = row.updaterId;
   if (row.state !== 'NoVmm' && row.state !== 'Failed') return { deleted: false, reason: `instance cannot be deleted in state "${row.state}"` };
   write(tables, () => {
     row.state = 'Destroyed';
     row.stateGeneration++;
     row.timeDeleted = nowMs;
   });
-  return { deleted: true, reason: null };
+  return lockedBy === null ? { deleted: true, reason: null } : { deleted: true, reason: null, lockedBy };
 }
 
 function runtimeFields(row: InstanceRow): InstanceRuntime {

@@ -10,6 +10,7 @@
 // - A disk is deleted (and detached, attached) only while its instance has no VMM, as upstream
 //   asks of a disk attached to an instance.
 
+import { panicUnless } from '../../assert.ts';
 import { writeStorage, type DiskRow, type RegionSnapshotRow, type SnapshotRow, type Tables } from '../tables.ts';
 
 export interface AllocatedRegion {
@@ -104,11 +105,24 @@ export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): D
   return { ok: true, volumeId: disk.volumeId };
 }
 
-/** instance_attach_disk / instance_detach_disk: only while the instance has no VMM. */
+/** project_undelete_disk_set_faulted_no_auth: a deleted disk back (its volume untouched), Faulted. */
+export function diskUndeleteSetFaulted(tables: Tables, diskId: string): { undeleted: boolean } {
+  const disk = tables.disk.get(diskId);
+  if (disk === undefined || disk.timeDeleted == null) return { undeleted: false };
+  panicUnless(disk.instanceId === null, `disk ${diskId} was deleted while attached`);
+  writeStorage(tables, () => {
+    disk.timeDeleted = null;
+    disk.faulted = true;
+  });
+  return { undeleted: true };
+}
+
+/** instance_attach_disk / instance_detach_disk: only while the instance has no VMM; a Faulted disk is not attached. */
 export function diskSetAttachment(tables: Tables, diskId: string, instanceId: string | null): DiskChange {
   const disk = tables.disk.get(diskId);
   if (disk === undefined || disk.timeDeleted != null) return { ok: false, error: 'NotFound' };
   if (disk.instanceId === instanceId) return { ok: true, volumeId: disk.volumeId };
+  if (instanceId !== null && disk.faulted === true) return { ok: false, error: 'disk is Faulted' };
   const target: DiskRow = { ...disk, instanceId };
   if (!instanceStopped(tables, disk) || !instanceStopped(tables, target)) return { ok: false, error: 'instance must be stopped' };
   if (instanceId !== null && disk.instanceId !== null) return { ok: false, error: 'disk is attached elsewhere' };
@@ -136,12 +150,25 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
   const s = tables.snapshot.get(snapshotId);
   if (s === undefined) return { ok: false, error: 'NotFound' };
   if (s.timeDeleted !== null) return { ok: true, volumeId: s.volumeId };
-  if (s.state !== 'Ready' && !anyState) return { ok: false, error: `snapshot is ${s.state}` };
+  // project_delete_snapshot: Ready or Faulted (a Creating one belongs to its saga).
+  if (s.state !== 'Ready' && s.state !== 'Faulted' && !anyState) return { ok: false, error: `snapshot is ${s.state}` };
   writeStorage(tables, () => {
     s.timeDeleted = nowMs;
     s.state = 'Destroyed';
   });
   return { ok: true, volumeId: s.volumeId };
+}
+
+/** A soft-deleted snapshot back (its volume as the delete left it), Faulted: deletable, not usable. */
+export function snapshotUndeleteSetFaulted(tables: Tables, snapshotId: string): { undeleted: boolean } {
+  const s = tables.snapshot.get(snapshotId);
+  if (s === undefined || s.timeDeleted === null) return { undeleted: false };
+  panicUnless(s.state === 'Destroyed', `snapshot ${snapshotId} deleted but ${s.state}`);
+  writeStorage(tables, () => {
+    s.timeDeleted = null;
+    s.state = 'Faulted';
+  });
+  return { undeleted: true };
 }
 
 export function snapshotHardDelete(tables: Tables, snapshotId: string): { deleted: boolean } {

@@ -7,6 +7,7 @@ import type { SagaRow } from '../../crdb/tables.ts';
 import type { DbRequest } from '../../crdb/queries.ts';
 import type { NexusContext } from '../context.ts';
 import { db } from '../db-client.ts';
+import { injectedFailure } from './inject.ts';
 import type { SagaDef, SagaOutcome, SagaRun } from './saga.ts';
 
 const LOG_ATTEMPTS = 200;
@@ -44,7 +45,7 @@ export function* runSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string
     let failedNode = false;
     for (const node of def.nodes) {
       if (node.name in outputs) continue;
-      const result = yield* node.action(run);
+      const result = injectedFailure(nexus, def.name, node.name) ?? (yield* node.action(run));
       if (result.ok) {
         outputs[node.name] = result.output;
         if (!(yield* logDurably(nexus, { type: 'SagaNodeDone', sagaId, node: node.name, output: result.output }))) return { kind: 'Stalled' };

@@ -9,12 +9,12 @@
 // Bug switch nexus/no-updater-lock: no lock at all; the commit checks the generation alone.
 
 import type { InstanceSnapshot, UpdaterLock } from '../../crdb/queries.ts';
-import { between, sleep, type Flow } from '../../ports.ts';
+import { between, probe, sleep, type Flow } from '../../ports.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { updatesRequired, type UpdatesRequired } from '../instance-update.ts';
 import { executeSaga, runSaga } from '../saga/executor.ts';
-import { failed, ok, type SagaDef, type SagaRun } from '../saga/saga.ts';
+import { failed, ok, type NodeResult, type SagaDef, type SagaOutcome, type SagaRun } from '../saga/saga.ts';
 import { staleLockFields } from './stale-lock.ts';
 
 export interface StartUpdateParams {
@@ -44,6 +44,8 @@ export const startInstanceUpdate: SagaDef<StartUpdateParams> = {
         if (noLock(run.nexus)) return ok({ id: run.id, gen: -1 } satisfies UpdaterLock);
         const r = yield* dbStep<'UpdaterLock'>(run.nexus, { type: 'UpdaterLock', instanceId: run.params.instanceId, sagaId: run.id });
         if (r === undefined) return failed('the database did not answer');
+        // siu_lock_instance: an instance gone is a permanent failure (test_start_saga_fails_when_instance_deleted).
+        if (r.kind === 'NotFound') return failed('instance no longer exists; giving up');
         return ok(r.kind === 'Locked' ? r.lock : null);
       },
       *undo(run) {
@@ -54,37 +56,52 @@ export const startInstanceUpdate: SagaDef<StartUpdateParams> = {
     },
     {
       name: 'fetch_state_and_start_real_saga',
-      *action(run) {
-        const lock = run.outputs['lock_instance'] as UpdaterLock | null;
-        if (lock === null) return ok(null); // someone else holds it
-        // The real saga is a subsaga: its id follows from ours, and a re-run of this node (after
-        // a lost answer or a crash) resumes it from its log instead of deciding again.
-        const childId = `${run.id}.real`;
-        const existing = yield* dbStep<'SagaFetch'>(run.nexus, { type: 'SagaFetch', sagaId: childId });
-        if (existing === undefined) return failed('the database did not answer');
-        if (existing !== null) {
-          if (existing.state === 'Running' || existing.state === 'Unwinding') {
-            const outcome = yield* runSaga(run.nexus, instanceUpdate, childId, existing.params as RealUpdateParams, existing);
-            if (outcome.kind === 'Stalled') return failed('the saga log did not answer');
-            if (outcome.kind === 'Failed') run.nexus.kick('instance_updater');
-          }
-          return ok(childId);
-        }
-        const snapshot = yield* dbStep<'InstanceFetch'>(run.nexus, { type: 'InstanceFetch', instanceId: run.params.instanceId });
-        if (snapshot === undefined) return failed('the database did not answer');
-        const updates = snapshot === null ? null : updatesRequired(snapshot);
-        if (updates === null) {
-          if (!noLock(run.nexus)) yield* dbStep<'UpdaterUnlock'>(run.nexus, { type: 'UpdaterUnlock', instanceId: run.params.instanceId, lock });
-          return ok(null);
-        }
-        const outcome = yield* executeSaga(run.nexus, instanceUpdate, childId, { instanceId: run.params.instanceId, parentLock: lock, snapshot, updates });
-        if (outcome.kind === 'Stalled') return failed('the saga log did not answer');
-        if (outcome.kind === 'Failed') run.nexus.kick('instance_updater');
-        return ok(childId);
-      },
+      action: fetchStateAndStartRealSaga,
     },
   ],
 };
+
+/** Why a child fails when another saga holds the lock: the one child failure the parent shrugs off. */
+const CHILD_ALREADY_LOCKED = 'become_updater: could not inherit the updater lock: AlreadyLocked';
+
+function* fetchStateAndStartRealSaga(run: SagaRun<StartUpdateParams>): Flow<NodeResult> {
+  const lock = run.outputs['lock_instance'] as UpdaterLock | null;
+  if (lock === null) return ok(null); // someone else holds it
+  // The real saga is a subsaga: its id follows from ours, and a re-run of this node (after a lost
+  // answer or a crash) resumes it from its log instead of deciding again.
+  const childId = `${run.id}.real`;
+  const existing = yield* dbStep<'SagaFetch'>(run.nexus, { type: 'SagaFetch', sagaId: childId });
+  if (existing === undefined) return failed('the database did not answer');
+  if (existing !== null) {
+    if (existing.state === 'Done') return ok(childId);
+    if (existing.state === 'Failed') return afterChild(run, childId, { kind: 'Failed', error: existing.error ?? '' });
+    return afterChild(run, childId, yield* runSaga(run.nexus, instanceUpdate, childId, existing.params as RealUpdateParams, existing));
+  }
+  const snapshot = yield* dbStep<'InstanceFetch'>(run.nexus, { type: 'InstanceFetch', instanceId: run.params.instanceId });
+  if (snapshot === undefined) return failed('the database did not answer');
+  const updates = snapshot === null ? null : updatesRequired(snapshot);
+  if (snapshot === null || updates === null) {
+    if (!noLock(run.nexus)) yield* dbStep<'UpdaterUnlock'>(run.nexus, { type: 'UpdaterUnlock', instanceId: run.params.instanceId, lock });
+    return ok(null);
+  }
+  const params: RealUpdateParams = { instanceId: run.params.instanceId, parentLock: lock, snapshot, updates };
+  return afterChild(run, childId, yield* executeSaga(run.nexus, instanceUpdate, childId, params));
+}
+
+/**
+ * Upstream's rule (start.rs, siu_fetch_state_and_start_real_saga): a child that finished, or
+ * that found the lock taken by another saga (this node ran twice), ends the parent well; any
+ * other child failure unwinds the parent too, whose undo drops the lock the child never
+ * inherited. The instance_updater task is kicked to try again.
+ */
+function afterChild(run: SagaRun<StartUpdateParams>, childId: string, outcome: SagaOutcome): NodeResult {
+  if (outcome.kind === 'Stalled') return failed('the saga log did not answer');
+  if (outcome.kind === 'Done') return ok(childId);
+  run.nexus.kick('instance_updater');
+  if (outcome.error.startsWith(CHILD_ALREADY_LOCKED)) return ok(childId);
+  probe(run.nexus.env, 'instance-update.child-failed');
+  return failed(`child saga ${childId} failed: ${outcome.error}`);
+}
 
 export const instanceUpdate: SagaDef<RealUpdateParams> = {
   name: 'instance-update',
