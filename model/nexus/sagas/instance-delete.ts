@@ -1,6 +1,6 @@
 // instance-delete: the instance record goes, only if it is Stopped (NoVmm) or Failed with no
-// active VMM (project_delete_instance), whoever holds the updater lock. No undo: the real saga's later steps (NAT, interfaces,
-// IPs) have nothing to model here.
+// active VMM (project_delete_instance), whoever holds the updater lock. No undo: the real saga's
+// later steps (NAT, interfaces, IPs) have nothing to model here.
 
 import { probe } from '../../ports.ts';
 import { dbStep } from '../db-client.ts';
