@@ -80,6 +80,13 @@ function settled(world: InstanceWorld, instanceIds: readonly string[]): Finding 
     if (lost && row.state === 'NoVmm' && asked === 'start') continue;
     // The guest shut itself down after the user's start: Nexus leaves it stopped (GuestShutdown).
     if (asked === 'start' && row.state === 'NoVmm' && row.intendedState === 'GuestShutdown') continue;
+    // A refused reboot set the intent to Running: stopped, Failed or running again are all what
+    // the user may see, but a VMM it has must have settled Running.
+    if (asked === 'reboot') {
+      const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);
+      if (row.state === 'Vmm' && vmm?.state !== 'Running') return { invariant: 'O-L3', message: `instance ${id} was last asked to reboot (refused) but is ${describe(world, id)}` };
+      continue;
+    }
     if (asked === 'stop' && row.state !== 'NoVmm') return { invariant: 'O-L3', message: `instance ${id} was last asked to stop but is ${describe(world, id)}` };
     if (asked === 'start') {
       const vmm = row.activePropolisId === null ? undefined : tables.vmm.get(row.activePropolisId);

@@ -66,6 +66,14 @@ export const BUGS: readonly BugEntry[] = [
     invariant: 'O-I7',
   },
   {
+    id: 'nexus/start-reregisters-after-crash',
+    title: 'Nexus today (found here): a start saga re-run after a Nexus crash registers its VMM again without looking; if the sled-agent lost the VMM meanwhile (a crash) and Nexus marked it Failed and folded it, the sled-agent runs it again: a VM no instance holds, while the instance may be restarted elsewhere',
+    source: 'omicron b848b6df85 instance_start.rs sis_ensure_registered (no check of the VMM record), steno re-running the node in progress on recovery; found by this scenario (README)',
+    scenario: 'instance-lifecycle',
+    appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
+    invariant: 'O-L4',
+  },
+  {
     id: 'nexus/mark-failed-any-state',
     title: "Nexus's synthesized Failed (watcher or stop 404) overwrites a Destroyed or Creating VMM",
     source: 'omicron b848b6df85 mark_vmm_failed writes Failed at gen+1 whatever the VMM state; found by stairwell, not reported upstream',

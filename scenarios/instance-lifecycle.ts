@@ -20,7 +20,7 @@ const SHAPE: InstanceWorldShape = {
     { id: 'inst-2', autoRestartPolicy: null },
     { id: 'inst-3', autoRestartPolicy: 'Never' },
   ],
-  ops: ['start', 'stop', 'restart'],
+  ops: ['start', 'stop', 'restart', 'reboot'],
   startFirst: false,
   deletePerMille: 250,
   migrationFailPerMille: 0,

@@ -8,6 +8,8 @@ export type NexusRequest =
   | { readonly type: 'InstanceCreate'; readonly instanceId: string; readonly autoRestartPolicy: AutoRestartPolicy }
   | { readonly type: 'InstanceStart'; readonly instanceId: string }
   | { readonly type: 'InstanceStop'; readonly instanceId: string }
+  /** instance_reboot: only an instance with an active VMM; its sled-agent decides. */
+  | { readonly type: 'InstanceReboot'; readonly instanceId: string }
   | { readonly type: 'InstanceView'; readonly instanceId: string }
   | { readonly type: 'InstanceDelete'; readonly instanceId: string }
   | { readonly type: 'InstanceMigrate'; readonly instanceId: string; readonly dstSledId: string }

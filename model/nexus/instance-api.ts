@@ -7,9 +7,10 @@
 // migrate: a Running instance moves to another sled through the instance-migrate saga.
 // delete: the instance-delete saga (Stopped or Failed only).
 
-import { unreachable } from '../assert.ts';
+import { panic, unreachable } from '../assert.ts';
+import type { SledAgentReply } from '../sled-agent/api.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
-import type { Flow } from '../ports.ts';
+import { call, probe, type Flow } from '../ports.ts';
 import { error, ok, type NexusErrorCode, type NexusReply } from './api.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
@@ -20,6 +21,7 @@ import { instanceDelete } from './sagas/instance-delete.ts';
 import { instanceMigrate, newMigrateParams } from './sagas/instance-migrate.ts';
 import { instanceStart, newStartParams } from './sagas/instance-start.ts';
 import { instanceStop } from './sagas/instance-stop.ts';
+import { markVmmFailed, notifyVmmUpdated } from './vmm-updated.ts';
 
 const UNAVAILABLE = error('ServiceUnavailable', 'the database did not answer');
 
@@ -76,6 +78,36 @@ export function* instanceStopApi(ctx: NexusContext, instanceId: string): Flow<Ne
   }
   const outcome = yield* executeSaga(ctx, instanceStop, ctx.env.mintId('saga'), { instanceId, snapshot });
   return sagaReply(outcome, outcome.kind === 'Done' ? (outcome.outputs['stop'] as 'Stopped' | 'Stopping') : 'Stopping');
+}
+
+/**
+ * instance_reboot (nexus/src/app/instance.rs): the intent set to Running, then, with an active VMM,
+ * the request sent to its sled-agent, which decides (a VM not running refuses: 400); with none,
+ * refused here. A 404 from the sled-agent marks the VMM Failed, as for a stop. No saga.
+ */
+export function* instanceRebootApi(ctx: NexusContext, instanceId: string): Flow<NexusReply> {
+  const snapshot = yield* setIntentAndFetch(ctx, instanceId, 'Running');
+  if (typeof snapshot === 'string') return snapshot === 'unavailable' ? UNAVAILABLE : error('NotFound', `no instance ${instanceId}`);
+  const vmm = snapshot.activeVmm;
+  if (vmm === null) {
+    probe(ctx.env, 'instance-reboot.no-vmm');
+    return error('InvalidRequest', `cannot reboot an instance in state ${effectiveState(snapshot)} with no VMM`);
+  }
+  const r = yield* call<SledAgentReply>(vmm.sledId, { type: 'VmmPutState', vmmId: vmm.id, target: 'Reboot' }, ctx.config.sledTimeoutMs);
+  if (!r.ok) return error('ServiceUnavailable', `sled-agent ${vmm.sledId} did not answer`);
+  switch (r.reply.type) {
+    case 'NoSuchInstance':
+      yield* markVmmFailed(ctx, vmm);
+      return error('ServiceUnavailable', `sled-agent ${vmm.sledId} has no VMM ${vmm.id}`);
+    case 'Refused':
+      probe(ctx.env, 'instance-reboot.refused');
+      return error('InvalidRequest', r.reply.message);
+    case 'VmmState':
+      probe(ctx.env, 'instance-reboot.sent');
+      return (yield* notifyVmmUpdated(ctx, vmm.id, r.reply.state)) ? ok('Rebooting') : UNAVAILABLE;
+    default:
+      return panic(`sled-agent answered a reboot with ${r.reply.type}`);
+  }
 }
 
 export function* instanceMigrateApi(ctx: NexusContext, instanceId: string, dstSledId: string): Flow<NexusReply> {

@@ -9,7 +9,7 @@ import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
 import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
 import { error, ok, type NexusReply, type NexusRequest } from './api.ts';
 import type { BackgroundTask, NexusConfig, NexusContext } from './context.ts';
-import { instanceCreate, instanceDeleteApi, instanceMigrateApi, instanceStartApi, instanceStopApi, instanceView } from './instance-api.ts';
+import { instanceCreate, instanceDeleteApi, instanceMigrateApi, instanceRebootApi, instanceStartApi, instanceStopApi, instanceView } from './instance-api.ts';
 import { instanceReincarnationPass } from './instance-reincarnation.ts';
 import { instanceUpdaterPass } from './instance-updater.ts';
 import { instanceWatcherPass } from './instance-watcher.ts';
@@ -85,6 +85,8 @@ export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
               return instanceStartApi(ctx, r.instanceId);
             case 'InstanceStop':
               return instanceStopApi(ctx, r.instanceId);
+            case 'InstanceReboot':
+              return instanceRebootApi(ctx, r.instanceId);
             case 'InstanceDelete':
               return instanceDeleteApi(ctx, r.instanceId);
             case 'InstanceMigrate':

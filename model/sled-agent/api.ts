@@ -20,7 +20,7 @@ export type SledAgentRequest =
   /** Ask the VMM's Propolis for one disk's volume status (disk_volume_status; forwarded likewise). */
   | { readonly type: 'VmmDiskVolumeStatus'; readonly vmmId: string; readonly backendId: string }
   /** Ask a VMM to move to a state (vmm_put_state). */
-  | { readonly type: 'VmmPutState'; readonly vmmId: string; readonly target: 'Running' | 'Stopped' }
+  | { readonly type: 'VmmPutState'; readonly vmmId: string; readonly target: 'Running' | 'Stopped' | 'Reboot' }
   /** Ask a registered migration target to pull its VMM from the source (MigrationTarget). */
   | { readonly type: 'VmmMigrateIn'; readonly vmmId: string }
   /** The instance watcher's poll (vmm_get_state). */
@@ -36,6 +36,8 @@ export type SledAgentReply =
   | { readonly type: 'VmmState'; readonly vmmId: string; readonly runtime: VmmRuntimeState; readonly state: SledVmmState }
   /** What the VMM's Propolis answered a forwarded call (null: no answer in time). */
   | { readonly type: 'PropolisAnswered'; readonly vmmId: string; readonly reply: PropolisReply | null }
+  /** 400: the VMM is in no state for the request (a reboot of a VM not running). */
+  | { readonly type: 'Refused'; readonly vmmId: string; readonly message: string }
   /** 404 with error code NO_SUCH_INSTANCE: the sled-agent has no such VMM. */
   | { readonly type: 'NoSuchInstance'; readonly vmmId: string }
   /** The VMM was unregistered (or was not there): the sled-agent no longer tracks it. */

@@ -8,7 +8,7 @@
 // restores the simulated sled-agent's historical order (omicron#7282: sim_poke removes a
 // Destroyed VMM from its collection first and notifies Nexus after).
 
-import { unreachable } from '../assert.ts';
+import { panicUnless, unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import { publisher } from './publisher.ts';
 import { compareVcrForTargetReplacement } from '../crucible/vcr.ts';
@@ -103,6 +103,18 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
 
       const stateReply = (vmm: SimVmm): SledAgentReply => ({ type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) });
 
+      /**
+       * sim/instance.rs request_transition(Reboot): a Running VM goes Rebooting, then Running again,
+       * each published; a second reboot meanwhile is ignored; in any other state, 400.
+       */
+      function reboot(vmm: SimVmm): SledAgentReply {
+        if (vmm.state === 'Rebooting') return stateReply(vmm);
+        if (vmm.state !== 'Running' || vmm.target !== 'Running') return { type: 'Refused', vmmId: vmm.id, message: `can't request Reboot of a VMM ${vmm.state}` };
+        sled.transition(vmm, 'Rebooting');
+        panicUnless(nextState(vmm) === 'Running', `VMM ${vmm.id} rebooting towards ${nextState(vmm)}`);
+        return stateReply(vmm);
+      }
+
       function serve(request: SledAgentRequest): SledAgentReply {
         switch (request.type) {
           case 'VmmRegister': {
@@ -124,12 +136,19 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
               vmm.target = 'Running';
               scheduleProgress(vmm);
             }
+            // Never asked to run: no VM to stop, the VMM is Destroyed at once (sim/instance.rs
+            // request_transition: Stopped with Starting as the next resting state).
+            if (request.target === 'Reboot') return reboot(vmm);
+            if (request.target === 'Stopped' && vmm.target === null && vmm.state === 'Starting') {
+              vmm.target = 'Stopped';
+              sled.transition(vmm, 'Destroyed');
+            }
             if (request.target === 'Stopped' && vmm.target !== 'Stopped') {
               vmm.target = 'Stopped';
               // A stop ends a migration this VMM is part of, on either side.
               if (vmm.migrationOut?.state === 'InProgress') failMigrationOut(sled, vmm);
               if (vmm.migrationIn?.state === 'Pending' || vmm.migrationIn?.state === 'InProgress') advanceMigration(vmm, 'migrationIn', 'Failed');
-              if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Migrating') sled.transition(vmm, 'Stopping');
+              if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Rebooting' || vmm.state === 'Migrating') sled.transition(vmm, 'Stopping');
             }
             return stateReply(vmm);
           }

@@ -127,7 +127,7 @@ class PropolisHost implements PropolisHostProcess {
       case 'VmmDiskVolumeStatus':
         return this.#forward(r.vmmId, { type: 'InstanceDiskVolumeStatus', vmmId: r.vmmId, backendId: r.backendId });
       case 'VmmPutState':
-        return r.target === 'Running' ? this.#run(r.vmmId) : this.#stop(r.vmmId);
+        return r.target === 'Running' ? this.#run(r.vmmId) : r.target === 'Reboot' ? this.#reboot(r.vmmId) : this.#stop(r.vmmId);
       default:
         return panic(`sled-agent: ${r.type} is answered by onCall, not by a flow`);
     }
@@ -155,6 +155,15 @@ class PropolisHost implements PropolisHostProcess {
     if (vmm === undefined) return { type: 'NoSuchInstance', vmmId };
     if (vmm.propolis === null && !vmm.busy && !isTerminal(vmm.state)) yield* this.#setUpZone(vmm);
     if (vmm.propolis !== null) yield* this.#propolis(vmm.propolis, { type: 'InstanceStatePut', vmmId, requested: 'Run' });
+    return this.#stateReply(vmm);
+  }
+
+  /** A reboot goes to the VM's Propolis, whose queue decides (instance_put_state Reboot); no VM yet: 400. */
+  *#reboot(vmmId: string): Flow<SledAgentReply> {
+    const vmm = this.vmms.get(vmmId);
+    if (vmm === undefined) return { type: 'NoSuchInstance', vmmId };
+    if (vmm.propolis === null) return { type: 'Refused', vmmId, message: `VMM ${vmmId} has no VM to reboot` };
+    yield* this.#propolis(vmm.propolis, { type: 'InstanceStatePut', vmmId, requested: 'Reboot' });
     return this.#stateReply(vmm);
   }
 

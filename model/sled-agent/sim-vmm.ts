@@ -1,7 +1,9 @@
 // A simulated VMM's state machine (sled-agent/src/sim/instance.rs, simplified to the states the
 // lifecycle needs). Registered, it rests Starting until Nexus asks it to run (sim_ensure with no
 // target: the start saga's ensure_running is what starts it), then walks Starting -> Running, and
-// on a stop Stopping -> Stopped -> Destroyed,
+// on a stop Stopping -> Stopped (published as Stopping, as the real sled-agent maps a Stopped
+// Propolis) -> Destroyed; stopped before it was asked to run, it is Destroyed at once
+// (force_state_to_destroyed),
 // bumping its generation by one at every state: only the sled-agent moves a VMM's generation.
 // A VMM taking part in a migration is Migrating (a target before it takes over, a source while
 // its memory moves) and carries that side of the migration, with a generation of its own.
@@ -54,6 +56,8 @@ export function nextState(vmm: SimVmm): VmmState | null {
       return vmm.target === 'Running' ? 'Running' : vmm.target === 'Stopped' ? 'Stopping' : null;
     case 'Running':
       return vmm.target === 'Stopped' ? 'Stopping' : null;
+    case 'Rebooting':
+      return vmm.target === 'Stopped' ? 'Stopping' : 'Running';
     case 'Stopping':
       return 'Stopped';
     case 'Stopped':
@@ -81,8 +85,13 @@ export function advanceMigration(vmm: SimVmm, side: 'migrationIn' | 'migrationOu
   vmm.version++;
 }
 
+/**
+ * What the sled-agent publishes: a Stopped VM is a Stopping VMM (sled-agent/src/common/instance.rs,
+ * From<PropolisInstanceState>: it cannot be restarted, and only Destroyed ends it), one
+ * generation up all the same.
+ */
 export function runtimeOf(vmm: SimVmm): VmmRuntimeState {
-  return { state: vmm.state, gen: vmm.gen };
+  return { state: vmm.state === 'Stopped' ? 'Stopping' : vmm.state, gen: vmm.gen };
 }
 
 export function sledVmmStateOf(vmm: SimVmm): SledVmmState {

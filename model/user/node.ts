@@ -1,4 +1,4 @@
-// The user: creates instances, then starts, stops, restarts and migrates them (and now and then
+// The user: creates instances, then starts, stops, restarts, reboots and migrates them (and now and then
 // deletes one), one request at a time per instance, every choice drawn through the environment. Each
 // request goes to a Nexus chosen at random, as a load balancer would send it. Like a careful API
 // client it retries a request until it gets a final answer: timeouts, 503 and 409 are tried again
@@ -16,7 +16,7 @@ export interface UserInstance {
 }
 
 /** What the user may do to an instance; a restart is a stop, a wait and a start. */
-export type UserOp = 'start' | 'stop' | 'restart' | 'migrate';
+export type UserOp = 'start' | 'stop' | 'restart' | 'migrate' | 'reboot';
 
 export interface UserConfig {
   readonly id: NodeId;
@@ -45,7 +45,8 @@ export interface UserConfig {
   readonly rogue?: { readonly perMille: number; readonly propolis: readonly NodeId[]; readonly delayMsMax: number; readonly retryMsMax: number; readonly triesMax: number };
 }
 
-export type UserAction = 'start' | 'stop' | 'delete';
+/** 'reboot': a refused reboot after no start, which still set the intent to Running (upstream sets it first). */
+export type UserAction = 'start' | 'stop' | 'delete' | 'reboot';
 
 export interface UserProcess extends Process {
   /** The last thing asked for, per instance, from the moment the request is sent. */
@@ -149,6 +150,18 @@ export function user(config: UserConfig): NodeDef<null> {
         }
       }
 
+      /**
+       * Best effort, as a migration: a reboot the instance is in no state for (400) is not tried
+       * again. One accepted asks for the instance to run: it counts as a start. One refused has
+       * set the intent to Running all the same (instance_reboot sets it before it asks), so a
+       * Failed instance may be restarted: after a stop, the user expects either.
+       */
+      function* reboot(instanceId: string): Flow<void> {
+        const reply = yield* request({ type: 'InstanceReboot', instanceId }, ['InvalidRequest', 'NotFound', 'Conflict']);
+        if (reply?.type === 'Ok') lastAsked.set(instanceId, 'start');
+        else if (reply !== null && lastAsked.get(instanceId) !== 'start') lastAsked.set(instanceId, 'reboot');
+      }
+
       function* script(instance: UserInstance): Flow<void> {
         const instanceId = instance.id;
         yield* request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
@@ -159,6 +172,7 @@ export function user(config: UserConfig): NodeDef<null> {
           const op = config.ops[env.choose('user.op', config.ops.length)]!;
           if (op === 'start') yield* start(instanceId);
           else if (op === 'stop') yield* ask(instanceId, 'stop');
+          else if (op === 'reboot') yield* reboot(instanceId);
           else if (op === 'migrate') {
             // Best effort: a migration the instance is in no state for is not tried again.
             const dstSledId = config.sleds[env.choose('user.dstSled', config.sleds.length)]!;

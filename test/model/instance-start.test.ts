@@ -1,7 +1,7 @@
 import test from 'ava';
 import { emptyTables } from '../../model/crdb/tables.ts';
 import type { NexusContext } from '../../model/nexus/context.ts';
-import { executeSaga } from '../../model/nexus/saga/executor.ts';
+import { executeSaga, runSaga } from '../../model/nexus/saga/executor.ts';
 import { instanceStart, type StartParams } from '../../model/nexus/sagas/instance-start.ts';
 import type { CallResult, Env } from '../../model/ports.ts';
 import { run } from '../helpers/db.ts';
@@ -56,4 +56,36 @@ test('a register lost before it reached the sled-agent (the record still Creatin
   const s = startOf((attempt) => (attempt === 0 ? { ok: false, error: 'timeout' } : { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state: 'Starting', gen: 2 }, state: { vmmState: { state: 'Starting', gen: 2 }, migrationIn: null, migrationOut: null } } }));
   t.is(s.registers(), 2);
   t.is(s.result.kind, 'Done');
+});
+
+// Found here (nexus/start-reregisters-after-crash, instance-lifecycle seed 1351): Nexus crashed
+// while ensure_registered ran; the sled-agent then lost the VMM (a crash), the watcher marked it
+// Failed and the update saga folded it. Recovery runs the node again. Upstream's registers blind
+// and the sled-agent runs a VM no instance holds; ours reads the record first and unwinds.
+test('a start resumed after a Nexus crash, its VMM failed and folded meanwhile: ours does not register it again; upstream\'s does', (t) => {
+  for (const [bugs, registers, outcome] of [[[], 0, 'Failed'], [['nexus/start-reregisters-after-crash'], 1, 'Done']] as const) {
+    const tables = emptyTables();
+    run(tables, { type: 'InstanceCreate', instanceId: 'inst-1', ncpus: 2, memoryMib: 1024, autoRestartPolicy: null });
+    const params: StartParams = { instanceId: 'inst-1', vmmId: 'vmm-1', sledId: 'sled-1', generation: 1, reason: 'User', lockAsRead: { updaterId: null, updaterGen: 0 } };
+    // The saga as recovery finds it: the record made and linked, ensure_registered in progress.
+    run(tables, { type: 'SagaCreate', sagaId: 'start-1', name: 'instance-start', owner: 'nexus-1', instanceId: 'inst-1', params });
+    run(tables, { type: 'VmmInsert', vmmId: 'vmm-1', instanceId: 'inst-1', sledId: 'sled-1' });
+    run(tables, { type: 'SagaNodeDone', sagaId: 'start-1', node: 'create_vmm_record', output: null });
+    run(tables, { type: 'InstanceMoveToStarting', instanceId: 'inst-1', vmmId: 'vmm-1', expectedGeneration: 1, autoRestart: false, stale: null });
+    run(tables, { type: 'SagaNodeDone', sagaId: 'start-1', node: 'move_to_starting', output: null });
+    // The lost VMM, reported Starting before the crash, then marked Failed, folded and deleted.
+    Object.assign(tables.vmm.get('vmm-1')!, { state: 'Failed', gen: 3, timeDeleted: 5 });
+    Object.assign(tables.instance.get('inst-1')!, { activePropolisId: null, state: 'Failed' });
+    let registered = 0;
+    const respond = (call: Call): CallResult<unknown> => {
+      if (call.to === 'crdb') return { ok: true, reply: run(tables, call.request as never) };
+      if (call.request.type === 'VmmRegister') registered++;
+      return { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state: 'Running', gen: 3 }, state: { vmmState: { state: 'Running', gen: 3 }, migrationIn: null, migrationOut: null } } };
+    };
+    const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(bugs), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: false } });
+    const resume = run(tables, { type: 'SagaFetch', sagaId: 'start-1' });
+    const { result } = driveFlow((env) => runSaga(ctx(env), instanceStart, 'start-1', params, resume), respond);
+    t.is(registered, registers, bugs.join() || 'fixed');
+    t.is(result.kind, outcome, bugs.join() || 'fixed');
+  }
 });

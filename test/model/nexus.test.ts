@@ -1,7 +1,8 @@
 import test from 'ava';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { effectiveState } from '../../model/nexus/effective-state.ts';
-import { instanceStopApi } from '../../model/nexus/instance-api.ts';
+import { instanceRebootApi, instanceStopApi } from '../../model/nexus/instance-api.ts';
+import { run, withVmm } from '../helpers/db.ts';
 import { instanceWatcherPass } from '../../model/nexus/instance-watcher.ts';
 import type { CallResult, Env } from '../../model/ports.ts';
 import type { VmmRow } from '../../model/crdb/tables.ts';
@@ -74,4 +75,28 @@ test('the effective state follows compute_state', (t) => {
   ]);
   t.is(effectiveState({ instance: { ...instance, state: 'NoVmm', activePropolisId: null }, activeVmm: null }), 'Stopped');
   t.is(effectiveState({ instance: { ...instance, state: 'Failed', activePropolisId: null }, activeVmm: null }), 'Failed');
+});
+
+// nexus/src/app/instance.rs instance_reboot: the intent is set to Running first; no active VMM is
+// a 400 (select_runtime_change_action); else the sled-agent decides, and its answer is recorded;
+// a 404 marks the VMM Failed, as for a stop.
+test('instance reboot: refused with no VMM (the intent set all the same), sent to the sled-agent with one, a 404 marks the VMM Failed', (t) => {
+  const stopped = withVmm('Destroyed', 6);
+  Object.assign(stopped.instance.get('i')!, { state: 'NoVmm', activePropolisId: null, intendedState: 'Stopped' });
+  const refused = driveFlow((env) => instanceRebootApi(ctx(env), 'i'), (c) => reply(run(stopped, c.request as never)));
+  t.like(refused.result, { type: 'Error', code: 'InvalidRequest' });
+  t.is(stopped.instance.get('i')!.intendedState, 'Running');
+
+  const running = withVmm('Running', 3);
+  const sent = driveFlow((env) => instanceRebootApi(ctx(env), 'i'), (c) =>
+    c.to === 'crdb' ? reply(run(running, c.request as never)) : reply({ type: 'VmmState', vmmId: 'v', runtime: { state: 'Rebooting', gen: 4 }, state: { vmmState: { state: 'Rebooting', gen: 4 }, migrationIn: null, migrationOut: null } }),
+  );
+  t.like(sent.result, { type: 'Ok', state: 'Rebooting' });
+  t.like(sent.calls.find((c) => c.to === 's')?.request, { type: 'VmmPutState', vmmId: 'v', target: 'Reboot' });
+  t.like(running.vmm.get('v'), { state: 'Rebooting', gen: 4 });
+
+  const gone = withVmm('Running', 3);
+  const lost = driveFlow((env) => instanceRebootApi(ctx(env), 'i'), (c) => (c.to === 'crdb' ? reply(run(gone, c.request as never)) : reply({ type: 'NoSuchInstance', vmmId: 'v' })));
+  t.like(lost.result, { type: 'Error', code: 'ServiceUnavailable' });
+  t.is(gone.vmm.get('v')!.state, 'Failed');
 });

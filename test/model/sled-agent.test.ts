@@ -46,10 +46,12 @@ function world(bugs: string[], runs = true): { sim: Simulator; reports: string[]
   return { sim, reports, table: () => (sim.node('sled').process as SledAgentProcess).vmms };
 }
 
-test('a VMM walks Starting, Running, Stopping, Stopped, Destroyed, one generation per state, each published', (t) => {
+// sled-agent/src/common/instance.rs: a Stopped Propolis is published as a Stopping VMM, one
+// generation up (every observation is); only Destroyed ends it.
+test('a VMM walks Starting, Running, Stopping, Stopped (published Stopping), Destroyed, one generation per state, each published', (t) => {
   const { sim, reports, table } = world([]);
   while (sim.step() !== null);
-  t.deepEqual(reports, ['Starting@2', 'Running@3', 'Stopping@4', 'Stopped@5', 'Destroyed@6']);
+  t.deepEqual(reports, ['Starting@2', 'Running@3', 'Stopping@4', 'Stopping@5', 'Destroyed@6']);
   t.is(table().size, 0, 'gone once Destroyed was acknowledged');
 });
 
@@ -60,6 +62,27 @@ test('a registered VMM rests Starting until Nexus asks it to run', (t) => {
   while (sim.step() !== null);
   t.deepEqual(reports, ['Starting@2']);
   t.is(table().get('v')?.state, 'Starting');
+});
+
+// sim/instance.rs request_transition: Stopped while the next resting state is Starting forces
+// the VMM to Destroyed (force_state_to_destroyed), no Stopping walk.
+test('a VMM stopped before it was asked to run is Destroyed at once', (t) => {
+  const { sim, reports, table } = world([], false);
+  sim.addNode({
+    id: 'stopper',
+    initDurable: () => null,
+    boot(env) {
+      env.spawn('stop', (function* () {
+        yield { kind: 'sleep', ms: 20 };
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target: 'Stopped' }, timeoutMs: 100 };
+        return undefined;
+      })());
+      return {};
+    },
+  });
+  while (sim.step() !== null);
+  t.deepEqual(reports, ['Starting@2', 'Destroyed@3']);
+  t.is(table().size, 0);
 });
 
 test('the fixed sled-agent keeps a Destroyed VMM until Nexus has acknowledged it', (t) => {
@@ -78,7 +101,7 @@ test('with sled-agent/remove-before-notify the VMM is gone before Nexus hears of
   const { sim, reports, table } = world(['sled-agent/remove-before-notify']);
   let sawDestroyed = false;
   while (sim.step() !== null) {
-    if (!reports.includes('Destroyed@6') && table().size === 0 && reports.includes('Stopped@5')) sawDestroyed = true;
+    if (!reports.includes('Destroyed@6') && table().size === 0 && reports.includes('Stopping@5')) sawDestroyed = true;
   }
   t.true(sawDestroyed, 'the table was empty while Destroyed was still unpublished');
   t.true(reports.includes('Destroyed@6'));
@@ -116,4 +139,33 @@ test('a VCR for a running VMM\'s disk: a changed read-only parent target is Star
     { type: 'Error', status: 400, message: VCRS_HAVE_NO_DIFFERENCE },
     { type: 'Error', status: 409, message: 'VM is Stopping' },
   ]);
+});
+
+// sim/instance.rs request_transition(Reboot): Running -> Rebooting -> Running, each published one
+// generation up; a VMM not running refuses (400).
+test('a reboot walks a Running VMM through Rebooting back to Running; one not running refuses it', (t) => {
+  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const reports: string[] = [];
+  sim.addNode(fakeNexus(reports));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
+  const answers: string[] = [];
+  sim.addNode({
+    id: 'driver',
+    initDurable: () => null,
+    boot(env) {
+      env.spawn('drive', (function* () {
+        const put = (target: string) => ({ kind: 'call', to: 'sled', request: { type: 'VmmPutState', vmmId: 'v', target }, timeoutMs: 100 }) as const;
+        yield { kind: 'call', to: 'sled', request: { type: 'VmmRegister', vmmId: 'v', instanceId: 'i', migration: null }, timeoutMs: 100 };
+        answers.push(((yield put('Reboot')) as { reply: { type: string } }).reply.type);
+        yield put('Running');
+        yield { kind: 'sleep', ms: 200 };
+        answers.push(((yield put('Reboot')) as { reply: { type: string } }).reply.type);
+        return undefined;
+      })());
+      return {};
+    },
+  });
+  for (let i = 0; i < 10_000 && sim.step() !== null; i++);
+  t.deepEqual(answers, ['Refused', 'VmmState']);
+  t.deepEqual(reports, ['Starting@2', 'Running@3', 'Rebooting@4', 'Running@5']);
 });

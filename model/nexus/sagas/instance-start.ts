@@ -6,6 +6,10 @@
 // An unwound start leaves its VMM SagaUnwound, which counts as "no VMM": a later start may take
 // the instance over, and the reincarnation task picks such instances up.
 //
+// Bug switch nexus/start-reregisters-after-crash: the first registration of a run of
+// ensure_registered is blind, as upstream's (a re-run after a Nexus crash may revive a VMM the
+// sled-agent lost and Nexus has since failed and folded: a zombie).
+//
 // Bug switch nexus/unwind-clears-vmm-ids: the undo of create_vmm_record clears the instance's
 // active VMM id itself and leaves the VMM record as it was, instead of marking it SagaUnwound for
 // the update saga, the reaper and reincarnation to act on.
@@ -20,6 +24,8 @@ import { notifyVmmUpdated } from '../vmm-updated.ts';
 import { staleLockFields } from './stale-lock.ts';
 import type { InstanceRow } from '../../crdb/tables.ts';
 import { isTerminal } from '../../common/vmm-state.ts';
+
+export const BUG_REREGISTERS = 'nexus/start-reregisters-after-crash';
 
 export interface StartParams {
   readonly instanceId: string;
@@ -96,10 +102,14 @@ export const instanceStart: SagaDef<StartParams> = {
         const checkout = run.nexus.config.crucibleDisks === true ? yield* dbStep<'VolumeCheckoutForInstance'>(run.nexus, { type: 'VolumeCheckoutForInstance', instanceId }) : { disks: [] };
         if (checkout === undefined) return failed('the database did not answer');
         for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
-          if (attempt > 0) {
-            const seen = yield* registeredMeanwhile(run.nexus, instanceId, vmmId);
-            if (seen === 'registered') return ok();
-            if (seen === 'gone') return failed(`VMM ${vmmId} is no longer one to register`);
+          // Upstream registers blind on the first attempt, a re-run after a Nexus crash included.
+          const blind = attempt === 0 && run.nexus.bugs.has(BUG_REREGISTERS);
+          const seen = blind ? 'creating' : yield* registeredMeanwhile(run.nexus, instanceId, vmmId);
+          if (seen === 'registered') return ok();
+          if (seen === 'gone') return failed(`VMM ${vmmId} is no longer one to register`);
+          if (seen === 'unknown') {
+            yield* sleep(backoffMs(attempt));
+            continue;
           }
           const r = yield* call<SledAgentReply>(sledId, { type: 'VmmRegister', vmmId, instanceId, migration: null, ...(checkout.disks.length > 0 ? { disks: checkout.disks } : {}) }, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'VmmState') {
@@ -165,17 +175,19 @@ export function newStartParams(nexus: NexusContext, instance: InstanceRow, reaso
 }
 
 /**
- * Before registering again (an earlier attempt may have reached the sled-agent, its answer lost):
- * the VMM's record says whether it lived meanwhile. Upstream registers once and unwinds on any
- * error; we retry, and a retry must not bring back a VMM the sled-agent lost (a crash) and Nexus
- * has since marked Failed, folded and deleted: the sled-agent would run it again, a zombie no
- * instance holds (O-L4, the README's former open finding). Registered: the sled-agent reported
- * it (Starting or later); gone: it is not the instance's active VMM any more, or is terminal.
+ * Before each registration (an earlier one may have reached the sled-agent, its answer lost, in
+ * this run of the node or in one before a Nexus crash): the VMM's record says whether it lived
+ * meanwhile. A registration must not bring back a VMM the sled-agent lost (a crash) and Nexus has
+ * since marked Failed, folded and deleted: the sled-agent would run it again, a zombie no
+ * instance holds (O-L4; the README's former open finding, and nexus/start-reregisters-after-crash).
+ * Registered: the sled-agent reported it (Starting or later); gone: it is not the instance's
+ * active VMM any more, or is terminal; creating: never reported, so register (the watcher cannot
+ * mark a VMM Failed before it was reported, so nothing races this read); unknown: no answer.
  */
-function* registeredMeanwhile(nexus: NexusContext, instanceId: string, vmmId: string): Flow<'registered' | 'gone' | 'unknown'> {
+function* registeredMeanwhile(nexus: NexusContext, instanceId: string, vmmId: string): Flow<'registered' | 'gone' | 'creating' | 'unknown'> {
   const r = yield* db<'InstanceFetch'>(nexus, { type: 'InstanceFetch', instanceId });
   if (!r.ok) return 'unknown';
   const vmm = r.reply?.activeVmm?.id === vmmId ? r.reply.activeVmm : null;
   if (vmm === null || isTerminal(vmm.state) || vmm.state === 'SagaUnwound') return 'gone';
-  return vmm.state === 'Creating' ? 'unknown' : 'registered';
+  return vmm.state === 'Creating' ? 'creating' : 'registered';
 }
