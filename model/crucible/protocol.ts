@@ -45,7 +45,6 @@ export type DownstairsMessage =
   | { readonly type: 'YouAreNoLongerActive'; readonly newUpstairsId: string; readonly newSessionId: string; readonly newGen: number }
   | { readonly type: 'RegionInfo'; readonly region: RegionDefinition }
   | ({ readonly type: 'ExtentVersions' } & ExtentVersionsBody)
-  | { readonly type: 'LastFlushAck'; readonly flushNumber: number }
   | { readonly type: 'WriteAck'; readonly jobId: number }
   | { readonly type: 'ReadResponse'; readonly jobId: number; readonly data: BlockData | null }
   | { readonly type: 'FlushAck'; readonly jobId: number }

@@ -16,7 +16,7 @@ export function instanceRow(id: string, activePropolisId: string, overrides: Par
     migrationId: null,
     intendedState: 'Running',
     updaterId: null,
-    updaterGen: 0,
+    updaterGen: 1,
     autoRestartPolicy: null,
     timeLastAutoRestarted: null,
     timeDeleted: null,

@@ -696,3 +696,29 @@ test('upstairs: a YouAreNowActive naming another session or generation is Incomp
   t.is(activationReplies(rig).length, 1);
   t.deepEqual(clientStates(rig), STOPPED);
 });
+
+// dummy_downstairs_tests.rs test_replay_occurs, test_write_replay and test_no_send_offline: an
+// Active client whose connection drops comes back Offline; after RegionInfo it is told the last
+// flush and is Active at once, and the jobs it had not done are sent again with their job ids,
+// with no ExtentVersionsPlease and no answer awaited (client.rs; LastFlushAck is gone since
+// message version 13).
+test('upstairs: an Offline client back gets LastFlush, then its unfinished jobs replayed with their ids, Active at once', (t) => {
+  const rig = activeUpstairs(1);
+  t.deepEqual(clientStates(rig), ALL_ACTIVE);
+  rig.proc.onMessage!(rig.env, 'guest', { type: 'GuestWrite', requestId: 'g1', extent: 0, block: 0, writeId: 'w1' });
+  const write = expectLast(rig, 1, 'Write');
+  fromDs(rig, 1, { type: 'Closed', reason: 'connection reset' });
+  t.is(clientStates(rig)[1], 'Connecting{Start, Offline}');
+  t.is(fireTimers(rig.env, rig.proc, 'Reconnect'), 1);
+  expectLast(rig, 1, 'HereIAm');
+  fromDs(rig, 1, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  const p = expectLast(rig, 1, 'PromoteToActive');
+  fromDs(rig, 1, { type: 'YouAreNowActive', upstairsId: p.upstairsId, sessionId: p.sessionId, gen: p.gen });
+  fromDs(rig, 1, { type: 'RegionInfo', region: REGION });
+  const after = toDs(rig, 1).slice(-2);
+  t.deepEqual(after.map((m) => m.type), ['LastFlush', 'Write']);
+  t.is((after[1] as typeof write).jobId, write.jobId, 'the same job id');
+  const sinceReconnect = toDs(rig, 1).slice(toDs(rig, 1).lastIndexOf(toDs(rig, 1).findLast((m) => m.type === 'HereIAm')!));
+  t.deepEqual(sinceReconnect.map((m) => m.type), ['HereIAm', 'PromoteToActive', 'RegionInfoPlease', 'LastFlush', 'Write']);
+  t.deepEqual(clientStates(rig), ALL_ACTIVE);
+});

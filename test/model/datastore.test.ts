@@ -54,17 +54,21 @@ test('move_to_starting is idempotent and guarded by the state generation; its un
   t.deepEqual([row.state, row.activePropolisId, row.stateGeneration], ['NoVmm', null, 3]);
 });
 
+// instance.rs test_instance_updater_acquires_lock, test_instance_updater_lock_is_idempotent and
+// test_instance_updater_cant_unlock_someone_elses_instance_: Instance::new starts the updater
+// generation at 1 (as the state generation); each change of hands moves it one up.
 test('the updater lock: re-entrant, exclusive, inherited, released only by its holder', (t) => {
   const tables = withVmm('Running', 3);
-  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 1 } });
-  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 1 } }, 're-entrant');
+  t.deepEqual([tables.instance.get('i')!.stateGeneration >= 1, tables.instance.get('i')!.updaterGen], [true, 1]);
+  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 2 } });
+  t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'a' }), { kind: 'Locked', lock: { id: 'a', gen: 2 } }, 're-entrant');
   t.deepEqual(run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'b' }), { kind: 'AlreadyLocked' });
-  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'b', gen: 1 }, child: 'c' }), { kind: 'AlreadyLocked' }, 'only from the holder');
-  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 1 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 2 } });
-  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 1 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 2 } }, 'again: already the child');
-  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a', gen: 1 } }), { unlocked: false }, 'a stale holder cannot unlock');
-  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a.real', gen: 2 } }), { unlocked: true });
-  t.deepEqual([tables.instance.get('i')!.updaterId, tables.instance.get('i')!.updaterGen], [null, 3]);
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'b', gen: 2 }, child: 'c' }), { kind: 'AlreadyLocked' }, 'only from the holder');
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 2 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 3 } });
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: { id: 'a', gen: 2 }, child: 'a.real' }), { kind: 'Locked', lock: { id: 'a.real', gen: 3 } }, 'again: already the child');
+  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a', gen: 2 } }), { unlocked: false }, 'a stale holder cannot unlock');
+  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock: { id: 'a.real', gen: 3 } }), { unlocked: true });
+  t.deepEqual([tables.instance.get('i')!.updaterId, tables.instance.get('i')!.updaterGen], [null, 4]);
 });
 
 test('commit_update: written and unlocked at once, or AlreadyDone, Conflict, NotFound', (t) => {
@@ -74,7 +78,7 @@ test('commit_update: written and unlocked at once, or AlreadyDone, Conflict, Not
   const commit = { type: 'InstanceCommitUpdate', instanceId: 'i', lock, runtime, intended: null, stale: null } as const;
   t.deepEqual(run(tables, commit), { outcome: 'Committed' });
   const row = tables.instance.get('i')!;
-  t.deepEqual([row.state, row.activePropolisId, row.stateGeneration, row.updaterId, row.updaterGen], ['NoVmm', null, 3, null, 2]);
+  t.deepEqual([row.state, row.activePropolisId, row.stateGeneration, row.updaterId, row.updaterGen], ['NoVmm', null, 3, null, 3]);
   t.deepEqual(run(tables, commit), { outcome: 'AlreadyDone' }, 'both generations moved on: someone did it');
 
   const conflict = withVmm('Destroyed', 6);

@@ -20,7 +20,7 @@ export function instanceCreate(tables: Tables, r: { instanceId: string; ncpus: n
       migrationId: null,
       intendedState: 'Stopped',
       updaterId: null,
-      updaterGen: 0,
+      updaterGen: 1, // Instance::new: the updater generation starts at 1, as the state generation does
       autoRestartPolicy: r.autoRestartPolicy,
       timeLastAutoRestarted: null,
       timeDeleted: null,

@@ -124,9 +124,10 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
             c.state = 'Running';
             return send(c, { type: 'ExtentVersions', ...extentVersions(region) });
           case 'LastFlush':
+            // No answer (message version 13 removed LastFlushAck): the replay follows at once.
             if (c.state !== 'SentRegionInfo') return close(c, 'BadNegotiationOrder');
             c.state = 'Running';
-            return send(c, { type: 'LastFlushAck', flushNumber: m.flushNumber });
+            return;
           case 'Ruok':
             return send(c, { type: 'Imok' });
           default:

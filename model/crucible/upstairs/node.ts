@@ -22,7 +22,7 @@
 // Not modelled yet: live repair interleaved with IO (a Faulted or Replaced client is
 // repaired whole while guest IO waits).
 
-import { panic } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './control.ts';
@@ -269,6 +269,22 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
       };
 
       /** A Faulted client is repaired whole from an Active peer (our stand-in for live repair). */
+      /**
+       * An Offline client back (client.rs, RegionInfo in mode Offline): told the last flush and
+       * Active at once, every job it has not done replayed after it, no answer awaited (message
+       * version 13 removed LastFlushAck). Too much to replay: Faulted, to be repaired from a peer
+       * (upstream faults an Offline client when its backlog passes the limits; we look when it
+       * comes back).
+       */
+      const replayOffline = (client: DownstairsClient): void => {
+        const backlog = inProgressFor(up, client);
+        setClient(client, { kind: 'Active' });
+        if (backlog.length > config.holdMax) return stopClient(client, 'Fault');
+        send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
+        for (const job of backlog) send(client, job.message);
+        panicUnless(client.state.kind === 'Active', `client ${client.index} not Active after its replay`);
+      };
+
       const repairFaulted = (client: DownstairsClient): void => {
         if (up.state.kind !== 'Active' || client.state.kind !== 'Connecting' || client.state.state !== 'LiveRepairReady') return;
         // The source must have finished every job it was given: a copy taken while a write to it
@@ -317,20 +333,9 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
               panic(`client ${client.index}: region changed from ${client.regionId} to ${m.region.regionId} while Active`);
             }
             client.regionId = m.region.regionId;
-            if (s.mode === 'Offline') return send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
+            if (s.mode === 'Offline') return replayOffline(client);
             setClient(client, connecting('GetExtentVersions', s.mode));
             return send(client, { type: 'ExtentVersionsPlease' });
-          }
-          case 'LastFlushAck': {
-            if (negotiating !== 'WaitForRegionInfo' || s.kind !== 'Connecting' || s.mode !== 'Offline') return stopClient(client, 'NegotiationFailed');
-            if (inProgressFor(up, client).length > config.holdMax) {
-              // Too much to replay: Faulted, to be repaired from a peer instead.
-              setClient(client, { kind: 'Active' });
-              return stopClient(client, 'Fault');
-            }
-            setClient(client, { kind: 'Active' });
-            for (const job of inProgressFor(up, client)) send(client, job.message);
-            return;
           }
           case 'ExtentVersions': {
             if (negotiating !== 'GetExtentVersions' || s.kind !== 'Connecting') return stopClient(client, 'NegotiationFailed');
