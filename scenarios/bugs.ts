@@ -161,7 +161,7 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'propolis-start',
     appliesTo: PROPOLIS_WORLD,
     invariant: 'R-L1',
-    // first failing seed 966 (8732 before an Offline client's replay lost its round trip, 7883 before saga errors, 97 while every run's first start failed)
+    // first failing seed 1001 (966 before reconciliation followed mend.rs, 8732 before an Offline client's replay lost its round trip, 7883 before saga errors, 97 while every run's first start failed)
   },
   {
     id: 'nexus/replacement-resend-refused',

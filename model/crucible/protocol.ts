@@ -34,6 +34,9 @@ export type UpstairsMessage =
   | { readonly type: 'Flush'; readonly jobId: number; readonly flushNumber: number; readonly gen: number }
   | { readonly type: 'ExtentFlush'; readonly repairId: number; readonly extent: number; readonly flushNumber: number; readonly gen: number }
   | { readonly type: 'ExtentRepair'; readonly repairId: number; readonly extent: number; readonly source: string }
+  /** Reconciliation closes an extent on every client before its repair and reopens it after. */
+  | { readonly type: 'ExtentClose'; readonly repairId: number; readonly extent: number }
+  | { readonly type: 'ExtentReopen'; readonly repairId: number; readonly extent: number }
   | { readonly type: 'Ruok' };
 
 export type DownstairsMessage =

@@ -437,13 +437,20 @@ test('upstairs: a valid activation over differing extents replies ok only after 
   t.deepEqual(activationReplies(rig), []);
 
   fromDs(rig, 0, { type: 'RepairAckId', repairId: flush.repairId });
+  // mend.rs / downstairs.rs: per extent fixed, flush the source, close on all, repair, reopen on all.
+  const close = expectLast(rig, 0, 'ExtentClose');
+  for (const i of [0, 1, 2]) t.like(expectLast(rig, i, 'ExtentClose'), { extent: 0, repairId: close.repairId });
+  for (const i of [0, 1, 2]) fromDs(rig, i, { type: 'RepairAckId', repairId: close.repairId });
   const r1 = expectLast(rig, 1, 'ExtentRepair');
   const r2 = expectLast(rig, 2, 'ExtentRepair');
   t.like(r1, { extent: 0, source: 'ds-1' });
   t.is(r2.repairId, r1.repairId);
+  t.is(toDs(rig, 0).at(-1)?.type, 'ExtentClose', 'the source is no destination');
   fromDs(rig, 1, { type: 'RepairAckId', repairId: r1.repairId });
   t.deepEqual(activationReplies(rig), [], 'still waiting for client 2');
   fromDs(rig, 2, { type: 'RepairAckId', repairId: r2.repairId });
+  const reopen = expectLast(rig, 1, 'ExtentReopen');
+  for (const i of [0, 1, 2]) fromDs(rig, i, { type: 'RepairAckId', repairId: reopen.repairId });
 
   t.deepEqual(rig.proc.upstairs.state, { kind: 'Active' });
   t.deepEqual(clientStates(rig), ALL_ACTIVE);
@@ -721,4 +728,20 @@ test('upstairs: an Offline client back gets LastFlush, then its unfinished jobs 
   const sinceReconnect = toDs(rig, 1).slice(toDs(rig, 1).lastIndexOf(toDs(rig, 1).findLast((m) => m.type === 'HereIAm')!));
   t.deepEqual(sinceReconnect.map((m) => m.type), ['HereIAm', 'PromoteToActive', 'RegionInfoPlease', 'LastFlush', 'Write']);
   t.deepEqual(clientStates(rig), ALL_ACTIVE);
+});
+
+// client.rs NegotiationError -> ClientNegotiationFailed and upstairs.rs: IncompatibleVersion is
+// retried (the rack may be mid-update), IncompatibleSettings (a read-only mismatch) disables.
+test('upstairs: a ReadOnlyMismatch disables the upstairs (IncompatibleSettings); a VersionMismatch only stops the client, to retry', (t) => {
+  const settings = bootUpstairs();
+  goActiveWithGen(settings, 'r1', 1);
+  fromDs(settings, 0, { type: 'ReadOnlyMismatch' });
+  t.like(settings.proc.upstairs.state, { kind: 'Disabled', reason: 'IncompatibleSettings' });
+  t.deepEqual(clientStates(settings), STOPPED);
+
+  const version = bootUpstairs();
+  goActiveWithGen(version, 'r1', 1);
+  fromDs(version, 0, { type: 'VersionMismatch', version: CRUCIBLE_VERSION + 1 });
+  t.like(version.proc.upstairs.state, { kind: 'GoActive' });
+  t.is(clientStates(version)[0], 'Stopping(NegotiationFailed)');
 });

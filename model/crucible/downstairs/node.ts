@@ -153,6 +153,11 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
           case 'ExtentRepair':
             env.spawn(`repair extent ${m.extent}`, repairFrom(c, m));
             return;
+          // Upstream closes and reopens the extent's files; the model keeps no file handles, so
+          // these only take part in the exchange (a client lost between them aborts it).
+          case 'ExtentClose':
+          case 'ExtentReopen':
+            return send(c, { type: 'RepairAckId', repairId: m.repairId });
         }
       }
 

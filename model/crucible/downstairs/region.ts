@@ -48,9 +48,10 @@ export function flushRegion(region: Region, flushNumber: number, gen: number): v
   }
 }
 
-/** A reconciliation ExtentFlush: stamp one extent, dirty or not. */
+/** A reconciliation ExtentFlush: one extent, only if dirty (extent.rs Extent::flush: a clean extent has nothing to write). */
 export function flushExtent(region: Region, index: number, flushNumber: number, gen: number): void {
   const e = extent(region, index);
+  if (!e.dirty) return;
   e.gen = gen;
   e.flush = flushNumber;
   e.dirty = false;

@@ -311,9 +311,12 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
             return connectionLost(client, `closed by the downstairs: ${m.reason}`);
           case 'Imok':
             return;
+          // client.rs / upstairs.rs: a version mismatch is retried (the rack may be mid-update);
+          // mismatched settings are likely for good, and disable the upstairs.
           case 'VersionMismatch':
-          case 'ReadOnlyMismatch':
             return stopClient(client, 'NegotiationFailed');
+          case 'ReadOnlyMismatch':
+            return setDisabled(client, 'IncompatibleSettings');
           case 'UuidMismatch':
             return setDisabled(client, 'UuidMismatch');
           case 'YouAreNoLongerActive':

@@ -3,11 +3,14 @@
 // activation generation against every stored extent generation (0 and anything not above them are
 // refused, and disable the upstairs), then compares extents: one that differs across the three,
 // or is dirty anywhere, is repaired from the highest (gen, flush, dirty), ties to the lowest
-// client: the source is flushed at (max_flush, max_gen), then every other client copies the extent
-// from the source's repair server. Each step is finished on its clients before the next. An error
-// or a client lost aborts it: the clients reconnect as New and the upstairs stays GoActive.
+// client: the source is flushed at (max_flush, max_gen), the extent closed on every client, copied
+// from the source's repair server by the clients that differ from the source (all the others if
+// the source is dirty), and reopened. Each step is finished on its clients before the next
+// (upstream sends each of the four to all three clients, those it does not name only acking). An
+// error or a client lost aborts it: the clients reconnect as New and the upstairs stays GoActive.
 
 import type { ExtentVersionsBody, UpstairsMessage } from '../protocol.ts';
+import { panicUnless } from '../../assert.ts';
 import type { Reconciliation, Upstairs } from './context.ts';
 
 export type Collation =
@@ -15,7 +18,33 @@ export type Collation =
   | { readonly kind: 'Ready'; readonly maxFlush: number }
   | { readonly kind: 'Repair'; readonly plan: Reconciliation };
 
+/**
+ * mend.rs DownstairsMend::new for one extent: it needs fixing when any client's (gen, flush,
+ * dirty) differs from the first's or any is dirty; the source is the highest (gen, flush, dirty),
+ * ties to the lowest client (find_source); the destinations are the others that differ from the
+ * source, or all the others when the source is dirty (find_dest).
+ */
+export function extentFix(versions: readonly ExtentVersionsBody[], e: number): { readonly source: number; readonly dest: readonly number[] } | null {
+  const meta = versions.map((v) => ({ gen: v.gen[e]!, flush: v.flush[e]!, dirty: v.dirty[e]! }));
+  const equal = (a: (typeof meta)[number], b: (typeof meta)[number]): boolean => a.gen === b.gen && a.flush === b.flush && a.dirty === b.dirty;
+  if (!meta.some((m) => m.dirty || !equal(m, meta[0]!))) return null;
+  let source = 0;
+  for (let c = 1; c < meta.length; c++) {
+    const a = meta[c]!;
+    const b = meta[source]!;
+    if (a.gen > b.gen || (a.gen === b.gen && (a.flush > b.flush || (a.flush === b.flush && a.dirty && !b.dirty)))) source = c;
+  }
+  const s = meta[source]!;
+  const dest = meta.map((_, c) => c).filter((c) => c !== source && (s.dirty || !equal(meta[c]!, s)));
+  panicUnless(dest.length > 0, `extent ${e}: a fix with no destination`);
+  return { source, dest };
+}
+
 export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): Collation {
+  // DownstairsMend::new asserts every client reported the same number of extents.
+  for (const v of versions) {
+    panicUnless(v.gen.length === up.region.extentCount && v.flush.length === v.gen.length && v.dirty.length === v.gen.length, `extent lists of different lengths: ${v.gen.length}, ${v.flush.length}, ${v.dirty.length} for ${up.region.extentCount} extents`);
+  }
   let maxGen = 0;
   let maxFlush = 0;
   for (const v of versions) {
@@ -24,27 +53,23 @@ export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): 
   }
   // As the real collate: max_gen and max_flush are one above the highest stored, the activation
   // generation must reach max_gen, and the source of every repair is flushed at (max_flush,
-  // max_gen). So an interrupted reconciliation leaves extents at max_gen, and the same activation
-  // tried again is refused (GenerationNumberTooLow): its generation must be raised.
+  // max_gen) if it is dirty. So an interrupted reconciliation may leave extents at max_gen, and the
+  // same activation tried again is then refused (GenerationNumberTooLow): its generation must be
+  // raised.
   const maxGenNext = maxGen + 1;
   if (up.gen === 0) return { kind: 'Refused', reason: 'GenerationZeroIsIllegal' };
   if (up.gen < maxGenNext) return { kind: 'Refused', reason: 'GenerationNumberTooLow' };
   const steps: Reconciliation['steps'][number][] = [];
   const flushNumber = maxFlush + 1;
   for (let e = 0; e < up.region.extentCount; e++) {
-    const meta = versions.map((v) => ({ gen: v.gen[e]!, flush: v.flush[e]!, dirty: v.dirty[e]! }));
-    const same = meta.every((m) => m.gen === meta[0]!.gen && m.flush === meta[0]!.flush && m.dirty === meta[0]!.dirty);
-    if (same && !meta.some((m) => m.dirty)) continue;
-    let source = 0;
-    for (let c = 1; c < meta.length; c++) {
-      const a = meta[c]!;
-      const b = meta[source]!;
-      if (a.gen > b.gen || (a.gen === b.gen && (a.flush > b.flush || (a.flush === b.flush && a.dirty && !b.dirty)))) source = c;
-    }
-    const dests = meta.map((_, c) => c).filter((c) => c !== source);
-    const sourceAddress = up.clients[source]!.address;
-    steps.push({ targets: [source], message: (repairId): UpstairsMessage => ({ type: 'ExtentFlush', repairId, extent: e, flushNumber, gen: maxGenNext }) });
-    steps.push({ targets: dests, message: (repairId): UpstairsMessage => ({ type: 'ExtentRepair', repairId, extent: e, source: sourceAddress }) });
+    const fix = extentFix(versions, e);
+    if (fix === null) continue;
+    const sourceAddress = up.clients[fix.source]!.address;
+    const all = versions.map((_, c) => c);
+    steps.push({ targets: [fix.source], message: (repairId): UpstairsMessage => ({ type: 'ExtentFlush', repairId, extent: e, flushNumber, gen: maxGenNext }) });
+    steps.push({ targets: all, message: (repairId): UpstairsMessage => ({ type: 'ExtentClose', repairId, extent: e }) });
+    steps.push({ targets: fix.dest, message: (repairId): UpstairsMessage => ({ type: 'ExtentRepair', repairId, extent: e, source: sourceAddress }) });
+    steps.push({ targets: all, message: (repairId): UpstairsMessage => ({ type: 'ExtentReopen', repairId, extent: e }) });
   }
   if (steps.length === 0) return { kind: 'Ready', maxFlush };
   return { kind: 'Repair', plan: { steps, current: null, maxFlush: flushNumber } };
