@@ -107,15 +107,21 @@ test('with sled-agent/remove-before-notify the VMM is gone before Nexus hears of
   t.true(reports.includes('Destroyed@6'));
 });
 
+/** A fixed sled-agent beside a Nexus stand-in that records its reports. */
+function sledBesideNexus(reports: string[]): Simulator {
+  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  sim.addNode(fakeNexus(reports));
+  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
+  return sim;
+}
+
 // The VCR replacement the simulated sled-agent answers for a disk, as Propolis would from
 // crucible's compare_vcr_for_update (volume.rs tests: a read-only parent target changed is one
 // target change; the same VCR again has no difference; a VM not running refuses).
 test('a VCR for a running VMM\'s disk: a changed read-only parent target is Started, the same again a 400, a stopped VMM a 409', (t) => {
   const parent = (target: string) => singleRegionVolume('snap', [target, 'b', 'c'], true, 1, null);
   const disk = (target: string) => singleRegionVolume('disk', ['x', 'y', 'z'], false, 2, parent(target));
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
-  sim.addNode(fakeNexus([]));
-  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
+  const sim = sledBesideNexus([]);
   const answers: unknown[] = [];
   sim.addNode({
     id: 'driver',
@@ -144,10 +150,8 @@ test('a VCR for a running VMM\'s disk: a changed read-only parent target is Star
 // sim/instance.rs request_transition(Reboot): Running -> Rebooting -> Running, each published one
 // generation up; a VMM not running refuses (400).
 test('a reboot walks a Running VMM through Rebooting back to Running; one not running refuses it', (t) => {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
   const reports: string[] = [];
-  sim.addNode(fakeNexus(reports));
-  sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
+  const sim = sledBesideNexus(reports);
   const answers: string[] = [];
   sim.addNode({
     id: 'driver',
