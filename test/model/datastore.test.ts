@@ -135,3 +135,51 @@ test('runtime writes outside the update saga wait while the updater lock is held
   );
   t.deepEqual([tables.instance.get('i')!.updaterId, tables.instance.get('i')!.updaterGen], [null, 0]);
 });
+
+// instance.rs test_updating_deleted_instance_fails: locked by a parent, then deleted (the lock does
+// not stop a delete): the intent can no longer be set, and the lock can no longer be inherited.
+test('a deleted instance takes no intent and its lock cannot be inherited (NotFound)', (t) => {
+  const tables = withVmm('Destroyed', 5);
+  Object.assign(tables.instance.get('i')!, { state: 'NoVmm', activePropolisId: null });
+  const lock = run(tables, { type: 'UpdaterLock', instanceId: 'i', sagaId: 'parent' }).lock;
+  t.like(run(tables, { type: 'InstanceDelete', instanceId: 'i' }), { deleted: true, lockedBy: 'parent' });
+  t.deepEqual(run(tables, { type: 'InstanceSetIntendedState', instanceId: 'i', intended: 'Running' }), { found: false });
+  t.deepEqual(run(tables, { type: 'UpdaterInherit', instanceId: 'i', parent: lock, child: 'child' }), { kind: 'NotFound' });
+  t.deepEqual(run(tables, { type: 'UpdaterUnlock', instanceId: 'i', lock }), { unlocked: false }, 'unlocking a deleted instance is answered, not an error (test_unlocking_a_deleted_instance_is_okay)');
+});
+
+// instance.rs test_instance_fetch_all: nothing but the instance at first; then the active VMM; then
+// the target VMM and the migration too.
+test('instance fetch: the instance, then with its active VMM, then with its target VMM and migration', (t) => {
+  const tables = emptyTables();
+  run(tables, { type: 'InstanceCreate', instanceId: 'i', ncpus: 2, memoryMib: 1024, autoRestartPolicy: null });
+  t.like(run(tables, { type: 'InstanceFetch', instanceId: 'i' }), { activeVmm: null, targetVmm: null, migration: null });
+  run(tables, { type: 'VmmInsert', vmmId: 'v', instanceId: 'i', sledId: 's' });
+  run(tables, { type: 'InstanceMoveToStarting', instanceId: 'i', vmmId: 'v', expectedGeneration: 1, autoRestart: false, stale: null });
+  Object.assign(tables.vmm.get('v')!, { state: 'Running', gen: 3 });
+  t.like(run(tables, { type: 'InstanceFetch', instanceId: 'i' }), { activeVmm: { id: 'v' }, targetVmm: null, migration: null });
+  run(tables, { type: 'VmmInsert', vmmId: 'dst', instanceId: 'i', sledId: 's2' });
+  run(tables, { type: 'MigrationInsert', migrationId: 'm', instanceId: 'i', sourcePropolisId: 'v', targetPropolisId: 'dst' });
+  run(tables, { type: 'InstanceSetMigrationIds', instanceId: 'i', sourcePropolisId: 'v', migrationId: 'm', targetPropolisId: 'dst', stale: null });
+  t.like(run(tables, { type: 'InstanceFetch', instanceId: 'i' }), { activeVmm: { id: 'v' }, targetVmm: { id: 'dst' }, migration: { id: 'm' } });
+});
+
+// instance.rs test_instance_set_migration_ids (the parts test/model/migration.test.ts does not
+// cover): refused while the source is not Running; a second migration refused while the first
+// stands, even with its target SagaUnwound, until the first is marked failed.
+test('set_migration_ids: refused from a stopped source; a new migration only once the old one is marked failed', (t) => {
+  const tables = withVmm('Stopped', 5);
+  run(tables, { type: 'VmmInsert', vmmId: 'dst', instanceId: 'i', sledId: 's2' });
+  run(tables, { type: 'MigrationInsert', migrationId: 'm', instanceId: 'i', sourcePropolisId: 'v', targetPropolisId: 'dst' });
+  const set = { type: 'InstanceSetMigrationIds', instanceId: 'i', sourcePropolisId: 'v', migrationId: 'm', targetPropolisId: 'dst', stale: null } as const;
+  t.like(run(tables, set), { set: false });
+  Object.assign(tables.vmm.get('v')!, { state: 'Running', gen: 6 });
+  t.like(run(tables, set), { set: true });
+  run(tables, { type: 'VmmMarkSagaUnwound', vmmId: 'dst' });
+  run(tables, { type: 'VmmInsert', vmmId: 'dst2', instanceId: 'i', sledId: 's3' });
+  run(tables, { type: 'MigrationInsert', migrationId: 'm2', instanceId: 'i', sourcePropolisId: 'v', targetPropolisId: 'dst2' });
+  const second = { ...set, migrationId: 'm2', targetPropolisId: 'dst2' };
+  t.like(run(tables, second), { set: false }, 'the old target SagaUnwound is not enough');
+  run(tables, { type: 'MigrationMarkFailed', migrationId: 'm' });
+  t.like(run(tables, second), { set: true }, 'once the old migration is marked failed');
+});

@@ -89,3 +89,59 @@ test('a start resumed after a Nexus crash, its VMM failed and folded meanwhile: 
     t.is(result.kind, outcome, bugs.join() || 'fixed');
   }
 });
+
+/** The start saga over a fresh instance, every sled-agent call answered, one node failed by injection. */
+function startFailingAt(failAt: number | null, runRefused = false) {
+  const tables = emptyTables();
+  run(tables, { type: 'InstanceCreate', instanceId: 'inst-1', ncpus: 2, memoryMib: 1024, autoRestartPolicy: null });
+  const params: StartParams = { instanceId: 'inst-1', vmmId: 'vmm-1', sledId: 'sled-1', generation: 1, reason: 'User', lockAsRead: { updaterId: null, updaterGen: 1 } };
+  const sled: string[] = [];
+  const respond = (call: Call): CallResult<unknown> => {
+    if (call.to === 'crdb') return { ok: true, reply: run(tables, call.request as never) };
+    sled.push(call.request.type);
+    if (runRefused && call.request.type === 'VmmPutState') return { ok: false, error: 'timeout' };
+    if (call.request.type === 'VmmUnregister') return { ok: true, reply: { type: 'VmmUnregistered', vmmId: 'vmm-1' } };
+    const state = call.request.type === 'VmmRegister' ? 'Starting' : 'Running';
+    return { ok: true, reply: { type: 'VmmState', vmmId: 'vmm-1', runtime: { state, gen: 2 }, state: { vmmState: { state, gen: 2 }, migrationIn: null, migrationOut: null } } };
+  };
+  let drawn = 0;
+  const choose = (label: string, n: number): number => (label === 'nexus.sagaInjectError' && drawn++ === failAt ? n - 1 : 0);
+  const ctx = (env: Env): NexusContext => ({ env, config: NEXUS_CONFIG, bugs: new Set(), kick: () => {}, localSagas: new Set(), sagaErrors: { armed: failAt !== null } });
+  const { result } = driveFlow((env) => executeSaga(ctx(env), instanceStart, 'start-1', params), respond, choose);
+  return { result, tables, sled };
+}
+
+// instance_start.rs test_saga_basic_usage_succeeds and test_action_failure_can_unwind: a failure
+// at any node leaves the instance stopped (NoVmm, no active VMM), its VMM record SagaUnwound (or
+// never made), nothing charged and nothing registered on the sled.
+test('a start failing at any node unwinds to a stopped instance: no active VMM, no charge, nothing left registered', (t) => {
+  const ok = startFailingAt(null);
+  t.is(ok.result.kind, 'Done');
+  t.like(ok.tables.instance.get('inst-1'), { state: 'Vmm', activePropolisId: 'vmm-1' });
+  t.true(ok.tables.provisioning.has('inst-1'));
+  for (let failAt = 0; failAt < instanceStart.nodes.length; failAt++) {
+    const { result, tables, sled } = startFailingAt(failAt);
+    const node = instanceStart.nodes[failAt]!.name;
+    t.is(result.kind, 'Failed', node);
+    t.like(tables.instance.get('inst-1'), { state: 'NoVmm', activePropolisId: null }, node);
+    t.false(tables.provisioning.has('inst-1'), `${node}: still charged`);
+    const vmm = tables.vmm.get('vmm-1');
+    t.true(vmm === undefined || vmm.state === 'SagaUnwound', `${node}: VMM ${vmm?.state}`);
+    t.is(sled.filter((c) => c === 'VmmRegister').length, sled.filter((c) => c === 'VmmUnregister').length, `${node}: registered and not unregistered`);
+  }
+});
+
+// instance_start.rs test_ensure_running_unwind: the sled-agent fails the request to run; the saga
+// unwinds from ensure_running, which has no undo, and the instance is left stopped, not Failed.
+test('a start whose run request fails unwinds: the instance stopped, not Failed, nothing charged', (t) => {
+  const { result, tables, sled } = startFailingAt(null, true);
+  t.like(result, { kind: 'Failed' });
+  t.regex((result as { error: string }).error, /^ensure_running: /);
+  t.like(tables.instance.get('inst-1'), { state: 'NoVmm', activePropolisId: null });
+  t.false(tables.provisioning.has('inst-1'));
+  // Departure: ours asks again while the sled-agent does not answer (upstream fails at once on an
+  // error); either way the saga ends by unregistering the VMM.
+  t.is(sled[0], 'VmmRegister');
+  t.true(sled.slice(1, -1).every((c) => c === 'VmmPutState'));
+  t.is(sled.at(-1), 'VmmUnregister');
+});
