@@ -745,3 +745,18 @@ test('upstairs: a ReadOnlyMismatch disables the upstairs (IncompatibleSettings);
   t.like(version.proc.upstairs.state, { kind: 'GoActive' });
   t.is(clientStates(version)[0], 'Stopping(NegotiationFailed)');
 });
+
+// dummy_downstairs_tests.rs test_job_fault_condition_offline: an Offline client's held jobs
+// passing the limit fault it at once (Stopping(Fault), then back as Faulted, for live repair),
+// instead of waiting to see it come back.
+test('upstairs: an Offline client whose held jobs pass the limit is Faulted at once', (t) => {
+  const rig = activeUpstairs(1);
+  fromDs(rig, 1, { type: 'Closed', reason: 'connection reset' });
+  t.is(clientStates(rig)[1], 'Connecting{Start, Offline}');
+  for (let i = 0; i < 30; i++) rig.proc.onMessage!(rig.env, 'guest', { type: 'GuestWrite', requestId: `g${i}`, extent: 0, block: i % 4, writeId: `w${i}` });
+  t.is(clientStates(rig)[1], 'Connecting{Start, Offline}', 'at the limit: still held');
+  rig.proc.onMessage!(rig.env, 'guest', { type: 'GuestWrite', requestId: 'g30', extent: 0, block: 0, writeId: 'w30' });
+  t.is(clientStates(rig)[1], 'Stopping(Fault)');
+  fireTimers(rig.env, rig.proc, 'TaskStopped');
+  t.is(clientStates(rig)[1], 'Connecting{Start, Faulted}');
+});

@@ -396,13 +396,31 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         }
         switch (r.type) {
           case 'GuestWrite':
-            return submit(up, ports, 'Write', replyTo, (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data: { writeId: r.writeId, gen: up.gen } }));
+            submit(up, ports, 'Write', replyTo, (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data: { writeId: r.writeId, gen: up.gen } }));
+            break;
           case 'GuestRead':
-            return submit(up, ports, 'Read', replyTo, (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }));
+            submit(up, ports, 'Read', replyTo, (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }));
+            break;
           case 'GuestFlush': {
             const flushNumber = ++up.nextFlush;
-            return submit(up, ports, 'Flush', replyTo, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+            submit(up, ports, 'Flush', replyTo, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+            break;
           }
+        }
+        faultOverfullOffline();
+      };
+      /**
+       * An Offline client whose held jobs pass the limit is Faulted at once, to be repaired from a
+       * peer when it comes back, not replayed (dummy_downstairs_tests.rs
+       * test_job_fault_condition_offline: IO_OUTSTANDING_MAX_JOBS).
+       */
+      const faultOverfullOffline = (): void => {
+        for (const client of up.clients) {
+          const s = client.state;
+          if (s.kind !== 'Connecting' || s.mode !== 'Offline' || inProgressFor(up, client).length <= config.holdMax) continue;
+          probe(env, 'upstairs.offline-faulted');
+          stopClient(client, 'Fault');
+          panicUnless(client.state.kind === 'Stopping', `client ${client.index} not stopped when faulted`);
         }
       };
       const drainQueued = (): void => {
