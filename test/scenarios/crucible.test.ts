@@ -2,7 +2,7 @@ import test from 'ava';
 import type { ControlProcess } from '../../model/crucible/control-plane.ts';
 import type { GuestOp, GuestProcess } from '../../model/crucible/guest.ts';
 import type { UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
+import { testSwitchesOf } from '../helpers/switch-sweeps.ts';
 import { crucibleActivation } from '../../scenarios/crucible-activation.ts';
 import { crucibleReplacement } from '../../scenarios/crucible-replacement.ts';
 import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
@@ -28,19 +28,7 @@ for (const scenario of CRUCIBLE) {
   });
 }
 
-for (const bug of BUGS.filter((b) => b.id.startsWith('crucible/'))) {
-  const scenario = CRUCIBLE.find((s) => s.name === bug.scenario)!;
-  const seeds = bug.sweepSeeds ?? SEEDS;
-  test(`a sweep of ${bug.scenario} finds ${bug.id} within ${seeds} seeds, on ${bug.invariant}`, (t) => {
-    for (let seed = 1; seed <= seeds; seed++) {
-      const r = run(scenario, [bug.id], seed);
-      if (r.violation === null) continue;
-      t.is(r.violation.invariant, bug.invariant, `seed ${seed}: ${r.violation.message}`);
-      return;
-    }
-    t.fail('not found');
-  });
-}
+for (const scenario of CRUCIBLE) testSwitchesOf(scenario.name, (bugs, seed) => run(scenario, bugs, seed), { firstFailureIsIt: true });
 
 function upstairsOf(r: RunOutcome, id: string): UpstairsProcess {
   return r.sim.node(id).process as UpstairsProcess;

@@ -6,6 +6,7 @@ import { instanceLifecycle } from '../../scenarios/instance-lifecycle.ts';
 import { SCENARIOS, findScenario } from '../../scenarios/index.ts';
 import { seededChoices, TapeReplay } from '../../sim/choice.ts';
 import { runSimulation } from '../../sim/runner.ts';
+import { testSwitchesOf } from '../helpers/switch-sweeps.ts';
 
 /** The issue's budget for finding a registered bug. */
 const BUG_SEEDS = 2000;
@@ -23,14 +24,7 @@ test('the fixed protocol is clean over the seeds the bug sweeps use', (t) => {
   t.is(firstFailure([], BUG_SEEDS), null);
 });
 
-for (const bug of BUGS.filter((b) => b.scenario === 'instance-lifecycle')) {
-  const seeds = bug.sweepSeeds ?? BUG_SEEDS;
-  test(`a sweep finds ${bug.id} within ${seeds} seeds, on ${bug.invariant}`, (t) => {
-    const found = firstFailure([bug.id], seeds);
-    t.not(found, null);
-    t.is(found?.invariant, bug.invariant);
-  });
-}
+testSwitchesOf('instance-lifecycle', (bugs, seed) => runSimulation(instanceLifecycle.spec(new Set(bugs)), seededChoices(String(seed))), { firstFailureIsIt: true });
 
 test('the bug registry names scenarios and invariants that exist and check each other', (t) => {
   for (const bug of BUGS) {

@@ -2,12 +2,12 @@ import test from 'ava';
 import type { Tables } from '../../model/crdb/tables.ts';
 import { regionSubVolumes } from '../../model/crucible/vcr.ts';
 import type { PropolisProcess } from '../../model/propolis/node.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
 import { propolisStart } from '../../scenarios/propolis-start.ts';
 import { buildPropolisWorld, propolisFaultMenu } from '../../scenarios/propolis-world.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { runSimulation, type RunOutcome } from '../../sim/runner.ts';
 import type { Simulator } from '../../sim/simulator.ts';
+import { testSwitchesOf } from '../helpers/switch-sweeps.ts';
 
 /** The issue's budget: the fixed protocol survives these seeds, a bug switch fails within them. */
 const SEEDS = 2000;
@@ -30,23 +30,7 @@ test(`the fixed protocol survives ${SEEDS} seeds of propolis-start`, (t) => {
   t.pass();
 });
 
-for (const bug of BUGS.filter((b) => b.scenario === 'propolis-start')) {
-  const rare = RARE[bug.id];
-  if (rare !== undefined) {
-    test(`${bug.id} fails ${bug.invariant} at seed ${rare} (a rare race), and the fixed protocol does not`, (t) => {
-      t.is(run([bug.id], rare).violation?.invariant, bug.invariant);
-      t.is(run([], rare).violation, null);
-    });
-    continue;
-  }
-  const seeds = bug.sweepSeeds ?? SEEDS;
-  test(`a sweep of propolis-start finds ${bug.id} within ${seeds} seeds, on ${bug.invariant}`, (t) => {
-    for (let seed = 1; seed <= seeds; seed++) {
-      if (run([bug.id], seed).violation?.invariant === bug.invariant) return t.pass();
-    }
-    t.fail('not found');
-  });
-}
+testSwitchesOf('propolis-start', run, { rare: RARE });
 
 /** What a run did that matters, read from its end state. */
 function reached(r: RunOutcome): { killed: boolean; replaced: boolean; runningAfterKill: boolean; onNewTarget: boolean } {

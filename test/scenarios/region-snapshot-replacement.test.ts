@@ -1,9 +1,9 @@
 import test from 'ava';
 import type { Tables } from '../../model/crdb/tables.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
 import { regionSnapshotReplacement } from '../../scenarios/region-snapshot-replacement.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { runSimulation, type RunOutcome } from '../../sim/runner.ts';
+import { testSwitchesOf } from '../helpers/switch-sweeps.ts';
 
 /** The issue's budget: the fixed protocol survives these seeds, a bug switch fails within them. */
 const SEEDS = 2000;
@@ -38,20 +38,7 @@ test(`the fixed protocol survives ${SEEDS} seeds of region-snapshot-replacement,
 /** The rare switch, checked at its first failing seed (its registry entry says how many seeds the museum sweeps). */
 const RARE: Readonly<Record<string, number>> = { 'nexus/rsr-undo-drops-stash': 3189 };
 
-for (const bug of BUGS.filter((b) => b.scenario === 'region-snapshot-replacement')) {
-  const rare = RARE[bug.id];
-  if (rare !== undefined) {
-    test(`${bug.id} fails ${bug.invariant} at seed ${rare} (a rare race), and the fixed protocol does not`, (t) => {
-      t.is(run([bug.id], rare).violation?.invariant, bug.invariant);
-      t.is(run([], rare).violation, null);
-    });
-    continue;
-  }
-  test(`a sweep of region-snapshot-replacement finds ${bug.id} within ${SEEDS} seeds, on ${bug.invariant}`, (t) => {
-    for (let seed = 1; seed <= SEEDS; seed++) if (run([bug.id], seed).violation?.invariant === bug.invariant) return t.pass();
-    t.fail('not found');
-  });
-}
+testSwitchesOf('region-snapshot-replacement', run, { rare: RARE });
 
 /** The paths that matter, read from a run's end state and its saga log. */
 function reached(r: RunOutcome): Set<string> {

@@ -24,7 +24,7 @@
 
 import { panic, panicUnless } from '../../assert.ts';
 import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports.ts';
-import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
+import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './control.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';
 import { inProgressFor, jobDone, skipClientJobs, submit, type IoPorts } from './io.ts';
@@ -303,6 +303,51 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
       };
       const liveRepairAcks = new Map<number, Set<number>>();
 
+      /** RegionInfo: an Offline client is replayed; any other asks for the extent versions. */
+      function onRegionInfo(client: DownstairsClient, region: RegionDefinition): void {
+        const s = client.state;
+        if (s.kind !== 'Connecting' || s.state !== 'WaitForRegionInfo') return stopClient(client, 'NegotiationFailed');
+        if (client.regionId !== null && client.regionId !== region.regionId && s.mode !== 'Replaced' && up.state.kind === 'Active') {
+          panic(`client ${client.index}: region changed from ${client.regionId} to ${region.regionId} while Active`);
+        }
+        client.regionId = region.regionId;
+        if (s.mode === 'Offline') return replayOffline(client);
+        setClient(client, connecting('GetExtentVersions', s.mode));
+        send(client, { type: 'ExtentVersionsPlease' });
+      }
+
+      /** ExtentVersions: a New (or not yet active Replaced) client waits for quorum; any other is live-repaired. */
+      function onExtentVersions(client: DownstairsClient, body: ExtentVersionsBody): void {
+        const s = client.state;
+        if (s.kind !== 'Connecting' || s.state !== 'GetExtentVersions') return stopClient(client, 'NegotiationFailed');
+        if (s.mode === 'Offline') panic(`client ${client.index}: ExtentVersions in mode Offline`);
+        client.versions = { gen: body.gen, flush: body.flush, dirty: body.dirty };
+        if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
+          setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
+          return tryCollate();
+        }
+        setClient(client, connecting('LiveRepairReady', s.mode));
+        repairFaulted(client);
+      }
+
+      /** A repair step done: live repair's (negative ids, one per extent) or reconciliation's current step. */
+      function onRepairAck(client: DownstairsClient, repairId: number): void {
+        if (repairId < 0) {
+          const acks = liveRepairAcks.get(client.index) ?? new Set<number>();
+          acks.add(repairId);
+          liveRepairAcks.set(client.index, acks);
+          if (acks.size !== up.region.extentCount || client.state.kind !== 'LiveRepair') return;
+          liveRepairAcks.delete(client.index);
+          setClient(client, { kind: 'Active' });
+          probe(env, 'upstairs.live-repair.finished');
+          return notifyRepair('Live', [client.address], true);
+        }
+        const current = up.reconciliation?.current;
+        if (current === undefined || current === null || current.repairId !== repairId) return;
+        current.waiting.delete(client.index);
+        if (current.waiting.size === 0) nextRepairStep();
+      }
+
       function onFrame(client: DownstairsClient, m: DownstairsMessage): void {
         const s = client.state;
         const negotiating = s.kind === 'Connecting' ? s.state : null;
@@ -330,46 +375,12 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
             if (m.upstairsId !== up.upstairsId || m.sessionId !== up.sessionId || m.gen !== up.gen) return setDisabled(client, 'IncompatibleSession');
             setClient(client, connecting('WaitForRegionInfo', (s as { mode: 'New' }).mode));
             return send(client, { type: 'RegionInfoPlease' });
-          case 'RegionInfo': {
-            if (negotiating !== 'WaitForRegionInfo' || s.kind !== 'Connecting') return stopClient(client, 'NegotiationFailed');
-            if (client.regionId !== null && client.regionId !== m.region.regionId && s.mode !== 'Replaced' && up.state.kind === 'Active') {
-              panic(`client ${client.index}: region changed from ${client.regionId} to ${m.region.regionId} while Active`);
-            }
-            client.regionId = m.region.regionId;
-            if (s.mode === 'Offline') return replayOffline(client);
-            setClient(client, connecting('GetExtentVersions', s.mode));
-            return send(client, { type: 'ExtentVersionsPlease' });
-          }
-          case 'ExtentVersions': {
-            if (negotiating !== 'GetExtentVersions' || s.kind !== 'Connecting') return stopClient(client, 'NegotiationFailed');
-            if (s.mode === 'Offline') panic(`client ${client.index}: ExtentVersions in mode Offline`);
-            client.versions = { gen: m.gen, flush: m.flush, dirty: m.dirty };
-            if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
-              setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
-              return tryCollate();
-            }
-            setClient(client, connecting('LiveRepairReady', s.mode));
-            return repairFaulted(client);
-          }
-          case 'RepairAckId': {
-            if (m.repairId < 0) {
-              const acks = liveRepairAcks.get(client.index) ?? new Set<number>();
-              acks.add(m.repairId);
-              liveRepairAcks.set(client.index, acks);
-              if (acks.size === up.region.extentCount && client.state.kind === 'LiveRepair') {
-                liveRepairAcks.delete(client.index);
-                setClient(client, { kind: 'Active' });
-                probe(env, 'upstairs.live-repair.finished');
-                notifyRepair('Live', [client.address], true);
-              }
-              return;
-            }
-            const current = up.reconciliation?.current;
-            if (current === undefined || current === null || current.repairId !== m.repairId) return;
-            current.waiting.delete(client.index);
-            if (current.waiting.size === 0) nextRepairStep();
-            return;
-          }
+          case 'RegionInfo':
+            return onRegionInfo(client, m.region);
+          case 'ExtentVersions':
+            return onExtentVersions(client, m);
+          case 'RepairAckId':
+            return onRepairAck(client, m.repairId);
           case 'ExtentError':
             if (client.state.kind === 'LiveRepair') return stopClient(client, 'Fault');
             return abortReconciliation(`client ${client.index}: ${m.error}`);
