@@ -1,7 +1,7 @@
 // C-I11: what lands on a downstairs came through a live connection, and repairs copy faithfully.
-// - Every IO or repair a downstairs acknowledges (WriteAck, FlushAck, ReadResponse, RepairAckId)
-//   ran for a connection still open there and active (or read-only): never one it had closed,
-//   dropped, or told YouAreNoLongerActive.
+// - Every IO or repair a downstairs acknowledges (WriteAck, FlushAck, ReadResponse, RepairAckId,
+//   and live repair's acks) ran for a connection still open there and active (or read-only):
+//   never one it had closed, dropped, or told YouAreNoLongerActive.
 // - An extent a repair (reconciliation's ExtentRepair, or live repair) just replaced holds the
 //   same blocks as its source's copy.
 // - When reconciliation ends and an upstairs goes Active, its three downstairs hold the same
@@ -12,6 +12,9 @@ import type { DownstairsMessage, Framed, UpstairsMessage } from '../model/crucib
 import type { Extent } from '../model/crucible/downstairs/region.ts';
 import type { Finding } from '../sim/runner.ts';
 import type { CrucibleWorld } from './crucible-world.ts';
+
+/** Acknowledgements of work done on the region. */
+const LANDS: ReadonlySet<string> = new Set(['WriteAck', 'FlushAck', 'ReadResponse', 'RepairAckId', 'ExtentLiveCloseAck', 'ExtentLiveRepairAckId', 'ExtentLiveAckId']);
 
 export class CrucibleLanding {
   readonly #world: CrucibleWorld;
@@ -28,6 +31,7 @@ export class CrucibleLanding {
   onUpstairsFrame(to: string, frame: Framed<UpstairsMessage>): void {
     const m = frame.message;
     if (m.type === 'ExtentRepair') this.#repairs.set(`${to}/${frame.conn}/${m.repairId}`, { extent: m.extent, source: m.source });
+    if (m.type === 'ExtentLiveRepair') this.#repairs.set(`${to}/${frame.conn}/live-${m.jobId}`, { extent: m.extent, source: m.source });
   }
 
   onDownstairsFrame(from: string, frame: Framed<DownstairsMessage>): Finding | null {
@@ -37,13 +41,14 @@ export class CrucibleLanding {
       this.#closed.add(key);
       return null;
     }
-    if (m.type !== 'WriteAck' && m.type !== 'FlushAck' && m.type !== 'ReadResponse' && m.type !== 'RepairAckId') return null;
+    if (!LANDS.has(m.type)) return null;
     const dead = this.#deadConnection(from, frame.conn);
-    if (dead !== null) return { invariant: 'C-I11', message: `${from} ran ${m.type === 'RepairAckId' ? 'a repair' : 'IO'} (${m.type}) on connection ${frame.conn}, which ${dead}` };
-    if (m.type !== 'RepairAckId') return null;
-    const repair = this.#repairs.get(`${key}/${m.repairId}`);
-    if (repair === undefined) return null; // an ExtentFlush
-    this.#repairs.delete(`${key}/${m.repairId}`);
+    if (dead !== null) return { invariant: 'C-I11', message: `${from} ran ${m.type.includes('Repair') || m.type.startsWith('ExtentLive') ? 'a repair' : 'IO'} (${m.type}) on connection ${frame.conn}, which ${dead}` };
+    const repairKey = m.type === 'RepairAckId' ? `${key}/${m.repairId}` : m.type === 'ExtentLiveRepairAckId' && m.error === null ? `${key}/live-${m.jobId}` : null;
+    if (repairKey === null) return null;
+    const repair = this.#repairs.get(repairKey);
+    if (repair === undefined) return null; // an ExtentFlush, or a no-op
+    this.#repairs.delete(repairKey);
     return this.#sameAsSource(from, repair.extent, repair.source);
   }
 

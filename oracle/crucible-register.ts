@@ -18,6 +18,10 @@
 // - within an epoch the register does not go back: once a read saw a value, every write
 //   acknowledged before that read began (or before the seen write was issued) is gone for good.
 // A write that failed or timed out is unknown: it may land at any time after it was issued.
+// One the upstairs answered with an error does not pin what a read saw of it, either: it may have
+// reached one downstairs only (a read there saw it) and that copy may be repaired away or
+// replaced (relaxed in issue 13: crucible-replacement seed 40608, a write that reached only the
+// downstairs then replaced, read there while in flight, then failed).
 
 import type { GuestEvent, GuestOp } from '../model/crucible/guest.ts';
 import type { Finding } from '../sim/runner.ts';
@@ -35,6 +39,8 @@ export interface WriteRecord {
   epoch: string | null;
   /** When a flush of its epoch that covers it was acknowledged. */
   durableAt: number;
+  /** The upstairs answered it with an error: its data is undefined. */
+  failed: boolean;
 }
 
 interface ReadRecord {
@@ -87,8 +93,9 @@ export class GuestRegister {
     const pending = this.#pending.get(key);
     if (pending === undefined) return null; // completed twice: the guest ignores late replies
     this.#pending.delete(key);
-    if (event.type !== 'ok') return null; // failed or timed out: unknown, it may still land
     const op = pending.op;
+    if (event.type === 'fail' && op.f === 'write') this.#writes.get(op.writeId)!.failed = true;
+    if (event.type !== 'ok') return null; // failed or timed out: unknown, it may still land
     if (op.f === 'write') this.#acked(op.writeId, event.epoch, at);
     else if (op.f === 'flush') this.#flushed(event.epoch, pending.invokedAt, at);
     else return this.#read(process, op, event.epoch, event.value, pending.invokedAt, at);
@@ -131,7 +138,7 @@ export class GuestRegister {
   #invoke(key: string, op: GuestOp, at: number): void {
     this.#pending.set(key, { op, invokedAt: at });
     if (op.f !== 'write') return;
-    const w: WriteRecord = { writeId: op.writeId, extent: op.extent, block: op.block, key: blockKey(op.extent, op.block), invokedAt: at, ackedAt: Infinity, epoch: null, durableAt: Infinity };
+    const w: WriteRecord = { writeId: op.writeId, extent: op.extent, block: op.block, key: blockKey(op.extent, op.block), invokedAt: at, ackedAt: Infinity, epoch: null, durableAt: Infinity, failed: false };
     this.#writes.set(op.writeId, w);
     this.#blockOf(w.key).writes.push(w);
   }
@@ -167,6 +174,7 @@ export class GuestRegister {
    *  or before the value it saw was issued, was overwritten or lost by then, for the epoch. */
   #goneBefore(r: ReadRecord, seen: WriteRecord | null): string | null {
     const earlier = r.value === null ? null : (this.#writes.get(r.value) ?? null);
+    if (earlier?.failed === true) return null; // what a read saw of a failed write pins nothing
     if (seen === null) return `an earlier read in the same epoch saw ${r.value}, and an epoch does not lose a write`;
     const bound = Math.max(r.invokedAt, earlier?.invokedAt ?? -1);
     if (seen.ackedAt < bound) return `an earlier read in the same epoch saw ${r.value ?? 'nothing'}, which ${seen.writeId} could not come back from`;

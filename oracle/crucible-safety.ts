@@ -10,8 +10,10 @@
 // C-I5  Clients are Active or in LiveRepair only while their upstairs is Active, or Active while
 //       it is Deactivating, until their final flush is done (every single transition is asserted
 //       by the upstairs itself: an invalid one is a PANIC, C-I6).
-// C-I8  Live repair never has three clients repairing, and always an Active one to copy from;
-//       at most one client of an upstairs is being replaced at a time.
+// C-I8  Live repair never has three clients repairing, and a client is in LiveRepair only while
+//       a repair is under way (its source may have left Active just now: the repair aborts when
+//       its next job completes, as upstream); at most one client of an upstairs is being
+//       replaced at a time.
 // C-I7  When reconciliation ends and the upstairs goes Active, the three regions agree: equal
 //       (gen, flush) for every extent and nothing dirty.
 // C-I9  On every downstairs, no block is overwritten by a write of a lower upstairs generation.
@@ -112,7 +114,8 @@ export class CrucibleSafety implements SendObserver {
       if (up === undefined || this.#unchanged(id, up)) continue;
       const before = this.#upstairsState.get(id);
       this.#upstairsState.set(id, up.state.kind);
-      const found = this.#clientStates(id, up) ?? (before === 'GoActive' && up.state.kind === 'Active' ? this.#reconciled(id, up) : null);
+      // A read-only upstairs goes Active with one client and reconciles nothing: no C-I7 to check.
+      const found = this.#clientStates(id, up) ?? (before === 'GoActive' && up.state.kind === 'Active' && !up.readOnly ? this.#reconciled(id, up) : null);
       if (found !== null) return found;
     }
     return null;
@@ -137,7 +140,6 @@ export class CrucibleSafety implements SendObserver {
   /** C-I3, C-I5 and C-I8. */
   #clientStates(id: string, up: Upstairs): Finding | null {
     let repairing = 0;
-    let active = 0;
     let replacing = 0;
     for (const c of up.clients) {
       const s = c.state;
@@ -152,14 +154,12 @@ export class CrucibleSafety implements SendObserver {
         return { invariant: 'C-I5', message: `${id} is ${up.state.kind} but client ${c.index} is ${s.kind}` };
       }
       if (s.kind === 'LiveRepair') repairing++;
-      else if (s.kind === 'Active') active++;
       if ((s.kind === 'Stopping' && s.reason === 'Replacing') || (s.kind === 'Connecting' && s.mode === 'Replaced')) replacing++;
     }
     // One replacement at a time per upstairs (replace refuses a second while one is under way).
     if (replacing > 1) return { invariant: 'C-I8', message: `${id} has ${replacing} clients being replaced at once` };
-    if (repairing > 0 && (repairing > 2 || active === 0)) {
-      return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair and ${active} Active` };
-    }
+    if (repairing > 2) return { invariant: 'C-I8', message: `${id} has ${repairing} clients in live repair` };
+    if (repairing > 0 && up.repair === null) return { invariant: 'C-I8', message: `${id} has ${repairing} clients in LiveRepair and no repair under way` };
     return null;
   }
 

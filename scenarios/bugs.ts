@@ -107,6 +107,23 @@ export const BUGS: readonly BugEntry[] = [
     invariant: 'PANIC',
   },
   {
+    id: 'crucible/reconcile-ties-to-lowest',
+    title: 'crucible today: when all three clients need live repair while Active (the source of a repair lost mid-way, the others already faulted), they are reconciled and an extent dirty on two with equal generation and flush is taken from the lowest client, which may be one that missed writes the other had acknowledged: the write is gone, though the guest was told it succeeded and a later flush succeeds too',
+    source: 'crucible 6d037cb6 downstairs.rs reconcile_from_live_repair_ready and mend.rs find_source (ties to the lowest client); reinitialize (no replay while a live repair runs); found by stairwell (issue 13)',
+    scenario: 'crucible-replacement',
+    appliesTo: [...CRUCIBLE_WORLD, ...PROPOLIS_WORLD],
+    invariant: 'C-L5',
+    sweepSeeds: 3_000, // first failing seed 2995 (C-L5; C-I10 and C-I9 too, further on)
+  },
+  {
+    id: 'crucible/flush-past-extent-limit',
+    title: 'a flush during live repair is sent to the client under repair without its extent limit: extents not yet repaired, dirty with writes the others have since overwritten, are stamped with the new flush number and then look equal to the source, so their repair is a no-op and the stale blocks stay',
+    source: 'planted fault (not a historical bug): the extent_limit of IOop::Flush during live repair (upstairs downstairs.rs submit_flush, client.rs prune_deps, region.rs region_flush), so we know the oracle sees a repair skipped on equal metadata',
+    scenario: 'crucible-replacement',
+    appliesTo: [...CRUCIBLE_WORLD, ...PROPOLIS_WORLD],
+    invariant: 'C-L5',
+  },
+  {
     id: 'propolis/vcr-denied-while-starting',
     title: 'Propolis before #880 and #873: the queue denies a VCR replacement while the VM starts (403 StartInProgress), and start_vm awaits its backends inline; a VM starting against a dead downstairs never takes the VCR that would rescue it (a Stop during that start is never taken either: P-L2, often the first failure a sweep shows)',
     source: 'propolis#841 (the old disposition table, pre-#880 request_queue.rs at 9ee2e1f5; start_vm before #873 at 7cd7c880)',
@@ -170,7 +187,7 @@ export const BUGS: readonly BugEntry[] = [
     scenario: 'propolis-start',
     appliesTo: PROPOLIS_WORLD,
     invariant: 'R-L1',
-    sweepSeeds: 65_000, // a rare race: first failing seed 64478 (an answer lost while the VCR call is in flight; 27640 before an Offline client's replay lost its round trip, 46791 before saga errors joined the menu)
+    sweepSeeds: 90_000, // a rare race: first failing seed 88007 (an answer lost while the VCR call is in flight; 64478 before live repair went extent by extent, 27640 before an Offline client's replay lost its round trip, 46791 before saga errors joined the menu)
   },
   {
     id: 'nexus/rsr-no-new-region-volume',

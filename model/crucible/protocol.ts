@@ -31,12 +31,19 @@ export type UpstairsMessage =
   | { readonly type: 'LastFlush'; readonly flushNumber: number }
   | { readonly type: 'Write'; readonly jobId: number; readonly extent: number; readonly block: number; readonly data: BlockData }
   | { readonly type: 'Read'; readonly jobId: number; readonly extent: number; readonly block: number }
-  | { readonly type: 'Flush'; readonly jobId: number; readonly flushNumber: number; readonly gen: number }
+  /** extentLimit: during a live repair only extents up to it are flushed (upstream sends it to all three). */
+  | { readonly type: 'Flush'; readonly jobId: number; readonly flushNumber: number; readonly gen: number; readonly extentLimit: number | null }
   | { readonly type: 'ExtentFlush'; readonly repairId: number; readonly extent: number; readonly flushNumber: number; readonly gen: number }
   | { readonly type: 'ExtentRepair'; readonly repairId: number; readonly extent: number; readonly source: string }
   /** Reconciliation closes an extent on every client before its repair and reopens it after. */
   | { readonly type: 'ExtentClose'; readonly repairId: number; readonly extent: number }
   | { readonly type: 'ExtentReopen'; readonly repairId: number; readonly extent: number }
+  /** Live repair (live_repair.rs), one extent at a time, as jobs in the IO stream. */
+  | { readonly type: 'ExtentLiveFlushClose'; readonly jobId: number; readonly extent: number; readonly flushNumber: number; readonly gen: number }
+  | { readonly type: 'ExtentLiveClose'; readonly jobId: number; readonly extent: number }
+  | { readonly type: 'ExtentLiveRepair'; readonly jobId: number; readonly extent: number; readonly source: string }
+  | { readonly type: 'ExtentLiveNoOp'; readonly jobId: number }
+  | { readonly type: 'ExtentLiveReopen'; readonly jobId: number; readonly extent: number }
   | { readonly type: 'Ruok' };
 
 export type DownstairsMessage =
@@ -53,6 +60,11 @@ export type DownstairsMessage =
   | { readonly type: 'FlushAck'; readonly jobId: number }
   | { readonly type: 'RepairAckId'; readonly repairId: number }
   | { readonly type: 'ExtentError'; readonly repairId: number; readonly error: string }
+  /** What the closed extent held (ExtentLiveClose and ExtentLiveFlushClose). */
+  | { readonly type: 'ExtentLiveCloseAck'; readonly jobId: number; readonly gen: number; readonly flush: number; readonly dirty: boolean }
+  | { readonly type: 'ExtentLiveRepairAckId'; readonly jobId: number; readonly error: string | null }
+  /** ExtentLiveNoOp and ExtentLiveReopen. */
+  | { readonly type: 'ExtentLiveAckId'; readonly jobId: number }
   | { readonly type: 'Imok' }
   /** Not a protocol message: the downstairs closed the connection (what TCP would report). */
   | { readonly type: 'Closed'; readonly reason: string };

@@ -5,6 +5,10 @@
 // from the very same session; at a higher one the new upstairs takes over and the old connection
 // is told YouAreNoLongerActive and dropped with everything it had queued. IO runs only for the
 // active, Running connection. The repair endpoint serves whole extents to peer downstairs.
+// Live repair closes an extent (ExtentLiveClose, or ExtentLiveFlushClose on a healthy client,
+// which flushes it first), repairs it or does nothing, and reopens it; the upstairs orders its
+// jobs so that no IO reaches a closed extent, and we assert it (upstream would fail the IO).
+// A restart reopens every extent, as a new process opens the region.
 //
 // Our addition (not found in the source): a read-write downstairs also refuses a generation below
 // the highest it has promoted since it booted. Without it the takeover sweep finds an old upstairs,
@@ -15,6 +19,7 @@
 // session is accepted beside the active one, which is not told (a planted fault: two upstairs
 // active at one generation, the split brain the generation rules exist to prevent).
 
+import { panicUnless } from '../../assert.ts';
 import type { Bugs, Env, NodeDef, NodeId, Process } from '../../ports.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type RepairReply, type RepairRequest, type UpstairsMessage } from '../protocol.ts';
 import { extentData, extentVersions, flushExtent, flushRegion, newRegion, readBlock, replaceExtent, writeBlock, type Region } from './region.ts';
@@ -64,6 +69,8 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
       const conns = new Map<string, DsConnection>();
       let active: DsConnection | null = null;
       let highestGen = 0; // promoted since boot
+      /** Extents closed by live repair, until reopened. */
+      const closed = new Set<number>();
       /** Accepted beside `active` by the planted bug only. */
       const alsoActive = new Set<DsConnection>();
 
@@ -102,12 +109,23 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
         }
         c.gen = m.gen;
         c.state = 'PromotedToActive';
+        if (config.readOnly) replaceReadOnlySession(c, m);
         if (!config.readOnly) {
           active = c;
           highestGen = Math.max(highestGen, m.gen);
+          closed.clear(); // promote_to_active re-opens any closed extents
         }
         send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
       };
+
+      /** Read-only: the same upstairs promoted from a new session replaces its old one (on_new_connection_replacing). */
+      function replaceReadOnlySession(c: DsConnection, m: Extract<UpstairsMessage, { type: 'PromoteToActive' }>): void {
+        for (const old of [...conns.values()]) {
+          if (old === c || old.upstairsId !== m.upstairsId || old.state === 'ConnectedToUpstairs') continue;
+          send(old, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
+          conns.delete(old.conn);
+        }
+      }
 
       function handle(c: DsConnection, m: UpstairsMessage): void {
         switch (m.type) {
@@ -140,34 +158,66 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
         if (c.state !== 'Running' || (!config.readOnly && active !== c && !alsoActive.has(c))) return close(c, 'IO from a connection that is not the active one');
         switch (m.type) {
           case 'Write':
+            assertOpen(m.extent, m.jobId);
             writeBlock(region, m.extent, m.block, m.data);
             return send(c, { type: 'WriteAck', jobId: m.jobId });
           case 'Read':
+            assertOpen(m.extent, m.jobId);
             return send(c, { type: 'ReadResponse', jobId: m.jobId, data: readBlock(region, m.extent, m.block) });
           case 'Flush':
-            flushRegion(region, m.flushNumber, m.gen);
+            flushRegion(region, m.flushNumber, m.gen, m.extentLimit);
             return send(c, { type: 'FlushAck', jobId: m.jobId });
           case 'ExtentFlush':
             flushExtent(region, m.extent, m.flushNumber, m.gen);
             return send(c, { type: 'RepairAckId', repairId: m.repairId });
           case 'ExtentRepair':
-            env.spawn(`repair extent ${m.extent}`, repairFrom(c, m));
+            env.spawn(`repair extent ${m.extent}`, repairFrom(c, m.extent, m.source, (error) => (error === null ? { type: 'RepairAckId', repairId: m.repairId } : { type: 'ExtentError', repairId: m.repairId, error })));
             return;
           // Upstream closes and reopens the extent's files; the model keeps no file handles, so
           // these only take part in the exchange (a client lost between them aborts it).
           case 'ExtentClose':
           case 'ExtentReopen':
             return send(c, { type: 'RepairAckId', repairId: m.repairId });
+          default:
+            return liveRepair(c, m);
         }
       }
 
-      /** ExtentRepair: fetch the extent from the source's repair server and replace ours. */
-      function* repairFrom(c: DsConnection, m: Extract<UpstairsMessage, { type: 'ExtentRepair' }>) {
-        const r = yield* call<RepairReply>(m.source, { type: 'ExtentFetch', extent: m.extent } satisfies RepairRequest, 500);
+      /** Live repair's jobs: close (after a flush on a healthy client), repair or no-op, reopen. */
+      function liveRepair(c: DsConnection, m: Extract<UpstairsMessage, { type: 'ExtentLiveFlushClose' | 'ExtentLiveClose' | 'ExtentLiveRepair' | 'ExtentLiveNoOp' | 'ExtentLiveReopen' }>): void {
+        switch (m.type) {
+          case 'ExtentLiveFlushClose':
+          case 'ExtentLiveClose': {
+            assertOpen(m.extent, m.jobId);
+            if (m.type === 'ExtentLiveFlushClose') flushExtent(region, m.extent, m.flushNumber, m.gen);
+            closed.add(m.extent);
+            const { gen, flush, dirty } = region.extents[m.extent]!;
+            return send(c, { type: 'ExtentLiveCloseAck', jobId: m.jobId, gen, flush, dirty });
+          }
+          case 'ExtentLiveRepair':
+            panicUnless(closed.has(m.extent), `job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
+            env.spawn(`live repair extent ${m.extent}`, repairFrom(c, m.extent, m.source, (error) => ({ type: 'ExtentLiveRepairAckId', jobId: m.jobId, error })));
+            return;
+          case 'ExtentLiveNoOp':
+            return send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
+          case 'ExtentLiveReopen':
+            closed.delete(m.extent);
+            return send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
+        }
+      }
+
+      /** The upstairs orders its jobs so no IO reaches an extent live repair has closed. */
+      function assertOpen(extent: number, jobId: number): void {
+        panicUnless(!closed.has(extent), `job ${jobId}: IO to extent ${extent}, closed for live repair`);
+      }
+
+      /** A repair: fetch the extent from the source's repair server and replace ours; `ack` says how to answer. */
+      function* repairFrom(c: DsConnection, extent: number, source: string, ack: (error: string | null) => DownstairsMessage) {
+        const r = yield* call<RepairReply>(source, { type: 'ExtentFetch', extent } satisfies RepairRequest, 500);
         if (conns.get(c.conn) !== c) return;
-        if (!r.ok || r.reply.type !== 'ExtentData') return send(c, { type: 'ExtentError', repairId: m.repairId, error: 'source unavailable' });
-        replaceExtent(region, m.extent, r.reply);
-        send(c, { type: 'RepairAckId', repairId: m.repairId });
+        if (!r.ok || r.reply.type !== 'ExtentData') return send(c, ack('source unavailable'));
+        replaceExtent(region, extent, r.reply);
+        send(c, ack(null));
       }
 
       env.setTimer(config.idleMsMax, IDLE_CHECK);

@@ -39,9 +39,10 @@ export function readBlock(region: Region, index: number, block: number): BlockDa
   return extent(region, index).blocks[block] ?? null;
 }
 
-export function flushRegion(region: Region, flushNumber: number, gen: number): void {
-  for (const e of region.extents) {
-    if (!e.dirty) continue;
+/** A flush stamps every dirty extent; during a live repair only those up to `extentLimit` (region.rs region_flush). */
+export function flushRegion(region: Region, flushNumber: number, gen: number, extentLimit: number | null = null): void {
+  for (const [index, e] of region.extents.entries()) {
+    if (!e.dirty || (extentLimit !== null && index > extentLimit)) continue;
     e.gen = gen;
     e.flush = flushNumber;
     e.dirty = false;

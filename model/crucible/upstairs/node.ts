@@ -19,16 +19,23 @@
 //   VCR that a restarted Propolis is given.
 // Bug switch crucible/replace-while-initializing restores crucible#1716: a GoActive that finds a
 // client still Stopping(Replacing) (a replace just before activation) panics.
-// Not modelled yet: live repair interleaved with IO (a Faulted or Replaced client is
-// repaired whole while guest IO waits).
+// - Live repair (live-repair.ts): a client back Faulted or Replaced is repaired extent by extent
+//   from an Active peer while guest IO goes on; all three needing it are reconciled instead.
+//   After every message and timer the upstairs moves the repair on and starts one if it can
+//   (upstairs.rs ensure_downstairs_consistency).
+// - Read-only (connect_ro_region_set, on_reconciliation_skipped): Active as soon as one client is
+//   in WaitQuorum, the others join as they get there; no collation, reconciliation or live repair
+//   (a client back Faulted is Active at once); a guest write is refused (ModifyingReadOnlyRegion)
+//   and a guest flush acked at once.
 
 import { panic, panicUnless } from '../../assert.ts';
 import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './control.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';
-import { inProgressFor, jobDone, skipClientJobs, submit, type IoPorts } from './io.ts';
-import { collate } from './reconcile.ts';
+import { flushJob, inProgressFor, jobDone, jobFailed, skipClientJobs, skipHeldJobs, submit } from './io.ts';
+import { checkLiveRepairStart, continueLiveRepair, type LiveRepairPorts } from './live-repair.ts';
+import { collate, planReconciliation } from './reconcile.ts';
 import { checkReplace } from './replace.ts';
 import { checkTransition, connecting, describeDs, type ClientStopReason, type DsState } from './states.ts';
 
@@ -45,6 +52,8 @@ export interface UpstairsConfig {
   readonly control: NodeId;
   /** Tell `control` when a repair ends (as the real upstairs notifies Nexus); off in the Crucible scenarios. */
   readonly notifyRepairs?: boolean;
+  /** A read-only upstairs (a snapshot, a read-only parent): Active with one client, no repairs, no writes. */
+  readonly readOnly?: boolean;
 }
 
 export interface UpstairsProcess extends Process {
@@ -56,8 +65,7 @@ type GuestRequest = Extract<UpstairsRequest, { type: 'GuestWrite' | 'GuestRead' 
 type Tag =
   | { readonly type: 'KeepAlive' }
   | { readonly type: 'Reconnect'; readonly client: number }
-  | { readonly type: 'TaskStopped'; readonly client: number }
-  | { readonly type: 'LiveRepairRetry'; readonly client: number };
+  | { readonly type: 'TaskStopped'; readonly client: number };
 
 const RECONNECT_MS = 100;
 const TASK_STOP_MS = 5;
@@ -78,6 +86,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         env,
         bugs,
         upstairsId: config.upstairsId,
+        readOnly: config.readOnly === true,
         sessionId: env.mintId(`${config.id}-session`),
         region: config.region,
         state: { kind: 'Initializing' },
@@ -90,6 +99,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           outSeq: 0,
           inSeq: 0,
           lastHeardMs: 0,
+          newestDoneActive: 0,
           regionId: null,
           versions: null,
         })),
@@ -98,6 +108,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         jobs: new Map(),
         queued: [],
         reconciliation: null,
+        repair: null,
         answered: new Map(),
         log: (text) => env.log(text),
       };
@@ -108,17 +119,23 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         if (client.conn === null) return;
         env.send(client.address, { type: 'Frame', conn: client.conn, seq: ++client.outSeq, message } satisfies Framed<UpstairsMessage>);
       };
-      const ports: IoPorts = { send };
+      const ports: LiveRepairPorts = {
+        send,
+        setClient: (client, next) => setClient(client, next),
+        fault: (client, why) => {
+          up.log(`client ${client.index}: faulted (${why})`);
+          skipClientJobs(up, client); // fault_client skips its jobs first
+          stopClient(client, 'Fault');
+        },
+        notifyFinished: (targets, succeeded) => notifyRepair('Live', targets, succeeded),
+        probe: (name) => probe(env, name),
+      };
 
       const setClient = (client: DownstairsClient, next: DsState): void => {
         const was = client.state;
         checkTransition(client.index, was, next, up.state);
         up.log(`client ${client.index}: ${describeDs(was)} -> ${describeDs(next)}`);
         client.state = next;
-        // Live repair needs an Active source: losing the last one fails it (FailedLiveRepair).
-        if (was.kind === 'Active' && next.kind !== 'Active' && !up.clients.some((c) => c.state.kind === 'Active')) {
-          for (const c of up.clients) if (c.state.kind === 'LiveRepair') stopClient(c, 'Fault');
-        }
       };
 
       const answer = (requestId: string, node: NodeId, ok: boolean, error: string | null): void => {
@@ -135,7 +152,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         client.lastHeardMs = env.now();
         client.versions = null;
         if (client.state.kind !== 'Connecting' || client.state.state !== 'Start') setClient(client, connecting('Start', mode));
-        send(client, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen, readOnly: false });
+        send(client, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen, readOnly: up.readOnly });
       };
 
       /** A client's IO task ended: pick its mode (§1.3 reinitialize) and maybe reconnect. */
@@ -143,7 +160,9 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         const s = client.state;
         const active = up.state.kind === 'Active';
         let mode = s.kind === 'Connecting' ? s.mode : 'New';
-        if (s.kind === 'Active') mode = inProgressFor(up, client).length > config.holdMax ? 'Faulted' : 'Offline';
+        // No replay while a live repair runs (downstairs.rs reinitialize: can_replay): Faulted.
+        const canReplay = up.repair === null && inProgressFor(up, client).length <= config.holdMax;
+        if (s.kind === 'Active') mode = canReplay ? 'Offline' : 'Faulted';
         else if (s.kind === 'LiveRepair') mode = 'Faulted';
         else if (s.kind === 'Stopping') {
           if (s.reason === 'Fault') mode = 'Faulted';
@@ -184,6 +203,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         probe(env, `upstairs.disabled.${up.state.kind}.${/^[A-Za-z]+/.exec(reason)?.[0] ?? 'other'}`);
         up.state = { kind: 'Disabled', reason };
         up.reconciliation = null;
+        dropLiveRepair();
         if (pending !== null) answer(pending, activationFrom, false, reason);
         if (deactivating !== null) answerDeactivate(deactivating, false, reason);
         for (const client of up.clients) {
@@ -268,7 +288,6 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         for (const t of step.targets) send(up.clients[t]!, step.message(repairId));
       };
 
-      /** A Faulted client is repaired whole from an Active peer (our stand-in for live repair). */
       /**
        * An Offline client back (client.rs, RegionInfo in mode Offline): told the last flush and
        * Active at once, every job it has not done replayed after it, no answer awaited (message
@@ -281,27 +300,78 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         setClient(client, { kind: 'Active' });
         if (backlog.length > config.holdMax) return stopClient(client, 'Fault');
         send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
-        for (const job of backlog) send(client, job.message);
+        for (const job of backlog) if (!job.held) send(client, job.message(client.index));
         panicUnless(client.state.kind === 'Active', `client ${client.index} not Active after its replay`);
       };
 
-      const repairFaulted = (client: DownstairsClient): void => {
-        if (up.state.kind !== 'Active' || client.state.kind !== 'Connecting' || client.state.state !== 'LiveRepairReady') return;
-        // The source must have finished every job it was given: a copy taken while a write to it
-        // is still in flight (or lost, awaiting replay) would miss that write. Try again shortly.
-        const source = up.clients.find((c) => c.state.kind === 'Active' && inProgressFor(up, c).length === 0);
-        if (source === undefined) {
-          probe(env, 'upstairs.live-repair.source-busy');
-          env.setTimer(RECONNECT_MS, { type: 'LiveRepairRetry', client: client.index } satisfies Tag);
-          return;
+      /** skip_live_repair: nothing a read-only upstairs did needs repairing; a client back is Active. */
+      const skipLiveRepair = (): void => {
+        for (const c of up.clients) {
+          if (c.state.kind === 'Connecting' && c.state.state === 'LiveRepairReady') setClient(c, { kind: 'Active' });
         }
-        setClient(client, { kind: 'LiveRepair' });
-        probe(env, 'upstairs.live-repair.started');
-        const steps = Array.from({ length: up.region.extentCount }, (_, e) => e);
-        up.log(`client ${client.index}: live repair from client ${source.index}`);
-        for (const e of steps) send(client, { type: 'ExtentRepair', repairId: -1 - e, extent: e, source: source.address });
       };
-      const liveRepairAcks = new Map<number, Set<number>>();
+
+      /** The upstairs left Active mid-repair: nothing will send what the repair held. */
+      const dropLiveRepair = (): void => {
+        if (up.repair === null) return;
+        up.log('live repair dropped: the upstairs left Active');
+        up.repair = null;
+        skipHeldJobs(up);
+      };
+
+      /**
+       * reconcile_from_live_repair_ready: all three clients came back needing repair while Active,
+       * so there is no source; they are reconciled as at activation (no generation check).
+       * Departure (the fix of crucible/reconcile-ties-to-lowest): an extent dirty on several
+       * clients with equal generation and flush is taken from the one that did the newest job
+       * while Active, which saw every write the others did, not from the lowest client, which may
+       * have missed writes acknowledged since (a lost acknowledged write, even after a later flush
+       * succeeds). Jobs done in live repair do not count: its unrepaired extents are stale.
+       */
+      const reconcileFromLiveRepairReady = (): void => {
+        const versions = up.clients.map((c) => c.versions ?? panic(`client ${c.index}: LiveRepairReady without extent versions`));
+        const maxFlush = Math.max(0, ...versions.flatMap((v) => v.flush)) + 1;
+        const maxGen = Math.max(0, ...versions.flatMap((v) => v.gen)) + 1;
+        probe(env, 'upstairs.live-repair.all-need-repair');
+        up.nextFlush = maxFlush;
+        const newestFirst = [...up.clients].sort((a, b) => b.newestDoneActive - a.newestDoneActive || a.index - b.index).map((c) => c.index);
+        const tieOrder = up.bugs.has('crucible/reconcile-ties-to-lowest') ? undefined : newestFirst;
+        const plan = planReconciliation(up, versions, maxFlush, maxGen, tieOrder);
+        if (plan === null) {
+          for (const client of up.clients) setClient(client, { kind: 'Active' });
+          return drainQueued();
+        }
+        up.reconciliation = plan;
+        for (const client of up.clients) setClient(client, connecting('Reconcile', 'New'));
+        nextRepairStep();
+      };
+
+      /**
+       * connect_ro_region_set / on_reconciliation_skipped: a read-only upstairs needs no quorum and
+       * no reconciliation: the clients in WaitQuorum are Active (the first makes the upstairs
+       * Active and answers the activation); while deactivating they are stopped instead.
+       */
+      const connectReadOnlyRegionSet = (): void => {
+        panicUnless(up.readOnly, 'the read-only region set of a read-write upstairs');
+        const ready = up.clients.filter((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum');
+        if (up.state.kind === 'Deactivating') return ready.forEach((c) => stopClient(c, 'Deactivated'));
+        if (up.state.kind !== 'GoActive' && up.state.kind !== 'Active') return;
+        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+        for (const client of ready) setClient(client, { kind: 'Active' });
+        if (pending === null) return;
+        up.state = { kind: 'Active' };
+        up.log(`upstairs: Active (read-only) with ${ready.length} client(s)`);
+        answer(pending, activationFrom, true, null);
+        drainQueued();
+      };
+
+      /** ensure_downstairs_consistency, after every event: move live repair on, or start it. */
+      const ensureConsistency = (): void => {
+        continueLiveRepair(up, ports);
+        if (up.state.kind !== 'Active' || up.reconciliation !== null) return;
+        if (up.readOnly) return skipLiveRepair();
+        if (checkLiveRepairStart(up, ports) === 'AllNeedRepair') reconcileFromLiveRepairReady();
+      };
 
       /** RegionInfo: an Offline client is replayed; any other asks for the extent versions. */
       function onRegionInfo(client: DownstairsClient, region: RegionDefinition): void {
@@ -324,26 +394,17 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         client.versions = { gen: body.gen, flush: body.flush, dirty: body.dirty };
         if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
           setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
-          return tryCollate();
+          return up.readOnly ? connectReadOnlyRegionSet() : tryCollate();
         }
-        setClient(client, connecting('LiveRepairReady', s.mode));
-        repairFaulted(client);
+        setClient(client, connecting('LiveRepairReady', s.mode)); // ensureConsistency starts the repair
       }
 
-      /** A repair step done: live repair's (negative ids, one per extent) or reconciliation's current step. */
+      /** A reconciliation step done on one client. */
       function onRepairAck(client: DownstairsClient, repairId: number): void {
-        if (repairId < 0) {
-          const acks = liveRepairAcks.get(client.index) ?? new Set<number>();
-          acks.add(repairId);
-          liveRepairAcks.set(client.index, acks);
-          if (acks.size !== up.region.extentCount || client.state.kind !== 'LiveRepair') return;
-          liveRepairAcks.delete(client.index);
-          setClient(client, { kind: 'Active' });
-          probe(env, 'upstairs.live-repair.finished');
-          return notifyRepair('Live', [client.address], true);
-        }
         const current = up.reconciliation?.current;
-        if (current === undefined || current === null || current.repairId !== repairId) return;
+        if (current === undefined || current === null || current.repairId !== repairId) return; // another step's: ignored
+        // downstairs.rs on_reconciliation_ack panics on an ack from a client the step skipped.
+        panicUnless(current.waiting.has(client.index), `client ${client.index}: an ack for reconciliation step ${repairId}, which it was not sent or already answered`);
         current.waiting.delete(client.index);
         if (current.waiting.size === 0) nextRepairStep();
       }
@@ -382,8 +443,13 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           case 'RepairAckId':
             return onRepairAck(client, m.repairId);
           case 'ExtentError':
-            if (client.state.kind === 'LiveRepair') return stopClient(client, 'Fault');
             return abortReconciliation(`client ${client.index}: ${m.error}`);
+          case 'ExtentLiveCloseAck':
+            return jobDone(up, client, m.jobId, null, { gen: m.gen, flush: m.flush, dirty: m.dirty });
+          case 'ExtentLiveRepairAckId':
+            return m.error === null ? jobDone(up, client, m.jobId, null) : jobFailed(up, client, m.jobId);
+          case 'ExtentLiveAckId':
+            return jobDone(up, client, m.jobId, null);
           case 'WriteAck':
           case 'FlushAck':
             jobDone(up, client, m.jobId, null);
@@ -396,7 +462,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
 
       const guestRequest = (from: NodeId, r: GuestRequest): void => {
         const replyTo = { node: from, requestId: r.requestId };
-        if (up.state.kind !== 'Active' || up.clients.some((c) => c.state.kind === 'LiveRepair')) {
+        if (up.state.kind !== 'Active') {
           if (up.state.kind === 'Disabled' || up.state.kind === 'Deactivating') {
             const error = up.state.kind === 'Disabled' ? `upstairs is Disabled: ${up.state.reason}` : 'UpstairsDeactivating';
             env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok: false, data: null, error } satisfies UpstairsReply);
@@ -405,20 +471,26 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           }
           return;
         }
+        if (up.readOnly && r.type !== 'GuestRead') return readOnlyGuestRequest(from, r);
         switch (r.type) {
-          case 'GuestWrite':
-            submit(up, ports, 'Write', replyTo, (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data: { writeId: r.writeId, gen: up.gen } }));
-            break;
-          case 'GuestRead':
-            submit(up, ports, 'Read', replyTo, (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }));
-            break;
-          case 'GuestFlush': {
-            const flushNumber = ++up.nextFlush;
-            submit(up, ports, 'Flush', replyTo, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+          case 'GuestWrite': {
+            const data = { writeId: r.writeId, gen: up.gen };
+            submit(up, ports, { kind: 'Write', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data }) });
             break;
           }
+          case 'GuestRead':
+            submit(up, ports, { kind: 'Read', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }) });
+            break;
+          case 'GuestFlush':
+            submitFlush(replyTo);
+            break;
         }
         faultOverfullOffline();
+      };
+      /** A read-only upstairs refuses a write and acks a flush at once (nothing to make durable). */
+      const readOnlyGuestRequest = (from: NodeId, r: GuestRequest): void => {
+        const ok = r.type === 'GuestFlush';
+        env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok, data: null, error: ok ? null : 'ModifyingReadOnlyRegion' } satisfies UpstairsReply);
       };
       /**
        * An Offline client whose held jobs pass the limit is Faulted at once, to be repaired from a
@@ -433,6 +505,9 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           stopClient(client, 'Fault');
           panicUnless(client.state.kind === 'Stopping', `client ${client.index} not stopped when faulted`);
         }
+      };
+      const submitFlush = (replyTo: { node: NodeId; requestId: string } | null): void => {
+        submit(up, ports, flushJob(up, replyTo));
       };
       const drainQueued = (): void => {
         const waiting = up.queued.splice(0);
@@ -471,8 +546,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
           return;
         }
         deactivationFrom = from;
-        const flushNumber = ++up.nextFlush;
-        submit(up, ports, 'Flush', null, (jobId) => ({ type: 'Flush', jobId, flushNumber, gen: up.gen }));
+        submitFlush(null);
         up.state = { kind: 'Deactivating', requestId: r.requestId };
         up.log('upstairs: Active -> Deactivating (final flush)');
         progressDeactivation();
@@ -507,44 +581,52 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         env.send(from, { type: 'ReplaceReply', requestId: r.requestId, result, why } satisfies UpstairsReply);
       };
 
+      function handleMessage(from: NodeId, message: unknown): void {
+        const m = message as { type: string };
+        if (m.type === 'Frame') {
+          const frame = message as Framed<DownstairsMessage>;
+          const client = up.clients.find((c) => c.address === from);
+          if (client === undefined || client.conn !== frame.conn) return; // an old connection's stragglers
+          if (frame.seq !== client.inSeq + 1) return connectionLost(client, 'a message was lost');
+          client.inSeq = frame.seq;
+          client.lastHeardMs = env.now();
+          return onFrame(client, frame.message);
+        }
+        const r = message as UpstairsRequest;
+        if (r.type === 'GoActiveWithGen') return activate(from, r);
+        if (r.type === 'Replace') return replace(from, r);
+        if (r.type === 'Deactivate') return deactivate(from, r);
+        return guestRequest(from, r);
+      }
+
+      function handleTimer(t: Tag): void {
+        if (t.type === 'KeepAlive') {
+          env.setTimer(config.keepAliveMs, t);
+          for (const client of up.clients) {
+            if (client.conn === null) continue;
+            if (env.now() - client.lastHeardMs > config.deadAfterMs) connectionLost(client, 'no answer to keep-alive');
+            else send(client, { type: 'Ruok' });
+          }
+          return;
+        }
+        const client = up.clients[t.client]!;
+        if (t.type === 'TaskStopped') {
+          if (client.state.kind === 'Stopping') reinitialize(client);
+          return progressDeactivation();
+        }
+        const s = client.state;
+        if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) connect(client);
+      }
+
       return {
         upstairs: up,
         onMessage(_env: Env, from: NodeId, message: unknown): void {
-          const m = message as { type: string };
-          if (m.type === 'Frame') {
-            const frame = message as Framed<DownstairsMessage>;
-            const client = up.clients.find((c) => c.address === from);
-            if (client === undefined || client.conn !== frame.conn) return; // an old connection's stragglers
-            if (frame.seq !== client.inSeq + 1) return connectionLost(client, 'a message was lost');
-            client.inSeq = frame.seq;
-            client.lastHeardMs = env.now();
-            return onFrame(client, frame.message);
-          }
-          const r = message as UpstairsRequest;
-          if (r.type === 'GoActiveWithGen') return activate(from, r);
-          if (r.type === 'Replace') return replace(from, r);
-          if (r.type === 'Deactivate') return deactivate(from, r);
-          return guestRequest(from, r);
+          handleMessage(from, message);
+          ensureConsistency();
         },
         onTimer(_env: Env, tag: unknown): void {
-          const t = tag as Tag;
-          if (t.type === 'KeepAlive') {
-            env.setTimer(config.keepAliveMs, t);
-            for (const client of up.clients) {
-              if (client.conn === null) continue;
-              if (env.now() - client.lastHeardMs > config.deadAfterMs) connectionLost(client, 'no answer to keep-alive');
-              else send(client, { type: 'Ruok' });
-            }
-            return;
-          }
-          const client = up.clients[t.client]!;
-          if (t.type === 'TaskStopped') {
-            if (client.state.kind === 'Stopping') reinitialize(client);
-            return progressDeactivation();
-          }
-          if (t.type === 'LiveRepairRetry') return repairFaulted(client);
-          const s = client.state;
-          if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) connect(client);
+          handleTimer(tag as Tag);
+          ensureConsistency();
         },
       };
     },

@@ -21,15 +21,19 @@ export type Collation =
 /**
  * mend.rs DownstairsMend::new for one extent: it needs fixing when any client's (gen, flush,
  * dirty) differs from the first's or any is dirty; the source is the highest (gen, flush, dirty),
- * ties to the lowest client (find_source); the destinations are the others that differ from the
- * source, or all the others when the source is dirty (find_dest).
+ * ties to the lowest client (find_source) or, given `tieOrder`, to the first in it (ours, for the
+ * reconciliation of three clients that all need live repair: node.ts); the destinations are the
+ * others that differ from the source, or all the others when the source is dirty (find_dest).
  */
-export function extentFix(versions: readonly ExtentVersionsBody[], e: number): { readonly source: number; readonly dest: readonly number[] } | null {
+export function extentFix(versions: readonly ExtentVersionsBody[], e: number, tieOrder: readonly number[] = versions.map((_, c) => c)): { readonly source: number; readonly dest: readonly number[] } | null {
+  if (versions.length <= 1) return null; // DownstairsMend::new: one region has nothing to mend against
+  panicUnless(tieOrder.length === versions.length && new Set(tieOrder).size === tieOrder.length, `tie order ${tieOrder.join(',')} for ${versions.length} clients`);
   const meta = versions.map((v) => ({ gen: v.gen[e]!, flush: v.flush[e]!, dirty: v.dirty[e]! }));
   const equal = (a: (typeof meta)[number], b: (typeof meta)[number]): boolean => a.gen === b.gen && a.flush === b.flush && a.dirty === b.dirty;
   if (!meta.some((m) => m.dirty || !equal(m, meta[0]!))) return null;
-  let source = 0;
-  for (let c = 1; c < meta.length; c++) {
+  // Strictly higher wins, so a full tie stays with the client first in `tieOrder`.
+  let source = tieOrder[0]!;
+  for (const c of tieOrder.slice(1)) {
     const a = meta[c]!;
     const b = meta[source]!;
     if (a.gen > b.gen || (a.gen === b.gen && (a.flush > b.flush || (a.flush === b.flush && a.dirty && !b.dirty)))) source = c;
@@ -59,18 +63,27 @@ export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): 
   const maxGenNext = maxGen + 1;
   if (up.gen === 0) return { kind: 'Refused', reason: 'GenerationZeroIsIllegal' };
   if (up.gen < maxGenNext) return { kind: 'Refused', reason: 'GenerationNumberTooLow' };
+  const plan = planReconciliation(up, versions, maxFlush + 1, maxGenNext);
+  return plan === null ? { kind: 'Ready', maxFlush } : { kind: 'Repair', plan };
+}
+
+/**
+ * convert_rc_to_messages: for each extent that needs fixing (extentFix), flush the source at
+ * (flushNumber, gen), close the extent everywhere, repair the destinations, reopen it. Null when
+ * every extent matches. Also used when all three clients need live repair (upstream then
+ * reconciles them: reconcile_from_live_repair_ready).
+ */
+export function planReconciliation(up: Upstairs, versions: readonly ExtentVersionsBody[], flushNumber: number, gen: number, tieOrder?: readonly number[]): Reconciliation | null {
   const steps: Reconciliation['steps'][number][] = [];
-  const flushNumber = maxFlush + 1;
   for (let e = 0; e < up.region.extentCount; e++) {
-    const fix = extentFix(versions, e);
+    const fix = extentFix(versions, e, tieOrder);
     if (fix === null) continue;
     const sourceAddress = up.clients[fix.source]!.address;
     const all = versions.map((_, c) => c);
-    steps.push({ targets: [fix.source], message: (repairId): UpstairsMessage => ({ type: 'ExtentFlush', repairId, extent: e, flushNumber, gen: maxGenNext }) });
+    steps.push({ targets: [fix.source], message: (repairId): UpstairsMessage => ({ type: 'ExtentFlush', repairId, extent: e, flushNumber, gen }) });
     steps.push({ targets: all, message: (repairId): UpstairsMessage => ({ type: 'ExtentClose', repairId, extent: e }) });
     steps.push({ targets: fix.dest, message: (repairId): UpstairsMessage => ({ type: 'ExtentRepair', repairId, extent: e, source: sourceAddress }) });
     steps.push({ targets: all, message: (repairId): UpstairsMessage => ({ type: 'ExtentReopen', repairId, extent: e }) });
   }
-  if (steps.length === 0) return { kind: 'Ready', maxFlush };
-  return { kind: 'Repair', plan: { steps, current: null, maxFlush: flushNumber } };
+  return steps.length === 0 ? null : { steps, current: null, maxFlush: flushNumber };
 }

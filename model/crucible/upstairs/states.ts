@@ -55,6 +55,8 @@ export function checkTransition(client: number, from: DsState, to: DsState, upst
     case 'Connecting':
       if (to.state === 'Start' || to.state === 'WaitConnect') return; // any restart; reinitialize from Stopping
       if (from.kind !== 'Connecting') return bad('negotiation steps only from Connecting');
+      // set_connection_mode_faulted: live repair starting turns an Offline client Faulted in place.
+      if (from.state === to.state && from.mode === 'Offline' && to.mode === 'Faulted') return;
       if (from.mode !== to.mode && !(from.state === 'LiveRepairReady' && to.state === 'Reconcile' && to.mode === 'New')) return bad('mode changes only on a restart');
       if (!NEGOTIATION_NEXT[from.state].includes(to.state)) return bad('not a negotiation step');
       return;
