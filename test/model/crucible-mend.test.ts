@@ -194,9 +194,11 @@ test('the flush number breaks a generation tie, but a higher generation beats a 
   ]);
 });
 
-// mend.rs reconcile_gen_a (where upstream checks only the first destinations, of extents 2 and 3, the whole list is checked)
-test('every generation from 1 to 3 on clients 0 and 1, with client 2 at 1', (t) => {
-  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(ones9, ones9, clean9))], [
+// The grids of reconcile_gen_* and reconcile_flush_* (upstream's values): clients 0 and 1 take
+// every pair from 1 to 3 over nine extents, client 2 one value for all; generation and flush
+// number decide alike, so the two families share their expected fixes.
+const GRID_FIXES: Readonly<Record<number, readonly (readonly [number, { source: number; dest: number[] }])[]>> = {
+  1: [
     [1, { source: 0, dest: [1, 2] }],
     [2, { source: 0, dest: [1, 2] }],
     [3, { source: 1, dest: [0, 2] }],
@@ -205,81 +207,57 @@ test('every generation from 1 to 3 on clients 0 and 1, with client 2 at 1', (t) 
     [6, { source: 1, dest: [0, 2] }],
     [7, { source: 1, dest: [0, 2] }],
     [8, { source: 0, dest: [2] }],
-  ]);
+  ],
+  2: [
+    [0, { source: 2, dest: [0, 1] }],
+    [1, { source: 0, dest: [1] }],
+    [2, { source: 0, dest: [1, 2] }],
+    [3, { source: 1, dest: [0] }],
+    [5, { source: 0, dest: [1, 2] }],
+    [6, { source: 1, dest: [0, 2] }],
+    [7, { source: 1, dest: [0, 2] }],
+    [8, { source: 0, dest: [2] }],
+  ],
+  3: [
+    [0, { source: 2, dest: [0, 1] }],
+    [1, { source: 2, dest: [0, 1] }],
+    [2, { source: 0, dest: [1] }],
+    [3, { source: 2, dest: [0, 1] }],
+    [4, { source: 2, dest: [0, 1] }],
+    [5, { source: 0, dest: [1] }],
+    [6, { source: 1, dest: [0] }],
+    [7, { source: 1, dest: [0] }],
+  ],
+};
+
+// mend.rs reconcile_gen_a (where upstream checks only the first destinations, of extents 2 and 3, the whole list is checked)
+test('every generation from 1 to 3 on clients 0 and 1, with client 2 at 1', (t) => {
+  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(ones9, ones9, clean9))], GRID_FIXES[1]);
 });
 
 // mend.rs reconcile_gen_b (where upstream checks only the first destinations, of extents 2 and 3, the whole list is checked)
 test('every generation from 1 to 3 on clients 0 and 1, with client 2 at 2', (t) => {
-  const twos = ones9.map(() => 2);
-  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(twos, ones9, clean9))], [
-    [0, { source: 2, dest: [0, 1] }],
-    [1, { source: 0, dest: [1] }],
-    [2, { source: 0, dest: [1, 2] }],
-    [3, { source: 1, dest: [0] }],
-    [5, { source: 0, dest: [1, 2] }],
-    [6, { source: 1, dest: [0, 2] }],
-    [7, { source: 1, dest: [0, 2] }],
-    [8, { source: 0, dest: [2] }],
-  ]);
+  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(ones9.map(() => 2), ones9, clean9))], GRID_FIXES[2]);
 });
 
 // mend.rs reconcile_gen_c
 test('every generation from 1 to 3 on clients 0 and 1, with client 2 at 3', (t) => {
-  const threes = ones9.map(() => 3);
-  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(threes, ones9, clean9))], [
-    [0, { source: 2, dest: [0, 1] }],
-    [1, { source: 2, dest: [0, 1] }],
-    [2, { source: 0, dest: [1] }],
-    [3, { source: 2, dest: [0, 1] }],
-    [4, { source: 2, dest: [0, 1] }],
-    [5, { source: 0, dest: [1] }],
-    [6, { source: 1, dest: [0] }],
-    [7, { source: 1, dest: [0] }],
-  ]);
+  t.deepEqual([...mend(meta(grid0, ones9, clean9), meta(grid1, ones9, clean9), meta(ones9.map(() => 3), ones9, clean9))], GRID_FIXES[3]);
 });
 
 // mend.rs reconcile_flush_a (where upstream checks only the first destinations, of extents 2 and 3, the whole list is checked)
 test('every flush number from 1 to 3 on clients 0 and 1, with client 2 at 1', (t) => {
-  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, ones9, clean9))], [
-    [1, { source: 0, dest: [1, 2] }],
-    [2, { source: 0, dest: [1, 2] }],
-    [3, { source: 1, dest: [0, 2] }],
-    [4, { source: 0, dest: [2] }],
-    [5, { source: 0, dest: [1, 2] }],
-    [6, { source: 1, dest: [0, 2] }],
-    [7, { source: 1, dest: [0, 2] }],
-    [8, { source: 0, dest: [2] }],
-  ]);
+  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, ones9, clean9))], GRID_FIXES[1]);
 });
 
 // mend.rs reconcile_flush_b (where upstream checks only the first destinations, of extents 2 and 3, the whole list is checked)
 test('every flush number from 1 to 3 on clients 0 and 1, with client 2 at 2', (t) => {
-  const twos = ones9.map(() => 2);
-  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, twos, clean9))], [
-    [0, { source: 2, dest: [0, 1] }],
-    [1, { source: 0, dest: [1] }],
-    [2, { source: 0, dest: [1, 2] }],
-    [3, { source: 1, dest: [0] }],
-    [5, { source: 0, dest: [1, 2] }],
-    [6, { source: 1, dest: [0, 2] }],
-    [7, { source: 1, dest: [0, 2] }],
-    [8, { source: 0, dest: [2] }],
-  ]);
+  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, ones9.map(() => 2), clean9))], GRID_FIXES[2]);
 });
 
 // mend.rs reconcile_flush_c
 test('every flush number from 1 to 3 on clients 0 and 1, with client 2 at 3', (t) => {
-  const threes = ones9.map(() => 3);
-  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, threes, clean9))], [
-    [0, { source: 2, dest: [0, 1] }],
-    [1, { source: 2, dest: [0, 1] }],
-    [2, { source: 0, dest: [1] }],
-    [3, { source: 2, dest: [0, 1] }],
-    [4, { source: 2, dest: [0, 1] }],
-    [5, { source: 0, dest: [1] }],
-    [6, { source: 1, dest: [0] }],
-    [7, { source: 1, dest: [0] }],
-  ]);
+  t.deepEqual([...mend(meta(ones9, grid0, clean9), meta(ones9, grid1, clean9), meta(ones9, ones9.map(() => 3), clean9))], GRID_FIXES[3]);
 });
 
 // mend.rs reconcile_only_one
