@@ -40,7 +40,7 @@ export type SledAgentReply =
   | { readonly type: 'Refused'; readonly vmmId: string; readonly message: string }
   /** 404 with error code NO_SUCH_INSTANCE: the sled-agent has no such VMM. */
   | { readonly type: 'NoSuchInstance'; readonly vmmId: string }
-  /** The VMM was unregistered (or was not there): the sled-agent no longer tracks it. */
-  | { readonly type: 'VmmUnregistered'; readonly vmmId: string }
+  /** The VMM was unregistered (or was not there: null): the sled-agent no longer tracks it; its last state, forced to Failed. */
+  | { readonly type: 'VmmUnregistered'; readonly vmmId: string; readonly state: SledVmmState | null }
   /** Source to target: sending (Accepted), or not in a state to (Refused); migration over (Finished, Aborted). */
   | { readonly type: 'MigrationAnswer'; readonly vmmId: string; readonly answer: 'Accepted' | 'Refused' | 'Finished' | 'Aborted' };

@@ -11,6 +11,7 @@
 // has, so there is never a moment with two running copies. A source that hears nothing in time
 // (the target's sled crashed, say) takes its VMM back; a target told Aborted fails its side.
 
+import { panicUnless } from '../assert.ts';
 import { between, call, flip, sleep, type Flow } from '../ports.ts';
 import type { SledAgentReply } from './api.ts';
 import type { MigrationSource } from './api.ts';
@@ -109,10 +110,17 @@ export function* migrateIn(sled: SledAgent, vmm: SimVmm, source: MigrationSource
   return failIn(sled, vmm); // no word from the source: it takes its VMM back when its wait runs out
 }
 
+/**
+ * The migration in failed: the target's Propolis reports Failed with it, and the VMM halts Failed
+ * (common/instance.rs failure_after_migration_in_does_not_transition; upstream's simulated
+ * sled-agent does not simulate a failed migration at all, `todo!`, so we follow the real one).
+ */
 function failIn(sled: SledAgent, vmm: SimVmm): void {
   if (vmm.migrationIn === null || vmm.migrationIn.state === 'Completed' || vmm.migrationIn.state === 'Failed') return;
   advanceMigration(vmm, 'migrationIn', 'Failed');
   vmm.target = 'Stopped';
-  if (vmm.state === 'Migrating') sled.transition(vmm, 'Stopping');
+  if (vmm.state === 'Migrating') sled.transition(vmm, 'Failed');
   else sled.publish(vmm);
+  const after: SimVmm['migrationIn'] = vmm.migrationIn; // advanceMigration replaced it
+  panicUnless(after?.state === 'Failed', `VMM ${vmm.id}: its failed migration in is not Failed`);
 }

@@ -11,6 +11,7 @@
 import { panicUnless, unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
 import { publisher } from './publisher.ts';
+import { isMigrationTerminal, isTerminal } from '../common/vmm-state.ts';
 import { compareVcrForTargetReplacement } from '../crucible/vcr.ts';
 import type { MigrationSource, SledAgentReply, SledAgentRequest } from './api.ts';
 import { failMigrationOut, migrateIn, migrateOutFinish, migrateOutStart, type MigrationTag } from './migration.ts';
@@ -97,11 +98,30 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         publish(vmm) {
           if (vmm.publishing) return; // the running publisher sends the newest state next
           vmm.publishing = true;
-          env.spawn(`publish ${vmm.id}`, publisher(env, config, vmm, sledVmmStateOf, vmms));
+          env.spawn(`publish ${vmm.id}`, publisher(env, config, vmm, sledVmmStateOf, vmms, isTerminal));
         },
       };
 
       const stateReply = (vmm: SimVmm): SledAgentReply => ({ type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) });
+
+      /**
+       * sim/sled_agent.rs instance_unregister, sim/instance.rs terminate (rude termination): the
+       * VMM is forced to Failed and any migration it was in fails, one generation up each; it
+       * leaves the table unpublished, and the answer carries that last state (Nexus's callers, the
+       * start and migrate undos, only look at whether it answered).
+       */
+      function unregister(vmmId: string): SledAgentReply {
+        const vmm = vmms.get(vmmId);
+        if (vmm === undefined) return { type: 'VmmUnregistered', vmmId, state: null };
+        for (const side of ['migrationIn', 'migrationOut'] as const) {
+          const m = vmm[side];
+          if (m !== null && !isMigrationTerminal(m.state)) advanceMigration(vmm, side, 'Failed');
+        }
+        if (!isTerminal(vmm.state)) advance(vmm, 'Failed');
+        vmms.delete(vmmId);
+        panicUnless(isTerminal(vmm.state), `VMM ${vmmId} unregistered while ${vmm.state}`);
+        return { type: 'VmmUnregistered', vmmId, state: sledVmmStateOf(vmm) };
+      }
 
       /**
        * sim/instance.rs request_transition(Reboot): a Running VM goes Rebooting, then Running again,
@@ -164,8 +184,7 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
           case 'MigrateOutFinish':
             return migrateOutFinish(sled, request.vmmId, request.migrationId, request.ok);
           case 'VmmUnregister':
-            vmms.delete(request.vmmId);
-            return { type: 'VmmUnregistered', vmmId: request.vmmId };
+            return unregister(request.vmmId);
           case 'VmmVcrReplace':
             return vcrReplace(vmms.get(request.vmmId), request);
           case 'VmmDiskVolumeStatus':

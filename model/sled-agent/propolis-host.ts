@@ -211,7 +211,7 @@ class PropolisHost implements PropolisHostProcess {
       this.vmms.delete(vmmId);
       if (vmm.propolis !== null) yield* this.#propolis(vmm.propolis, { type: 'InstanceRemove', vmmId });
     }
-    return { type: 'VmmUnregistered', vmmId };
+    return { type: 'VmmUnregistered', vmmId, state: null }; // departure: upstream's terminate answers with the state forced to Failed; Nexus only looks at whether it answered
   }
 
   /** A call Nexus makes to the VMM's Propolis, passed on (upstream Nexus calls Propolis itself). */

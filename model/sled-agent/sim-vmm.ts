@@ -63,6 +63,7 @@ export function nextState(vmm: SimVmm): VmmState | null {
     case 'Stopped':
       return 'Destroyed';
     case 'Destroyed':
+    case 'Failed':
     case 'Migrating':
       return null;
     default:
@@ -71,7 +72,7 @@ export function nextState(vmm: SimVmm): VmmState | null {
 }
 
 export function advance(vmm: SimVmm, to: VmmState): void {
-  if (vmm.state === 'Destroyed') panic(`simulated VMM ${vmm.id} moves after Destroyed`);
+  if (vmm.state === 'Destroyed' || vmm.state === 'Failed') panic(`simulated VMM ${vmm.id} moves after ${vmm.state}`);
   vmm.state = to;
   vmm.gen++;
   vmm.version++;

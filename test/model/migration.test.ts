@@ -109,6 +109,8 @@ test('a live migration between sled-agents: the target runs once the source has 
   t.false(vmms('sled-a').has('src'), 'the source shut down and left once Nexus had its Destroyed state');
 });
 
+// The target halts Failed with its migration in (sled-agent common/instance.rs
+// failure_after_migration_in_does_not_transition; until issue 13 ours stopped it instead).
 test('a live migration whose source crashes mid-way fails on the target side', (t) => {
   const { sim, vmms } = migrationWorld();
   while (sim.step() !== null && vmms('sled-b').get('dst')?.migrationIn?.state !== 'InProgress');
@@ -118,6 +120,6 @@ test('a live migration whose source crashes mid-way fails on the target side', (
     const dst = vmms('sled-b').get('dst');
     if (dst !== undefined) seen.add(`${dst.state}/${dst.migrationIn?.state}`);
   }
-  t.true(seen.has('Stopping/Failed'), [...seen].join(' '));
+  t.true(seen.has('Failed/Failed'), [...seen].join(' '));
   t.false([...seen].some((s) => s.startsWith('Running')), 'the target never ran');
 });
