@@ -565,6 +565,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         const requestId = up.state.requestId;
         up.state = { kind: 'Initializing' };
         up.log('upstairs: Deactivating -> Initializing');
+        dropLiveRepair(); // a repair still finishing its last flush: a new activation starts afresh
         answerDeactivate(requestId, true, null);
       };
 
