@@ -75,6 +75,15 @@ export const BUGS: readonly BugEntry[] = [
     invariant: 'O-L4',
   },
   {
+    id: 'nexus/migrate-reregisters-target',
+    title: 'the instance-migrate saga registers its target VMM blind at every retry: one whose answer was lost, which the sled-agent then lost and Nexus marked Failed and folded, is registered again and runs, a VM no instance holds',
+    source: 'omicron b848b6df85 instance_migrate.rs sim_ensure_destination_propolis (instance_ensure_registered, no read of the VMM record first); found by stairwell (issue 13), the migrate twin of nexus/start-reregisters-after-crash',
+    scenario: 'instance-migration',
+    appliesTo: ['instance-migration'], // the only scenario that migrates
+    invariant: 'O-L4',
+    sweepSeeds: 11_000, // a rare race: first failing seed 10634
+  },
+  {
     id: 'nexus/mark-failed-any-state',
     title: "Nexus's synthesized Failed (watcher or stop 404) overwrites a Destroyed or Creating VMM",
     source: 'omicron b848b6df85 mark_vmm_failed writes Failed at gen+1 whatever the VMM state; found by stairwell, not reported upstream',

@@ -8,8 +8,9 @@
 //    survives, keeps the instance.
 // 4. Else a side Completed: the target becomes the active VMM, and once the target's side is
 //    Completed the migration and the target are cleared. If the target died after the hand-over,
-//    the instance has no VMM left (Failed if the target failed) and the migration is over; if it
-//    is gone before any side completed, the migration is over too.
+//    the instance has no VMM left and the migration is over (NoVmm even if the target Failed:
+//    only the active VMM failing makes the instance Failed); if it is gone before any side
+//    completed, the migration is over too.
 // 5. No active VMM left: Failed if the active VMM failed, else NoVmm; release provisioning.
 // 6. Nothing changed: no update.
 
@@ -52,8 +53,9 @@ export function updatesRequired({ instance, activeVmm, targetVmm, migration }: I
       target = null;
     } else if (completed && (targetGone || targetVmm === null)) {
       // Handed over, then the target died: the instance's VMM is gone and the migration is over.
+      // Failed only if the source (the snapshot's active VMM) failed, as upstream's for_instance:
+      // a failed target leaves the instance NoVmm (until issue 13 ours made it Failed).
       active = null;
-      failed = targetVmm?.state === 'Failed';
       migrationId = null;
       target = null;
     } else if (completed) {

@@ -52,6 +52,20 @@ test('UpdatesRequired: a target gone before the migration completed counts as a 
   t.like(u.runtime, { activePropolisId: 'src', targetPropolisId: null, migrationId: null });
 });
 
+// instance_update/mod.rs UpdatesRequired::for_instance: after the hand-over a dead target leaves
+// the instance with no VMM; it is Failed only if the active (source) VMM failed, so a Failed
+// target gives NoVmm, as a Destroyed one does (test_migration_completed_but_target_destroyed_*;
+// until issue 13 ours made it Failed).
+test('UpdatesRequired: a target that failed after the hand-over leaves the instance NoVmm, not Failed', (t) => {
+  for (const dst of ['Failed', 'Destroyed'] as const) {
+    const u = updatesRequired(snapshot('Stopping', dst, migration('Completed', 'Completed')))!;
+    t.like(u.runtime, { state: 'NoVmm', activePropolisId: null, targetPropolisId: null, migrationId: null }, dst);
+    t.true(u.deprovision);
+  }
+  const bothFailed = updatesRequired(snapshot('Failed', 'Failed', migration('Completed', 'Completed')))!;
+  t.is(bothFailed.runtime.state, 'Failed', 'the active VMM failed: Failed');
+});
+
 test('UpdatesRequired: nothing terminal, nothing to do', (t) => {
   t.is(updatesRequired(snapshot('Migrating', 'Migrating', migration('InProgress', 'InProgress'))), null);
 });

@@ -4,10 +4,15 @@
 // for the update saga, which clears them once a side has failed), register the target with its
 // sled-agent (undo: unregister), and ask the target to pull the VMM from the source (no undo: a
 // migration under way cannot be called back; it ends Completed or Failed on its own).
+//
+// Bug switch nexus/migrate-reregisters-target: every registration of the target is blind, as
+// upstream's `sim_ensure_destination_propolis` (a retry after a lost answer may revive a target
+// the sled-agent lost and Nexus has since failed and folded: a zombie).
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
 import type { InstanceRow } from '../../crdb/tables.ts';
-import { call, sleep } from '../../ports.ts';
+import { call, sleep, type Flow } from '../../ports.ts';
+import { isTerminal } from '../../common/vmm-state.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { backoffMs } from '../saga/executor.ts';
@@ -26,6 +31,7 @@ export interface MigrateParams {
 }
 
 const SLED_ATTEMPTS = 40;
+export const BUG_REREGISTERS_TARGET = 'nexus/migrate-reregisters-target';
 
 export const instanceMigrate: SagaDef<MigrateParams> = {
   name: 'instance-migrate',
@@ -78,7 +84,9 @@ export const instanceMigrate: SagaDef<MigrateParams> = {
       *action(run) {
         const { dstVmmId, dstSledId, instanceId, migrationId, srcSledId, srcVmmId } = run.params;
         const request = { type: 'VmmRegister', vmmId: dstVmmId, instanceId, migration: { migrationId, sledId: srcSledId, vmmId: srcVmmId } } as const;
+        const blind = run.nexus.bugs.has(BUG_REREGISTERS_TARGET);
         for (let attempt = 0; attempt < SLED_ATTEMPTS; attempt++) {
+          if (!blind && (yield* targetGone(run.nexus, instanceId, dstVmmId))) return failed(`the target VMM ${dstVmmId} is no longer the instance's: not registering it again`);
           const r = yield* call<SledAgentReply>(dstSledId, request, run.nexus.config.sledTimeoutMs);
           if (r.ok && r.reply.type === 'VmmState') {
             yield* notifyVmmUpdated(run.nexus, dstVmmId, r.reply.state);
@@ -121,4 +129,18 @@ export function newMigrateParams(nexus: NexusContext, instance: InstanceRow, src
     dstSledId,
     lockAsRead: { updaterId: instance.updaterId, updaterGen: instance.updaterGen },
   };
+}
+
+/**
+ * Before each registration of the target (an earlier one may have reached its sled-agent, the
+ * answer lost): if the target VMM's record left the instance or is terminal (the sled-agent lost
+ * it, the instance watcher marked it Failed and an update folded it), registering it again would
+ * bring it back to run on that sled, a zombie no instance holds (O-L4; instance-migration seed
+ * 10634 before the change, and nexus/migrate-reregisters-target). No answer: try the registration.
+ */
+function* targetGone(nexus: NexusContext, instanceId: string, vmmId: string): Flow<boolean> {
+  const r = yield* db<'InstanceFetch'>(nexus, { type: 'InstanceFetch', instanceId });
+  if (!r.ok) return false;
+  const vmm = r.reply?.targetVmm?.id === vmmId ? r.reply.targetVmm : null;
+  return vmm === null || isTerminal(vmm.state) || vmm.state === 'SagaUnwound';
 }
