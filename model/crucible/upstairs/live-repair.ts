@@ -79,28 +79,29 @@ export function checkLiveRepairStart(up: Upstairs, ports: LiveRepairPorts): Live
   return 'Started';
 }
 
-/** send_live_repair_jobs: reserve the extent's four ids, submit its reopen (held) and its close. */
+/**
+ * send_live_repair_jobs: reserve the extent's four ids, submit its reopen (held) and its close.
+ * Never called while aborting: ours reserves no ids past the extent under repair (no IO spans
+ * extents), so an abort ends after the current extent, where upstream may still owe no-ops for
+ * extents it reserved.
+ */
 function sendLiveRepairJobs(up: Upstairs, ports: LiveRepairPorts): void {
   const repair = up.repair!;
-  panicUnless(up.state.kind === 'Active' || repair.aborting, `live repair of extent ${repair.activeExtent} while ${up.state.kind}`);
-  if (!repair.aborting) checkRepairStates(up, repair);
+  panicUnless(up.state.kind === 'Active' && !repair.aborting, `live repair of extent ${repair.activeExtent} while ${up.state.kind}${repair.aborting ? ', aborting' : ''}`);
+  checkRepairStates(up, repair);
   const first = up.nextJobId + 1;
   up.nextJobId += 4;
   repair.ids = { close: first, repair: first + 1, noop: first + 2, reopen: first + 3 };
   const extent = repair.activeExtent;
   repair.step = 'Closing';
-  repair.reopen = repair.aborting ? noop(up, ports, repair.ids.reopen, extent, true) : submit(up, ports, { kind: 'ExtentLiveReopen', replyTo: null, extent, id: repair.ids.reopen, held: true, message: (jobId) => ({ type: 'ExtentLiveReopen', jobId, extent }) });
-  if (repair.aborting) {
-    repair.waitingFor = noop(up, ports, repair.ids.close, extent, false);
-    return;
-  }
+  repair.reopen = submit(up, ports, { kind: 'ExtentLiveReopen', replyTo: null, extent, id: repair.ids.reopen, held: true, message: (jobId) => ({ type: 'ExtentLiveReopen', jobId, extent }) });
   const flushNumber = ++up.nextFlush;
   const closeFor = (jobId: number, client: number): UpstairsMessage => (repair.repairDownstairs.includes(client) ? { type: 'ExtentLiveClose', jobId, extent } : { type: 'ExtentLiveFlushClose', jobId, extent, flushNumber, gen: up.gen });
   repair.waitingFor = submit(up, ports, { kind: 'ExtentFlushClose', replyTo: null, extent, id: repair.ids.close, message: closeFor });
 }
 
-function noop(up: Upstairs, ports: LiveRepairPorts, id: number, extent: number, held: boolean): Job {
-  return submit(up, ports, { kind: 'ExtentLiveNoOp', replyTo: null, extent, id, held, message: (jobId) => ({ type: 'ExtentLiveNoOp', jobId }) });
+function noop(up: Upstairs, ports: LiveRepairPorts, id: number, extent: number): Job {
+  return submit(up, ports, { kind: 'ExtentLiveNoOp', replyTo: null, extent, id, message: (jobId) => ({ type: 'ExtentLiveNoOp', jobId }) });
 }
 
 function checkRepairStates(up: Upstairs, repair: LiveRepair): void {
@@ -127,12 +128,12 @@ function nextStep(up: Upstairs, ports: LiveRepairPorts, repair: LiveRepair): voi
     case 'Closing': {
       const closed = repair.waitingFor.closed;
       repair.step = 'Repairing';
-      repair.waitingFor = repair.aborting ? noop(up, ports, repair.ids.repair, extent, false) : repairOrNoop(up, ports, repair, closed);
+      repair.waitingFor = repair.aborting ? noop(up, ports, repair.ids.repair, extent) : repairOrNoop(up, ports, repair, closed);
       return;
     }
     case 'Repairing':
       repair.step = 'Noop';
-      repair.waitingFor = noop(up, ports, repair.ids.noop, extent, false);
+      repair.waitingFor = noop(up, ports, repair.ids.noop, extent);
       return;
     case 'Noop':
       repair.step = 'Reopening';
@@ -155,7 +156,7 @@ function repairOrNoop(up: Upstairs, ports: LiveRepairPorts, repair: LiveRepair, 
     return info.dirty || info.gen !== good.gen || info.flush !== good.flush;
   });
   ports.probe(needRepair.length === 0 ? 'upstairs.live-repair.extent-noop' : 'upstairs.live-repair.extent-repaired');
-  if (needRepair.length === 0) return noop(up, ports, repair.ids.repair, extent, false);
+  if (needRepair.length === 0) return noop(up, ports, repair.ids.repair, extent);
   const source = up.clients[repair.source]!.address;
   const message = (jobId: number, client: number): UpstairsMessage => (needRepair.includes(client) ? { type: 'ExtentLiveRepair', jobId, extent, source } : { type: 'ExtentLiveNoOp', jobId });
   return submit(up, ports, { kind: 'ExtentLiveRepair', replyTo: null, extent, id: repair.ids.repair, message });
