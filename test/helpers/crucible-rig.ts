@@ -215,6 +215,17 @@ export function activeUpstairs(gen: number, bugs: readonly string[] = []): UpRig
 }
 
 /** Client `i`'s connection breaks, and its renegotiation fails while the upstairs is Active: it comes back Faulted. */
+/** GoActive at gen 2 where client 0 alone holds extent 0 flushed at (gen 1, flush 1): all three reconcile, extent 0 fixed from client 0. */
+export function reconcilingRig(): UpRig {
+  const rig = bootUpstairs();
+  goActiveWithGen(rig, 'r1', 2);
+  const newer: ExtentVersionsBody = { ...versions(0, 0), gen: [1, 0, 0, 0], flush: [1, 0, 0, 0] };
+  negotiate(rig, 0, newer);
+  negotiate(rig, 1, versions(0, 0));
+  negotiate(rig, 2, versions(0, 0));
+  return rig;
+}
+
 export function faultClient(rig: UpRig, i: number): void {
   fromDs(rig, i, { type: 'Closed', reason: 'connection reset' });
   fireTimers(rig.env, rig.proc, 'Reconnect');

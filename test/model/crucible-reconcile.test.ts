@@ -5,19 +5,13 @@
 
 import test from 'ava';
 import { ProtocolPanic } from '../../model/assert.ts';
-import type { ExtentVersionsBody } from '../../model/crucible/protocol.ts';
-import { activationReplies, bootUpstairs, clientStates, expectLast, fromDs, goActiveWithGen, negotiate, toDs, versions, type UpRig } from '../helpers/crucible-rig.ts';
+import { activationReplies, clientStates, expectLast, fromDs, reconcilingRig, toDs, type UpRig } from '../helpers/crucible-rig.ts';
 
 const RECONCILING = ['Connecting{Reconcile, New}', 'Connecting{Reconcile, New}', 'Connecting{Reconcile, New}'];
 
-/** Activation at gen 2 where client 0 alone holds extent 0 flushed at (1, 1): extent 0 is fixed from it. */
+/** reconcilingRig, checked: all three clients reconciling. */
 function reconciling(): UpRig {
-  const rig = bootUpstairs();
-  goActiveWithGen(rig, 'r1', 2);
-  const newer: ExtentVersionsBody = { ...versions(0, 0), gen: [1, 0, 0, 0], flush: [1, 0, 0, 0] };
-  negotiate(rig, 0, newer);
-  negotiate(rig, 1, versions(0, 0));
-  negotiate(rig, 2, versions(0, 0));
+  const rig = reconcilingRig();
   if (clientStates(rig).join() !== RECONCILING.join()) throw new Error('setup: not reconciling');
   return rig;
 }

@@ -7,10 +7,10 @@
 
 import test from 'ava';
 import { ProtocolPanic } from '../../model/assert.ts';
-import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody } from '../../model/crucible/protocol.ts';
+import { CRUCIBLE_VERSION, type DownstairsMessage } from '../../model/crucible/protocol.ts';
 import type { UpstairsReply } from '../../model/crucible/upstairs/control.ts';
 import { upstairs, type UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
-import { U1, U2, REGION, DOWNSTAIRS, CONTROL, fakeEnv, fireTimers, pendingTimers, bootDownstairs, hereIAm, say, promote, running, heard, types, activeConns, type UpRig, bootUpstairs, goActiveWithGen, fromDs, toDs, expectLast, versions, negotiate, negotiateAll, activationReplies, clientStates, hereIAms, STOPPED, PARKED, ALL_ACTIVE, activeUpstairs } from '../helpers/crucible-rig.ts';
+import { U1, U2, REGION, DOWNSTAIRS, CONTROL, fakeEnv, fireTimers, pendingTimers, bootDownstairs, hereIAm, say, promote, running, heard, types, activeConns, type UpRig, bootUpstairs, goActiveWithGen, fromDs, toDs, expectLast, versions, negotiate, negotiateAll, activationReplies, clientStates, hereIAms, STOPPED, PARKED, ALL_ACTIVE, activeUpstairs, reconcilingRig } from '../helpers/crucible-rig.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Downstairs: PromoteToActive generation rules (read-write region).
@@ -218,13 +218,8 @@ test('upstairs: a valid activation over matching extents reaches Active and repl
 });
 
 test('upstairs: a valid activation over differing extents replies ok only after reconciliation', (t) => {
-  const rig = bootUpstairs();
-  goActiveWithGen(rig, 'r1', 2);
   // Client 0 holds extent 0 flushed at (gen 1, flush 1); the others never saw it.
-  const newer: ExtentVersionsBody = { ...versions(0, 0), gen: [1, 0, 0, 0], flush: [1, 0, 0, 0] };
-  negotiate(rig, 0, newer);
-  negotiate(rig, 1, versions(0, 0));
-  negotiate(rig, 2, versions(0, 0));
+  const rig = reconcilingRig();
   t.deepEqual(clientStates(rig), ['Connecting{Reconcile, New}', 'Connecting{Reconcile, New}', 'Connecting{Reconcile, New}']);
   const flush = expectLast(rig, 0, 'ExtentFlush');
   t.like(flush, { extent: 0, flushNumber: 2, gen: 2 }, 'the source is flushed at (max_flush, max_gen)');

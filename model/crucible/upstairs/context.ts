@@ -47,8 +47,8 @@ export interface Job {
   /** Clients that answered with an error (a live repair that could not reach its source). */
   errors: Set<number>;
   result: BlockData | null;
-  /** ExtentFlushClose: each client's extent as it closed it. */
-  readonly closed: Map<number, ExtentInfo>;
+  /** ExtentFlushClose: each client's extent as it closed it (null for any other job). */
+  readonly closed: Map<number, ExtentInfo> | null;
   /**
    * Not sent yet, to anyone: it must follow a job that is not sent yet either (the reserved
    * reopen of the extent under repair). Upstream sends it and the downstairs holds it on its

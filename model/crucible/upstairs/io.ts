@@ -43,7 +43,7 @@ const REPAIR_KINDS: ReadonlySet<JobKind> = new Set(['ExtentFlushClose', 'ExtentL
 export function submit(up: Upstairs, ports: IoPorts, spec: JobSpec): Job {
   const id = spec.id ?? ++up.nextJobId;
   panicUnless(!up.jobs.has(id) && id <= up.nextJobId, `job ${id} submitted twice or never reserved`);
-  const job: Job = { id, kind: spec.kind, replyTo: spec.replyTo, extent: spec.extent, message: (client) => spec.message(id, client), done: new Set(), skipped: new Set(), errors: new Set(), result: null, closed: new Map(), held: false, acked: false, ok: false };
+  const job: Job = { id, kind: spec.kind, replyTo: spec.replyTo, extent: spec.extent, message: (client) => spec.message(id, client), done: new Set(), skipped: new Set(), errors: new Set(), result: null, closed: spec.kind === 'ExtentFlushClose' ? new Map() : null, held: false, acked: false, ok: false };
   job.held = spec.held === true || dependsOnHeld(up, job);
   if (job.held && spec.held !== true) probe(up.env, `upstairs.live-repair.held.${job.kind}`);
   up.jobs.set(id, job);
@@ -120,7 +120,7 @@ export function jobDone(up: Upstairs, client: DownstairsClient, jobId: number, d
   job.done.add(client.index);
   if (client.state.kind === 'Active') client.newestDoneActive = Math.max(client.newestDoneActive, jobId);
   if (job.kind === 'Read' && job.result === null) job.result = data;
-  if (closed !== null) job.closed.set(client.index, closed);
+  if (closed !== null) job.closed?.set(client.index, closed);
   settle(up, job);
 }
 

@@ -126,7 +126,7 @@ function nextStep(up: Upstairs, ports: LiveRepairPorts, repair: LiveRepair): voi
   const extent = repair.activeExtent;
   switch (repair.step) {
     case 'Closing': {
-      const closed = repair.waitingFor.closed;
+      const closed = repair.waitingFor.closed ?? panic(`job ${repair.waitingFor.id}: a close with no close results`);
       repair.step = 'Repairing';
       repair.waitingFor = repair.aborting ? noop(up, ports, repair.ids.repair, extent) : repairOrNoop(up, ports, repair, closed);
       return;

@@ -339,7 +339,7 @@ export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDu
         const plan = planReconciliation(up, versions, maxFlush, maxGen, tieOrder);
         if (plan === null) {
           for (const client of up.clients) setClient(client, { kind: 'Active' });
-          return drainQueued();
+          return; // the upstairs stayed Active: no guest request waits in the queue
         }
         up.reconciliation = plan;
         for (const client of up.clients) setClient(client, connecting('Reconcile', 'New'));
