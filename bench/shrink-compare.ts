@@ -1,6 +1,6 @@
 // The shrinker against fast-check's own shrinking, on the same failing tape. For each registered
 // bug: the first failing seed under random; its tape (an array of integers) goes to our shrinker
-// (sim/shrink.ts) and, as the one example of a fast-check property "this tape does not fail the
+// (cli/shrink-run.ts) and, as the one example of a fast-check property "this tape does not fail the
 // same invariant" over fc.array(fc.nat()), to fast-check, which shrinks a failing example with
 // its array shrinker (delete items, then shrink each toward 0). Both get the same time budget;
 // each result is run once more to count its steps.
@@ -11,7 +11,7 @@ import { BUGS, type BugEntry } from '../scenarios/bugs.ts';
 import { findScenario } from '../scenarios/index.ts';
 import { execute } from '../cli/execute.ts';
 import { runsToFind } from '../cli/search-runs.ts';
-import { shrinkRun } from '../cli/shrink-run.ts';
+import { SHRINK_RUNS, shrinkRun } from '../cli/shrink-run.ts';
 import { canonical } from '../sim/shrink.ts';
 
 export interface ShrinkFigures {
@@ -45,7 +45,7 @@ export function compareShrinking(fc: FastCheck, bug: BugEntry, budgetMs: number)
     return { steps: o.steps, decisions: decisionCount(o.choices.values), choices: canonical(o.choices.values).length, seconds: Number(seconds.toFixed(2)), sameInvariant: o.violation?.invariant === bug.invariant, timedOut };
   };
 
-  const ours = shrinkRun({ scenario, bugs: [bug.id], strategy: 'random', seed: hit.seed, values: tape, budgetMs });
+  const ours = shrinkRun({ scenario, bugs: [bug.id], strategy: 'random', seed: hit.seed, values: tape, budgetRuns: SHRINK_RUNS, capMs: budgetMs });
   const stairwell = figures(ours.result!.values, ours.result!.elapsedMs / 1000, ours.result!.timedOut);
 
   const maxValue = Math.max(1, ...tape);

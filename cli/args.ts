@@ -2,6 +2,7 @@
 // each kind of value. A flag the command does not take, or a malformed value, is a UsageError
 // (exit 2) in one line, raised before any work starts.
 
+import type { EventView } from './report.ts';
 import { STRATEGIES, type Strategy } from '../sim/strategy.ts';
 import { findBug } from '../scenarios/bugs.ts';
 import { findScenario, SCENARIOS } from '../scenarios/index.ts';
@@ -120,6 +121,15 @@ export function one(p: Parsed, name: string): string | undefined {
   const values = p.flags.get(name);
   if (values !== undefined && values.length > 1) usage(`--${name} given more than once`);
   return values?.[0];
+}
+
+/** `--all`, `--last N`, `--node X`, `--entity Y`: which of a run's events to print (cli/report.ts). */
+export function eventViewOf(p: Parsed): EventView {
+  const last = one(p, 'last');
+  if (p.flags.has('all') && last !== undefined) usage('--all prints every event, --last N the last N: give one');
+  const lastN = last === undefined ? null : nonNegativeInt(last, '--last');
+  if (lastN === 0) usage('--last must be at least 1');
+  return { all: p.flags.has('all'), last: lastN, nodes: p.flags.get('node') ?? [], entities: p.flags.get('entity') ?? [] };
 }
 
 export function nonNegativeInt(text: string, what: string): number {

@@ -29,6 +29,13 @@ const STRATEGY: OptionSpec = { name: 'strategy', kind: 'value', value: 'S', help
 const JSON_OUT: OptionSpec = { name: 'json', kind: 'json', value: 'F.json', help: 'the result as JSON (README, "JSON output"): in F.json, or on stdout when no file follows' };
 const JUNIT: OptionSpec = { name: 'junit', kind: 'value', value: 'F.xml', help: 'the result as JUnit XML, the format CI systems render' };
 const QUIET: OptionSpec = { name: 'quiet', kind: 'bool', help: 'no progress lines on stderr' };
+/** Which events `run`, `replay` and `shrink` print of a failing run: its story unless told otherwise. */
+const EVENT_VIEW: readonly OptionSpec[] = [
+  { name: 'all', kind: 'bool', help: 'print every event of the run (sends, deliveries, losses, timers, logs), not only its story' },
+  { name: 'last', kind: 'value', value: 'N', help: 'print the last N events of the run, not its story' },
+  { name: 'node', kind: 'list', value: 'ID', help: 'only events on, from or to this node (repeatable)' },
+  { name: 'entity', kind: 'list', value: 'ID', help: 'only events whose message or text names this id, e.g. vmm-3 (repeatable: all must be named)' },
+];
 const SEED: OptionSpec = { name: 'seed', kind: 'value', value: 'N', help: 'the seed to run' };
 
 export const COMMAND_TABLE: readonly CommandSpec[] = [
@@ -41,11 +48,12 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   {
     name: 'run',
     synopsis: '<scenario> --seed N [options]',
-    summary: 'run one seed; on a violation print the events that led to it and a replay command',
+    summary: 'run one seed; on a violation print its story (the events that led to it) and a replay command',
     options: [
       SEED,
       BUG,
       { ...STRATEGY, help: 'random (default), swarm or pct' },
+      ...EVENT_VIEW,
       { name: 'trace', kind: 'value', value: 'F.jsonl', help: 'write every event of the run as one JSON line' },
       { name: 'tape', kind: 'value', value: 'F.json', help: "write the run's tape (its choices), which `replay` and `shrink` read" },
       JSON_OUT,
@@ -81,20 +89,44 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     name: 'replay',
     synopsis: '[<scenario>] <F.json> [options]',
     summary: 'replay a tape choice by choice; says where it diverges if the code changed since',
-    options: [{ name: 'trace', kind: 'value', value: 'F.jsonl', help: 'write every event of the replay as one JSON line' }, JSON_OUT],
+    options: [{ name: 'trace', kind: 'value', value: 'F.jsonl', help: 'write every event of the replay as one JSON line' }, ...EVENT_VIEW, JSON_OUT],
   },
   {
     name: 'shrink',
     synopsis: '<F.json> | <scenario> --seed N [options]',
-    summary: 'cut a failing run down to a short tape that fails the same invariant, and print its steps',
+    summary: 'cut a failing run down to a short tape that fails the same invariant, and print its story',
     options: [
       SEED,
       BUG,
       { ...STRATEGY, help: 'random (default), swarm or pct (a tape names its own)' },
       { name: 'out', kind: 'value', value: 'F.json', help: 'where the shrunk tape goes (default: beside the input, or <scenario>-seed<N>.shrunk.json)' },
-      { name: 'seconds', kind: 'value', value: 'S', help: 'time budget (default 60)' },
+      { name: 'runs', kind: 'value', value: 'N', help: 'the budget, in runs of the scenario (default 4000): the same input shrinks to the same tape on any machine' },
+      { name: 'seconds', kind: 'value', value: 'S', help: 'a cap on wall-clock time (default 600); when it cuts the shrink short the result says so' },
+      ...EVENT_VIEW,
       JSON_OUT,
       QUIET,
+    ],
+  },
+  {
+    name: 'view',
+    synopsis: '<F.json> | <scenario> --seed N [options]',
+    summary: 'write one self-contained HTML file of a run: lanes, messages, faults, decisions, its story unfolded, the state after any event',
+    options: [
+      SEED,
+      BUG,
+      { ...STRATEGY, help: 'random (default), swarm or pct (a tape names its own)' },
+      { name: 'out', kind: 'value', value: 'F.html', help: 'where the view goes (default: beside the tape, or <scenario>-seed<N>.html)' },
+    ],
+  },
+  {
+    name: 'diff',
+    synopsis: '<A> <B> | <F.json> --fixed [options]',
+    summary: 'align two runs event by event and name the first divergence (A, B: a tape F.json, a trace F.jsonl, or <scenario>@<seed>); exit 1 if they differ',
+    options: [
+      { name: 'fixed', kind: 'bool', help: 'compare one tape under its bug switches with the same choices under the fixed protocol' },
+      { ...BUG, help: 'bug switches for <scenario>@<seed> runs (repeatable)' },
+      { name: 'out', kind: 'value', value: 'F.html', help: 'also write the two runs side by side in the HTML viewer' },
+      JSON_OUT,
     ],
   },
   {
@@ -104,8 +136,9 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
     options: [
       BUG,
       STRATEGY,
-      { name: 'seconds', kind: 'value', value: 'S', help: 'shrink budget per bug (default 20)' },
-      { name: 'update', kind: 'bool', help: "write the shrunk tapes into the repository's museum/ (kept where the committed tape is shorter and still replays)" },
+      { name: 'runs', kind: 'value', value: 'N', help: 'shrink budget per bug, in runs (default 4000)' },
+      { name: 'seconds', kind: 'value', value: 'S', help: 'a wall-clock cap on each shrink (default 300), reported when it cuts one short' },
+      { name: 'update', kind: 'bool', help: "write the shrunk tapes into the repository's museum/ (kept where the committed tape has no more decisions and still replays)" },
       { name: 'out', kind: 'value', value: 'DIR', help: 'write the shrunk tapes to DIR (default: a new temporary folder, named in the output)' },
       JSON_OUT,
       JUNIT,

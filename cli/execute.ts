@@ -1,8 +1,9 @@
 // Run one seed or one tape of a scenario, the way every command does it.
 
 import type { Scenario } from '../scenarios/scenario.ts';
-import { alignedReplay, seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
-import { runSimulation, type RunOutcome } from '../sim/runner.ts';
+import { alignedReplay, keyedReplay, seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
+import type { Decision } from '../sim/shrink-decisions.ts';
+import { runSimulation, type RunOptions, type RunOutcome } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
 
 export interface RunRequest {
@@ -12,12 +13,16 @@ export interface RunRequest {
   readonly seed: number;
   /** With `aligned`, each choice takes the next tape value of its label (sim/choice.ts alignedReplay). */
   readonly tape?: { readonly values: readonly number[]; readonly labels: readonly string[] | null; readonly aligned?: boolean };
+  /** Decisions replayed by label and occurrence, every other draw 0 (sim/shrink-decisions.ts); takes precedence over a tape. */
+  readonly keyed?: readonly Decision[];
   readonly trace?: boolean;
   readonly strategy?: Strategy;
   /** Stop the run after this many steps (reported as BOUND-STEPS): a shrink candidate that has not failed by then cannot be kept. */
   readonly maxSteps?: number;
   /** Keep the fingerprint after each step (a determinism check names the first step two runs differ at). */
   readonly stepPrints?: boolean;
+  /** Called after every step (sim/runner.ts RunOptions.onStep). */
+  readonly onStep?: RunOptions['onStep'];
 }
 
 export interface Executed {
@@ -28,7 +33,8 @@ export interface Executed {
 export function execute(req: RunRequest): Executed {
   const full = req.scenario.spec(new Set(req.bugs));
   const spec = req.maxSteps === undefined ? full : { ...full, limits: { ...full.limits, maxSteps: Math.min(full.limits.maxSteps, req.maxSteps) } };
-  const options = { trace: req.trace === true, strategy: req.strategy ?? 'random', stepPrints: req.stepPrints === true };
+  const options: RunOptions = { trace: req.trace === true, strategy: req.strategy ?? 'random', stepPrints: req.stepPrints === true, ...(req.onStep === undefined ? {} : { onStep: req.onStep }) };
+  if (req.keyed !== undefined) return { outcome: runSimulation(spec, keyedReplay(req.keyed), options), divergence: null };
   if (req.tape?.aligned === true && req.tape.labels !== null) {
     return { outcome: runSimulation(spec, alignedReplay(req.tape.values, req.tape.labels), options), divergence: null };
   }

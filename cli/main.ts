@@ -6,6 +6,7 @@
 
 import { parseCommandLine, type Parsed } from './args.ts';
 import { bench } from './commands/bench.ts';
+import { diff } from './commands/diff.ts';
 import { list } from './commands/list.ts';
 import { merge } from './commands/merge.ts';
 import { museum } from './commands/museum.ts';
@@ -13,13 +14,14 @@ import { replay } from './commands/replay.ts';
 import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
 import { sweep } from './commands/sweep.ts';
+import { view } from './commands/view.ts';
 import { EXIT, stackOf, UsageError } from './exit.ts';
 import { outputs } from './outputs.ts';
 import { packageVersion } from './package-root.ts';
 
 export type Handler = (p: Parsed) => number | Promise<number>;
 
-const COMMANDS: Record<string, Handler> = { list, run, sweep, merge, replay, shrink, museum, bench };
+const COMMANDS: Record<string, Handler> = { list, run, sweep, merge, replay, shrink, view, diff, museum, bench };
 
 /** Run one command line; `commands` are the handlers by name (tests give their own). */
 export async function main(argv: readonly string[], commands: Readonly<Record<string, Handler>> = COMMANDS): Promise<number> {

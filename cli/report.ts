@@ -1,7 +1,7 @@
-// How results read: one-line verdicts, the violation, the steps that led to it, the JSON shapes.
+// How results read: one-line verdicts, the violation, its story or the events that led to it, the JSON shapes.
 
-import type { ChoiceRecorder } from '../sim/choice.ts';
 import type { RunOutcome, Violation } from '../sim/runner.ts';
+import { decisionsByRecord, mentions, storyLine, tellStory, textOf, type Story } from '../sim/story.ts';
 import { describeRecord, type TraceRecord } from '../sim/trace.ts';
 import { outputs } from './outputs.ts';
 
@@ -15,41 +15,69 @@ export function violationJson(v: Violation | null): object | null {
   return v === null ? null : { invariant: v.invariant, step: v.step, timeMs: v.timeMs, phase: v.phase, message: v.message };
 }
 
-/** The last `count` events before the violation, one readable line each. */
-export function lastSteps(records: readonly TraceRecord[], count: number, choices: ChoiceRecorder | null = null): string[] {
-  return stepList(records, choices).slice(-count);
+/** What `run`, `replay` and `shrink` print of a run's events (README, "Reading a story"). */
+export interface EventView {
+  /** Every event instead of the story. */
+  readonly all: boolean;
+  /** Only the last N events of the run (implies all). */
+  readonly last: number | null;
+  /** Only events on, from or to these nodes. */
+  readonly nodes: readonly string[];
+  /** Only events whose payload or text names these ids. */
+  readonly entities: readonly string[];
 }
 
-const STEP_EVENTS: ReadonlySet<string> = new Set(['deliver', 'timer', 'resume', 'action']);
+export const STORY_VIEW: EventView = { all: false, last: null, nodes: [], entities: [] };
+
+/** The story of a failing run (sim/story.ts), or null when it passed or was not traced. */
+export function storyOf(outcome: RunOutcome): Story | null {
+  const v = outcome.violation;
+  if (v === null || outcome.records === null) return null;
+  return tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds);
+}
 
 /**
- * A run as a person reads it: one line per event (faults marked FAULT, lost messages LOST), and
- * beside each event the decisions drawn for it, the choices that departed from the default
- * (`net.delayMs=7`: 7 ms more than the shortest delay; `sched.next=1`: the second ready event
- * went first). Decisions drawn while the world was set up come first.
+ * The events of a traced run as the view asks: the story (the default, folded), or every event
+ * or the last N, each line with the decisions that shaped it; then filtered by node and entity.
  */
-export function stepList(records: readonly TraceRecord[], choices: ChoiceRecorder | null): string[] {
-  const decided = new Map<number, string[]>();
-  const stepOf = choices?.stepOf ?? null;
-  if (choices !== null && stepOf !== null) {
-    choices.values.forEach((v, i) => {
-      if (v === 0) return;
-      const step = stepOf[i]!;
-      if (!decided.has(step)) decided.set(step, []);
-      decided.get(step)!.push(`${choices.labels[i]}=${v}`);
-    });
+export function eventLines(outcome: RunOutcome, view: EventView): string[] {
+  const records = outcome.records ?? [];
+  const filtered = view.nodes.length > 0 || view.entities.length > 0;
+  const keep = (i: number): boolean => {
+    const r = records[i]!;
+    if (view.nodes.length > 0 && !view.nodes.some((n) => r.node === n || r.from === n || r.to === n)) return false;
+    return view.entities.every((e) => mentions(textOf(r), e));
+  };
+  if (!view.all && view.last === null) {
+    const story = storyOf(outcome);
+    if (story !== null && !filtered) return [...story.lines];
+    if (story !== null) {
+      const decided = decisionsByRecord(records, outcome.choices, true);
+      return story.told.filter(keep).map((i) => storyLine(records, i, decided));
+    }
   }
-  const lines: string[] = [];
-  const setup = decided.get(0);
-  if (setup !== undefined) lines.push(`setup: ${setup.join(' ')}`);
-  let annotated = 0;
-  for (const r of records) {
-    const line = describeRecord(r);
-    const mine = STEP_EVENTS.has(r.event) && r.step > annotated ? decided.get(r.step) : undefined;
-    if (STEP_EVENTS.has(r.event)) annotated = Math.max(annotated, r.step);
-    lines.push(mine === undefined ? line : `${line}   <- ${mine.join(' ')}`);
-  }
-  return lines;
+  const decided = decisionsByRecord(records, outcome.choices, false);
+  const setup = decided.get(-1);
+  const all = records.map((_, i) => i).filter(keep);
+  const shown = view.last === null ? all : all.slice(-view.last);
+  const lines = shown.map((i) => {
+    const mine = decided.get(i);
+    return mine === undefined ? describeRecord(records[i]!) : `${describeRecord(records[i]!)}   <- ${mine.join(' ')}`;
+  });
+  return setup === undefined || shown[0] !== 0 ? lines : [`setup: ${setup.join(' ')}`, ...lines];
+}
+
+/** Every event of a traced run, one line each (`--all`). */
+export function stepList(outcome: RunOutcome): string[] {
+  return eventLines(outcome, { ...STORY_VIEW, all: true });
+}
+
+/** The events the view asks for under a heading that says which they are. */
+export function eventBlock(outcome: RunOutcome, view: EventView): string[] {
+  const lines = eventLines(outcome, view);
+  const which = view.all ? 'every event' : view.last !== null ? `the last ${view.last} events` : 'the story (--all for every event)';
+  const filters = [...view.nodes.map((n) => `node ${n}`), ...view.entities.map((e) => `entity ${e}`)];
+  return [`  ${which}${filters.length === 0 ? '' : `, only ${filters.join(', ')}`}: ${lines.length} lines`, ...lines.map((l) => `    ${l}`)];
 }
 
 export function writeTrace(path: string, records: readonly TraceRecord[]): void {

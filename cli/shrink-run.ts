@@ -4,9 +4,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { RunOutcome } from '../sim/runner.ts';
+import { decisionCount } from '../sim/choice.ts';
 import { shrinkTape, type ShrinkProgress, type ShrinkResult, type ShrinkRun } from '../sim/shrink.ts';
+import { shrinkDecisions, type Decision } from '../sim/shrink-decisions.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { execute } from './execute.ts';
+
+/** The default budget of a shrink, in runs (README, "Shrinking", for what it buys). */
+export const SHRINK_RUNS = 4000;
 
 export interface ShrinkRequest {
   readonly scenario: Scenario;
@@ -15,7 +20,10 @@ export interface ShrinkRequest {
   readonly seed: number;
   /** Start from this tape instead of the seed. */
   readonly values?: readonly number[];
-  readonly budgetMs: number;
+  /** The budget in runs (shared by the arms): the same request gives the same tape anywhere. */
+  readonly budgetRuns: number;
+  /** A wall-clock cap; the result says when it cut the shrink short. */
+  readonly capMs: number;
   readonly progress?: (s: ShrinkProgress) => void;
 }
 
@@ -26,58 +34,91 @@ export interface Shrunk {
   readonly final: RunOutcome | null;
 }
 
+/**
+ * How a polishing shrink reads a candidate: a positional tape (sim/shrink.ts), every
+ * `alignEvery`-th candidate replayed aligned on its labels (0: never), ordered by steps or by
+ * the tape alone.
+ */
 interface Arm {
-  /** Every how many candidates one replays aligned on its labels (0: never). */
+  readonly kind: 'tape';
   readonly alignEvery: number;
   readonly order: 'steps' | 'tape';
 }
 
 /**
- * Three shrinks run one after another from the first failing run, each with an equal share of
- * what the budget has left (one that ends early leaves its time to the next), and the result
- * with the fewest steps is kept. A greedy shrink ends where its path leads, and no one path is
- * best everywhere (README, shrink): candidates replayed by position; every other candidate
- * replayed aligned on its labels, so that an edit that removes a draw (no fault, so no fault
- * kind or episode length either) leaves the choices after it on their own questions (this
- * halves the steps of Crucible takeovers); and candidates ordered by the tape alone.
+ * First a shrink by decisions keyed by label and occurrence (removing one leaves the others on
+ * their questions: the fewest decisions on most bugs), with half the budget of runs; then three
+ * shrinks of its result as a positional tape that may not add a decision, each with an equal
+ * share of the runs left (one that ends early leaves its runs to the next), to cut its steps:
+ * candidates replayed by position; every other candidate replayed aligned on its labels (an edit
+ * that removes a draw leaves the choices after it on their own questions: this halves the steps
+ * of Crucible takeovers); and candidates ordered by the tape alone. A greedy shrink ends where
+ * its path leads, and no one path is best everywhere (README, "Shrinking"): the result with the
+ * fewest decisions is kept, then the fewest steps.
  */
 const ARMS: readonly Arm[] = [
-  { alignEvery: 0, order: 'steps' },
-  { alignEvery: 2, order: 'steps' },
-  { alignEvery: 0, order: 'tape' },
+  { kind: 'tape', alignEvery: 0, order: 'steps' },
+  { kind: 'tape', alignEvery: 2, order: 'steps' },
+  { kind: 'tape', alignEvery: 0, order: 'tape' },
 ];
 
 export function shrinkRun(req: ShrinkRequest): Shrunk {
-  const { scenario, bugs, strategy, seed } = req;
   const run = (values: readonly number[] | undefined, trace = false): RunOutcome =>
-    execute({ scenario, bugs, seed, strategy, trace, ...(values === undefined ? {} : { tape: { values, labels: null } }) }).outcome;
+    execute({ ...base(req), trace, ...(values === undefined ? {} : { tape: { values, labels: null } }) }).outcome;
   const first = run(req.values);
   if (first.violation === null) return { first, result: null, final: null };
-  const toShrinkRun = (o: RunOutcome): ShrinkRun => ({ invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, bounds: o.choices.bounds, steps: o.steps });
-  const replayed = (alignEvery: number) => {
-    let n = 0;
-    return (values: readonly number[], labels: readonly string[], stepCap: number): ShrinkRun => {
-      const aligned = alignEvery > 0 && n++ % alignEvery === alignEvery - 1 && labels.length === values.length;
-      // A candidate is kept only if it fails within the steps of the best so far: stop it there
-      // rather than run a schedule that no longer fails through its whole settle phase.
-      return toShrinkRun(execute({ scenario, bugs, seed, strategy, tape: { values, labels, aligned }, ...(stepCap === Infinity ? {} : { maxSteps: stepCap }) }).outcome);
-    };
-  };
   const began = performance.now();
   const progress = req.progress === undefined ? null : new BestSoFar(req.progress, first, began);
-  const shrinkFor = (arm: Arm, budgetMs: number): ShrinkResult => {
-    const result = shrinkTape(toShrinkRun(first), replayed(arm.alignEvery), { budgetMs, order: arm.order, now: () => performance.now(), ...(progress === null ? {} : { progress: (s: ShrinkProgress) => progress.report(s) }) });
+  const optionsFor = (budgetRuns: number) => ({
+    budgetRuns,
+    capMs: Math.max(0, req.capMs - (performance.now() - began)),
+    now: () => performance.now(),
+    ...(progress === null ? {} : { progress: (s: ShrinkProgress) => progress.report(s) }),
+  });
+  const byDecision = shrinkDecisions(toShrinkRun(first), byDecisions(req), optionsFor(Math.floor(req.budgetRuns / 2)));
+  progress?.armDone(byDecision.runs);
+  const results: ShrinkResult[] = [byDecision];
+  const start = toShrinkRun(run(byDecision.values));
+  let runsLeft = req.budgetRuns - byDecision.runs;
+  for (const [k, arm] of ARMS.entries()) {
+    const result = shrinkTape(start, byTape(req, arm.alignEvery), { ...optionsFor(Math.floor(runsLeft / (ARMS.length - k))), order: arm.order, keepDecisions: true });
     progress?.armDone(result.runs);
-    return result;
-  };
-  const results = ARMS.map((arm, k) => shrinkFor(arm, Math.max(0, req.budgetMs - (performance.now() - began)) / (ARMS.length - k)));
-  const better = results.reduce((a, b) => (b.steps < a.steps || (b.steps === a.steps && b.values.length < a.values.length) ? b : a));
+    runsLeft -= result.runs;
+    results.push(result);
+  }
+  const decisions = (r: ShrinkResult): number => decisionCount(r.values);
+  const better = results.reduce((a, b) => (decisions(b) < decisions(a) || (decisions(b) === decisions(a) && b.steps < a.steps) ? b : a));
   const result: ShrinkResult = { ...better, runs: results.reduce((n, r) => n + r.runs, 0), elapsedMs: performance.now() - began, timedOut: results.some((r) => r.timedOut) };
   return { first, result, final: run(result.values, true) };
 }
 
+function base(req: ShrinkRequest): { scenario: Scenario; bugs: readonly string[]; seed: number; strategy: Strategy } {
+  return { scenario: req.scenario, bugs: req.bugs, seed: req.seed, strategy: req.strategy };
+}
+
+function toShrinkRun(o: RunOutcome): ShrinkRun {
+  return { invariant: o.violation?.invariant ?? null, values: o.choices.values, labels: o.choices.labels, bounds: o.choices.bounds, steps: o.steps };
+}
+
+/** A candidate is kept only if it fails within `stepCap` steps: stop it there rather than run a schedule that no longer fails through its whole settle phase. */
+function capped(stepCap: number): { maxSteps?: number } {
+  return stepCap === Infinity ? {} : { maxSteps: stepCap };
+}
+
+function byTape(req: ShrinkRequest, alignEvery: number) {
+  let n = 0;
+  return (values: readonly number[], labels: readonly string[], stepCap: number): ShrinkRun => {
+    const aligned = alignEvery > 0 && n++ % alignEvery === alignEvery - 1 && labels.length === values.length;
+    return toShrinkRun(execute({ ...base(req), tape: { values, labels, aligned }, ...capped(stepCap) }).outcome);
+  };
+}
+
+function byDecisions(req: ShrinkRequest) {
+  return (decisions: readonly Decision[], stepCap: number): ShrinkRun => toShrinkRun(execute({ ...base(req), keyed: decisions, ...capped(stepCap) }).outcome);
+}
+
 /**
- * Progress over the three shrinks as a person wants it: the best run so far (each shrink starts
+ * Progress over the shrinks as a person wants it: the best run so far (each shrink starts
  * again from the first run, so its own reports go back up), runs and time counted across all.
  */
 class BestSoFar {

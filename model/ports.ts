@@ -36,6 +36,8 @@ export interface Process {
   onCall?(env: Env, from: NodeId, request: unknown): unknown;
   /** Serve a call with a flow; its return value is the reply. */
   onRequest?(env: Env, from: NodeId, request: unknown): Flow<unknown>;
+  /** What the node holds in memory, for a person reading a run (`stairwell view`): plain data. */
+  inspect?(): unknown;
 }
 
 export interface NodeDef<D> {

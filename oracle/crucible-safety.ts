@@ -96,7 +96,7 @@ export class CrucibleSafety implements SendObserver {
       if (ds === null) continue;
       const active = ds.active();
       if (active.length > 1) {
-        return { invariant: 'C-I1', message: `${id} has ${active.length} active upstairs: ${active.map((c) => `${c.node}@gen ${c.gen}`).join(', ')}` };
+        return { invariant: 'C-I1', message: `${id} has ${active.length} active upstairs: ${active.map((c) => `${c.node} (session ${c.sessionId}, ${c.conn})@gen ${c.gen}`).join(', ')}` };
       }
       const gen = active[0]?.gen;
       if (gen === undefined) continue;

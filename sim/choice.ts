@@ -34,7 +34,10 @@ export class ChoiceRecorder implements ChoiceSource {
   lastValue = 0;
   /** The step each choice was drawn for, when a traced run asks (trackSteps). */
   stepOf: number[] | null = null;
+  /** The trace record each choice shaped (-1: the world's setup), when a traced run asks. */
+  recordOf: number[] | null = null;
   #stepClock: (() => number) | null = null;
+  #recordClock: (() => number) | null = null;
   readonly #fill: (label: string, n: number, index: number) => number;
 
   constructor(fill: (label: string, n: number, index: number) => number) {
@@ -52,14 +55,19 @@ export class ChoiceRecorder implements ChoiceSource {
     this.bounds.push(n);
     this.values.push(value);
     this.lastValue = value;
-    if (this.stepOf !== null) this.stepOf.push(this.#stepClock!());
+    if (this.stepOf !== null) {
+      this.stepOf.push(this.#stepClock!());
+      this.recordOf!.push(this.#recordClock!());
+    }
     return value;
   }
 
-  /** Record, for every choice from now on, the step `clock` says it belongs to. */
-  trackSteps(clock: () => number): void {
+  /** Record, for every choice from now on, the step and the trace record the clocks say it belongs to. */
+  trackSteps(stepClock: () => number, recordClock: () => number): void {
     this.stepOf = [];
-    this.#stepClock = clock;
+    this.recordOf = [];
+    this.#stepClock = stepClock;
+    this.#recordClock = recordClock;
   }
 }
 
@@ -131,4 +139,23 @@ export function flip(source: ChoiceSource, label: string, perMille: number): boo
 export function between(source: ChoiceSource, label: string, min: number, max: number): number {
   if (max < min) fail(`between(${label}): max ${max} < min ${min}`);
   return min + source.choose(label, max - min + 1);
+}
+
+/**
+ * Decisions replayed by label and occurrence: the k-th draw of a label takes the value listed for
+ * it (clamped to the choice's range), every draw not listed takes 0. Dropping one decision thus
+ * leaves every other on its own question (sim/shrink-decisions.ts).
+ */
+export function keyedReplay(decisions: readonly { readonly label: string; readonly occurrence: number; readonly value: number }[]): ChoiceRecorder {
+  const byLabel = new Map<string, Map<number, number>>();
+  for (const d of decisions) {
+    if (!byLabel.has(d.label)) byLabel.set(d.label, new Map());
+    byLabel.get(d.label)!.set(d.occurrence, d.value);
+  }
+  const seen = new Map<string, number>();
+  return new ChoiceRecorder((label, n) => {
+    const occurrence = seen.get(label) ?? 0;
+    seen.set(label, occurrence + 1);
+    return Math.min(byLabel.get(label)?.get(occurrence) ?? 0, n - 1);
+  });
 }

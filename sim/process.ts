@@ -58,6 +58,8 @@ export interface Process {
   onCall?(env: Env, from: NodeId, request: unknown): unknown;
   /** Serve a call with a workflow; its return value is the reply. (onCall goes first if both exist.) */
   onRequest?(env: Env, from: NodeId, request: unknown): Workflow;
+  /** What the node holds in memory, for a person reading a run (`stairwell view`): plain data. */
+  inspect?(): unknown;
 }
 
 export interface NodeSpec<D = unknown> {

@@ -77,6 +77,8 @@ export interface RunOptions {
    * can name the first step where two runs differ: a number per step, cheap beside a trace.
    */
   readonly stepPrints?: boolean;
+  /** Called after every step, before the oracle: a viewer takes the state each step left here. */
+  readonly onStep?: (sim: Simulator, step: StepRecord) => void;
 }
 
 export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: RunOptions = {}): RunOutcome {
@@ -89,7 +91,7 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
     ...(spec.link === undefined ? {} : { link: spec.link }),
   });
   const prints: number[] | null = options.stepPrints === true ? [] : null;
-  const violation = withGuard(() => drive(sim, spec, prints));
+  const violation = withGuard(() => drive(sim, spec, prints, options.onStep ?? null));
   return {
     ok: violation === null,
     violation,
@@ -104,7 +106,7 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
   };
 }
 
-function drive(sim: Simulator, spec: RunSpec, prints: number[] | null): Violation | null {
+function drive(sim: Simulator, spec: RunSpec, prints: number[] | null, onStep: RunOptions['onStep'] | null): Violation | null {
   const { workloadMs, livenessMs, maxSteps } = spec.limits;
   let phase: Violation['phase'] = 'workload';
   const at = (f: Finding): Violation => ({ ...f, step: sim.steps, timeMs: sim.now, phase });
@@ -133,6 +135,7 @@ function drive(sim: Simulator, spec: RunSpec, prints: number[] | null): Violatio
     sim.pct?.afterStep(sim.now, step.node);
     // The step's own choices count: the fingerprint folds them only at the next step.
     if (prints !== null) prints.push((Math.imul(sim.fingerprint.word() ^ sim.choices.values.length, 0x01000193) ^ sim.choices.lastValue) >>> 0);
+    onStep?.(sim, step);
     const finding = panicFinding(sim) ?? oracle.afterStep(step);
     if (finding !== null) return at(finding);
   }

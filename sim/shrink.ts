@@ -1,8 +1,9 @@
 // The shrinker: cuts a failing tape down while it keeps failing the same invariant (the bug's
 // identity), so it never slides onto another bug. It works on the tape, not the seed: a tape is
 // the list of choice values a run drew, and a value past its end reads as 0, the simplest
-// choice, so every edit leaves a tape that runs. Passes, repeated to a fixpoint or the
-// deadline: delete spans of choices from large to small (a fault episode, a message, a user
+// choice, so every edit leaves a tape that runs. Passes, repeated to a fixpoint or the budget
+// (counted in runs, so a shrink is the same on any machine; a wall-clock cap may cut it short,
+// and says so): delete spans of choices from large to small (a fault episode, a message, a user
 // request are each a few adjacent choices); lower single values (to 0, else by binary search);
 // set every choice of one label to 0 at once (all delays shortest, all nemesis draws "no
 // fault"); set spans to 0 (which keeps the choices after them in place); raise single values to
@@ -13,6 +14,7 @@
 // with the fewest steps seen.
 
 import { assert } from './assert.ts';
+import { decisionCount } from './choice.ts';
 
 export interface ShrinkRun {
   /** The invariant it violated, or null. */
@@ -27,8 +29,14 @@ export interface ShrinkRun {
 }
 
 export interface ShrinkOptions {
-  /** Wall-clock budget; the caller supplies the clock so the engine stays free of it. */
-  readonly budgetMs: number;
+  /**
+   * The budget, in runs: what makes a shrink reproducible (the same input gives the same tape on
+   * any machine, fast or slow).
+   */
+  readonly budgetRuns: number;
+  /** A wall-clock cap; hitting it ends the shrink early, and the result says so (timedOut). */
+  readonly capMs: number;
+  /** The clock of the cap: the caller supplies it so the engine stays free of it. */
   readonly now: () => number;
   readonly progress?: (state: ShrinkProgress) => void;
   /**
@@ -38,6 +46,11 @@ export interface ShrinkOptions {
    * failing run with the fewest steps it saw.
    */
   readonly order?: 'steps' | 'tape';
+  /**
+   * Never add a decision (a choice off its default): a candidate with more decisions than the
+   * current run is not kept, whatever its steps. For polishing a run shrunk by decisions.
+   */
+  readonly keepDecisions?: boolean;
 }
 
 export interface ShrinkProgress {
@@ -50,6 +63,7 @@ export interface ShrinkProgress {
 
 export interface ShrinkResult extends ShrinkProgress {
   readonly values: readonly number[];
+  /** The wall-clock cap cut the shrink short: another machine may shrink the same input further. */
   readonly timedOut: boolean;
 }
 
@@ -90,7 +104,7 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
   let runs = 0;
   let rounds = 0;
   let timedOut = false;
-  const outOfTime = (): boolean => (timedOut ||= options.now() - began > options.budgetMs);
+  const outOfTime = (): boolean => runs >= options.budgetRuns || (timedOut ||= options.now() - began > options.capMs);
   // The best so far, never the pass's current candidate: progress only ever goes down.
   const report = (): void => options.progress?.({ choices: best.values.length, steps: best.steps, runs, rounds, elapsedMs: options.now() - began });
 
@@ -103,6 +117,7 @@ export function shrinkTape(start: ShrinkRun, run: ShrinkRunner, options: ShrinkO
     const consumed = canonical(r.values);
     // Fewer steps first (what a person reads), then a smaller tape; or the tape alone.
     if (byTape ? !smaller(consumed, current) : r.steps > steps || (r.steps === steps && !smaller(consumed, current))) return false;
+    if (options.keepDecisions === true && decisionCount(consumed) > decisionCount(current)) return false;
     current = consumed;
     labels = (r.labels ?? []).slice(0, consumed.length);
     bounds = (r.bounds ?? []).slice(0, consumed.length);

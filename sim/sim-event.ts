@@ -28,6 +28,10 @@ export class SimEvent {
   label: string;
   /** Parked on a held link: not to be recycled when its step ends. */
   held = false;
+  /** Traced runs only: the record that scheduled this event (-1: none, or not traced). */
+  cause = -1;
+  /** Traced runs only: the message's number, shared by its send and its deliveries (0: none). */
+  msgId = 0;
 
   constructor(kind: EventKind, time: number, host: Host | null, from: Host | null, inc: number, fromInc: number, payload: unknown, wf: WorkflowRun | null, rpcId: number, label: string) {
     this.kind = kind;
@@ -63,6 +67,8 @@ export class EventPool {
     ev.wf = wf;
     ev.rpcId = rpcId;
     ev.label = label;
+    ev.cause = -1;
+    ev.msgId = 0;
     return ev;
   }
 

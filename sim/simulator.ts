@@ -116,6 +116,12 @@ export class Simulator {
   /** Delivery times of the message being sent; reused to spare the allocation per message. */
   readonly #times: number[] = [0, 0];
   #pickingNext = false;
+  // Traced runs only: the record of the step running now (-1: setup), the label of that step if
+  // it is a scheduled action (faults name it), the send whose network choices are being drawn.
+  #current = -1;
+  #currentAction: string | null = null;
+  #sending = -1;
+  #messages = 0;
 
   constructor(options: SimulatorOptions) {
     this.choices = options.choices;
@@ -126,9 +132,16 @@ export class Simulator {
     this.pct = this.strategy === 'pct' ? new PctSchedule(this.choices, options.pctHorizonMs ?? 0) : null;
     this.network.pct = this.pct;
     this.coverage = options.coverage ?? null;
-    // A traced run says which step each choice was drawn for, so its trace can show the
-    // decisions beside the events; a choice of the next ready event belongs to that event.
-    if (this.records !== null) this.choices.trackSteps(() => this.steps + (this.#pickingNext ? 1 : 0));
+    // A traced run says which step and which record each choice shaped, so its trace can show
+    // the decisions beside the events: a choice of the next ready event belongs to that event, a
+    // delay or a loss to the send it was drawn for, anything else to the step drawing it.
+    if (this.records !== null) {
+      const records = this.records;
+      this.choices.trackSteps(
+        () => this.steps + (this.#pickingNext ? 1 : 0),
+        () => (this.#pickingNext ? records.length : this.#sending >= 0 ? this.#sending : this.#current),
+      );
+    }
   }
 
   get now(): number {
@@ -161,7 +174,7 @@ export class Simulator {
     if (!host.up) return;
     host.crash();
     this.faultLog.push({ kind: 'crash', nodes: [id], description: `crash ${id}`, startMs: this.#now, endMs: null });
-    this.#record({ event: 'crash', node: id });
+    this.#recordFault({ event: 'crash', node: id });
   }
 
   /** The node dies for good: crashed, and no restart or heal brings it back. */
@@ -171,7 +184,7 @@ export class Simulator {
     if (host.up) host.crash();
     host.dead = true;
     this.faultLog.push({ kind: 'kill', nodes: [id], description: `kill ${id}`, startMs: this.#now, endMs: null });
-    this.#record({ event: 'crash', node: id, text: 'for good' });
+    this.#recordFault({ event: 'crash', node: id, text: 'for good' });
   }
 
   /**
@@ -274,6 +287,8 @@ export class Simulator {
 
   /** End every fault: repair partitions and link faults, end signals, release held links, restart nodes. */
   healAll(): void {
+    this.#current = -1; // between steps: the heal is no step's doing
+    this.#currentAction = null;
     this.network.repairAll();
     for (const f of this.faultLog) if (f.kind === 'signal' && f.endMs === null) this.unsignal(f);
     for (const f of this.faultLog) if (f.kind !== 'crash' && f.kind !== 'kill' && f.endMs === null) f.endMs = this.#now;
@@ -288,7 +303,7 @@ export class Simulator {
   /** Log a fault that a caller applies itself (a link fault from the nemesis). */
   logFault(record: FaultRecord): void {
     this.faultLog.push(record);
-    this.#record({ event: 'fault', node: '', text: record.description });
+    this.#recordFault({ event: 'fault', node: '', text: record.description });
   }
 
   // ---- scheduling --------------------------------------------------------------------------
@@ -296,7 +311,9 @@ export class Simulator {
   /** Run `fn` as a step of its own `delayMs` from now. */
   at(delayMs: number, label: string, fn: () => void): void {
     if (delayMs < 0) fail(`at(${label}): negative delay`);
-    this.#queue.push(this.#events.make('action', this.#now + delayMs, null, null, 0, 0, fn, null, 0, label));
+    const ev = this.#events.make('action', this.#now + delayMs, null, null, 0, 0, fn, null, 0, label);
+    if (this.records !== null) ev.cause = this.#current;
+    this.#queue.push(ev);
   }
 
   observe(observer: SendObserver): void {
@@ -337,22 +354,22 @@ export class Simulator {
       // The common case: one event alone at its time, no choice to make.
       if (queue.peekTime() !== t) {
         if (this.#live(ev)) return ev;
-        this.#events.recycle(ev);
+        this.#drop(ev);
         continue;
       }
       if (this.#live(ev)) ready.push(ev);
-      else this.#events.recycle(ev);
+      else this.#drop(ev);
       while (queue.peekTime() === t) {
         const other = queue.pop()!;
         if (this.#live(other)) ready.push(other);
-        else this.#events.recycle(other);
+        else this.#drop(other);
       }
     }
     // Events that became ready at this same time since (zero delays) join the choice.
     while (queue.peekTime() === this.#now) {
       const other = queue.pop()!;
       if (this.#live(other)) ready.push(other);
-      else this.#events.recycle(other);
+      else this.#drop(other);
     }
     if (ready.length === 1) return ready.pop();
     this.#pickingNext = true;
@@ -362,6 +379,18 @@ export class Simulator {
     for (let j = i + 1; j < ready.length; j++) ready[j - 1] = ready[j]!;
     ready.length--;
     return ev;
+  }
+
+  /**
+   * A stale event leaves the queue unrun. A traced run records a message dropped so (its sender or
+   * its receiver crashed since it was sent: the connection reset) as lost, so that no send seems
+   * to be still in flight.
+   */
+  #drop(ev: SimEvent): void {
+    if (this.records !== null && ev.kind === 'deliver') {
+      this.#record({ event: 'lost', node: ev.host!.spec.id, from: ev.from!.spec.id, envelope: ev.label, message: ev.payload, msg: ev.msgId, cause: ev.cause, text: 'a crash reset the connection' });
+    }
+    this.#events.recycle(ev);
   }
 
   /** Under pct: the ready event of the highest-priority node; actions first; the oldest on a tie. */
@@ -408,7 +437,7 @@ export class Simulator {
       }
       if (this.network.partitioned && this.network.isBlocked(from, to)) {
         if (this.records !== null) {
-          this.#record({ event: 'lost', node: to, from, envelope: ev.label, message: ev.payload });
+          this.#record({ event: 'lost', node: to, from, envelope: ev.label, message: ev.payload, msg: ev.msgId, cause: ev.cause, text: 'partitioned' });
         }
         return null;
       }
@@ -427,7 +456,7 @@ export class Simulator {
         fp.fold(to.index);
         fp.foldString(messageType(ev.payload));
         this.coverage?.visit(to.index, signatureOf(ev.payload));
-        if (this.records !== null) this.#record({ event: 'deliver', node: to.spec.id, from: from.spec.id, envelope, message: ev.payload });
+        if (this.records !== null) this.#traceStep({ event: 'deliver', node: to.spec.id, from: from.spec.id, envelope, message: ev.payload, msg: ev.msgId, cause: ev.cause }, null);
         this.#deliver(ev);
         return this.#stepRecord(index, 'deliver', to.spec.id, from.spec.id, envelope, ev.payload);
       }
@@ -437,7 +466,7 @@ export class Simulator {
         fp.fold(host.index);
         fp.foldString(messageType(tag));
         this.coverage?.visit(host.index, `timer ${signatureOf(tag)}`);
-        if (this.records !== null) this.#record({ event: 'timer', node: host.spec.id, message: tag });
+        if (this.records !== null) this.#traceStep({ event: 'timer', node: host.spec.id, message: tag, cause: ev.cause }, null);
         const process = host.process!;
         if (process.onTimer !== undefined) {
           try {
@@ -454,7 +483,7 @@ export class Simulator {
         fp.fold(wf.host.index);
         fp.foldString(wf.name);
         this.coverage?.visit(wf.host.index, input === TIMEOUT ? `${wf.name} timeout` : wf.name);
-        if (this.records !== null) this.#record({ event: 'resume', node: wf.host.spec.id, text: `${wf.name}${input === TIMEOUT ? ' (timeout)' : ''}` });
+        if (this.records !== null) this.#traceStep({ event: 'resume', node: wf.host.spec.id, text: `${wf.name}${input === TIMEOUT ? ' (timeout)' : ''}`, cause: ev.cause }, null);
         wf.rpcId = 0;
         this.#advance(wf, input);
         return this.#stepRecord(index, 'resume', wf.host.spec.id, null, null, input);
@@ -462,7 +491,7 @@ export class Simulator {
       case 'action': {
         fp.foldString(ev.label);
         this.coverage?.visit(-1, ev.label);
-        if (this.records !== null) this.#record({ event: 'action', node: '', text: ev.label });
+        if (this.records !== null) this.#traceStep({ event: 'action', node: '', text: ev.label, cause: ev.cause }, ev.label);
         (ev.payload as () => void)();
         return this.#stepRecord(index, 'action', '', null, null, ev.label);
       }
@@ -585,12 +614,12 @@ export class Simulator {
         const rpcId = ++this.#rpcIds;
         wf.rpcId = rpcId;
         this.#transmit(host, effect.to, 'req', rpcId, wf, effect.request);
-        this.#queue.push(this.#events.make('resume', this.#now + effect.timeoutMs, host, null, token, 0, TIMEOUT, wf, 0, ''));
+        this.#schedule(this.#events.make('resume', this.#now + effect.timeoutMs, host, null, token, 0, TIMEOUT, wf, 0, ''));
         return;
       }
       case 'sleep':
         if (effect.ms < 0) fail(`workflow ${wf.name} sleeps a negative time`);
-        this.#queue.push(this.#events.make('resume', this.#now + effect.ms, host, null, token, 0, undefined, wf, 0, ''));
+        this.#schedule(this.#events.make('resume', this.#now + effect.ms, host, null, token, 0, undefined, wf, 0, ''));
         return;
       default:
         this.#finish(wf);
@@ -608,7 +637,7 @@ export class Simulator {
   #boot(host: Host): void {
     const env = this.#makeEnv(host);
     host.boot(env);
-    this.#record({ event: 'boot', node: host.spec.id });
+    this.#record({ event: host.incarnation > 1 ? 'restart' : 'boot', node: host.spec.id, cause: this.#current });
     try {
       host.process = host.spec.boot(env, host.durable);
     } catch (error) {
@@ -634,7 +663,7 @@ export class Simulator {
       setTimer(delayMs, tag) {
         live();
         if (delayMs < 0) fail(`${host.spec.id}: negative timer`);
-        sim.#queue.push(sim.#events.make('timer', sim.#now + delayMs, host, null, inc, 0, tag, null, 0, ''));
+        sim.#schedule(sim.#events.make('timer', sim.#now + delayMs, host, null, inc, 0, tag, null, 0, ''));
       },
       spawn(name, workflow) {
         live();
@@ -656,15 +685,29 @@ export class Simulator {
     const observers = this.#observers;
     for (let i = 0; i < observers.length; i++) observers[i]!.onSend(from.spec.id, toId, payload, envelope);
     const times = this.#times;
+    const traced = this.records !== null;
+    const msg = traced ? ++this.#messages : 0;
+    if (traced) this.#sending = this.#record({ event: 'send', node: from.spec.id, to: toId, envelope, message: payload, msg, cause: this.#current });
     const copies = this.network.plan(from.spec.id, toId, this.#now, this.choices, times);
+    const sent = this.#sending;
+    this.#sending = -1;
     if (copies === 0) {
-      if (this.records !== null) this.#record({ event: 'lost', node: toId, from: from.spec.id, envelope, message: payload });
+      if (traced) this.#record({ event: 'lost', node: toId, from: from.spec.id, envelope, message: payload, msg, cause: sent, text: 'dropped by the network' });
       return;
     }
     const toInc = to.up ? to.incarnation : -1;
     for (let c = 0; c < copies; c++) {
-      this.#queue.push(this.#events.make('deliver', times[c]!, to, from, toInc, from.incarnation, payload, caller, rpcId, envelope));
+      const ev = this.#events.make('deliver', times[c]!, to, from, toInc, from.incarnation, payload, caller, rpcId, envelope);
+      ev.msgId = msg;
+      ev.cause = sent;
+      this.#queue.push(ev);
     }
+  }
+
+  /** Queue a timer or a workflow's resumption; a traced run notes the step that scheduled it. */
+  #schedule(ev: SimEvent): void {
+    if (this.records !== null) ev.cause = this.#current;
+    this.#queue.push(ev);
   }
 
   /** What protocol code threw becomes the run's finding; an engine assertion propagates. */
@@ -694,8 +737,24 @@ export class Simulator {
     return record;
   }
 
-  #record(r: Omit<TraceRecord, 'step' | 'timeMs'>): void {
-    if (this.records !== null) this.records.push({ step: this.steps, timeMs: this.#now, ...r });
+  /** Append a trace record (traced runs only); returns its index, -1 when not tracing. */
+  #record(r: Omit<TraceRecord, 'step' | 'timeMs'>): number {
+    if (this.records === null) return -1;
+    this.records.push({ step: this.steps, timeMs: this.#now, ...r });
+    return this.records.length - 1;
+  }
+
+  /** The record of a step's own event: what the step's sends, logs and timers point back to. */
+  #traceStep(r: Omit<TraceRecord, 'step' | 'timeMs'>, action: string | null): void {
+    this.#current = this.#record(r);
+    this.#currentAction = action;
+  }
+
+  /** A fault names the scheduled action that injected it (the nemesis, a script's step). */
+  #recordFault(r: Omit<TraceRecord, 'step' | 'timeMs' | 'by'>): void {
+    if (this.records === null) return;
+    const action = this.#currentAction;
+    this.#record(action === null || action.startsWith('end ') ? { ...r, cause: this.#current } : { ...r, cause: this.#current, by: action });
   }
 }
 

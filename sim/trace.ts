@@ -6,7 +6,9 @@
 
 export type TraceEvent =
   | 'boot'
+  | 'restart'
   | 'crash'
+  | 'send'
   | 'deliver'
   | 'lost'
   | 'timer'
@@ -16,16 +18,31 @@ export type TraceEvent =
   | 'heal'
   | 'log';
 
+/**
+ * One event of a traced run. `node` is where it happens (a send's sender, a delivery's receiver;
+ * '' for world-wide events). Causality is kept as indices into the run's records: a delivery's
+ * or a loss's `cause` is its send, a timer's the event that set it, a workflow's resumption the
+ * event it yielded in, a fault's the step that injected it (the nemesis's, or a script's).
+ */
 export interface TraceRecord {
   readonly step: number;
   readonly timeMs: number;
   readonly event: TraceEvent;
   readonly node: string;
+  /** The sender, for deliveries and losses. */
   readonly from?: string;
-  /** 'msg', 'req' or 'rep' for deliveries. */
+  /** The receiver, for sends. */
+  readonly to?: string;
+  /** 'msg', 'req' or 'rep' for sends, deliveries and losses. */
   readonly envelope?: string;
   readonly message?: unknown;
   readonly text?: string;
+  /** The message's number in the run: a send and its deliveries (or loss) share it. */
+  readonly msg?: number;
+  /** Index of the record that caused this one (see above), when there is one. */
+  readonly cause?: number;
+  /** For faults, crashes and heals: the scheduled action that did it ('nemesis', a script's step). */
+  readonly by?: string;
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -70,28 +87,40 @@ export function messageType(message: unknown): string {
   return typeof message;
 }
 
-/** One line a person can read: `#12 340ms nexus -> sled-1 req VmmGetState {"vmmId":"vmm-3"}`. */
-export function describeRecord(r: TraceRecord): string {
+/**
+ * One line a person can read: `#12 340ms nexus -> sled-1 req VmmGetState {"vmmId":"vmm-3"}`.
+ * Payloads are cut at `maxChars` (the story passes Infinity: its lines are few and must be whole).
+ */
+export function describeRecord(r: TraceRecord, maxChars = 160): string {
   const head = `#${r.step} ${r.timeMs}ms`;
   switch (r.event) {
+    case 'send':
+      return `${head} ${r.node} sends ${r.to} ${r.envelope} ${summarize(r.message, maxChars)}`;
     case 'deliver':
     case 'lost': {
       const verb = r.event === 'lost' ? ' LOST' : '';
-      return `${head} ${r.from} -> ${r.node}${verb} ${r.envelope} ${summarize(r.message)}`;
+      const why = r.event === 'lost' && r.text !== undefined ? ` (${r.text})` : '';
+      return `${head} ${r.from} -> ${r.node}${verb} ${r.envelope} ${summarize(r.message, maxChars)}${why}`;
     }
     case 'timer':
-      return `${head} ${r.node} timer ${summarize(r.message)}`;
+      return `${head} ${r.node} timer ${summarize(r.message, maxChars)}`;
+    case 'restart':
+      return `${head} RESTART ${r.node} (from its durable state)`;
     case 'resume':
       return `${head} ${r.node} resumes ${r.text}`;
     case 'fault':
-      return `${head} FAULT ${r.text}`;
+      return `${head} FAULT ${by(r)}${r.text}`;
     case 'crash':
-      return `${head} FAULT crash ${r.node}${r.text === undefined ? '' : ` ${r.text}`}`;
+      return `${head} FAULT ${by(r)}crash ${r.node}${r.text === undefined ? '' : ` ${r.text}`}`;
     case 'heal':
       return `${head} HEAL ${r.text}`;
     default:
       return `${head} ${r.node} ${r.event}${r.text === undefined ? '' : ` ${r.text}`}`;
   }
+}
+
+function by(r: TraceRecord): string {
+  return r.by === undefined ? '' : `${r.by}: `;
 }
 
 export function summarize(message: unknown, maxChars = 160): string {

@@ -1,13 +1,13 @@
-// stairwell replay [<scenario>] <F.json> [--trace F.jsonl] [--json]
+// stairwell replay [<scenario>] <F.json> [--trace F.jsonl] [--all | --last N] [--node ID] [--entity ID] [--json]
 // Replays a tape choice by choice. If the code changed so that the tape's labels no longer line
 // up, it says where the replay diverged; and if the recorded violation did not reproduce, it
 // tries again with the choices realigned on their labels (best effort, sim/choice.ts) and says
 // whether that reproduced it, instead of silently running something else. Naming the scenario
 // checks that the tape is one of it.
 
-import { bugsFor, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
+import { bugsFor, eventViewOf, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
 import { execute } from '../execute.ts';
-import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
+import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { readTape } from '../tape-file.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
@@ -22,6 +22,7 @@ export function replay(p: Parsed): number {
   const strategy = strategyNamed(tape.strategy);
   const tracePath = one(p, 'trace');
   const json = one(p, 'json');
+  const view = eventViewOf(p);
   checkOutputs(outputPaths(p, [['trace', 'file'], ['json', 'file']]), [path]);
   const values = tape.choices.map((c) => c[2]);
   const labels = tape.choices.map((c) => c[0]);
@@ -53,6 +54,7 @@ export function replay(p: Parsed): number {
       reproduced: expected === got,
       divergence,
       realigned,
+      storyLines: storyOf(outcome)?.lines.length ?? null,
     });
     return outcome.ok ? 0 : 1;
   }
@@ -65,7 +67,7 @@ export function replay(p: Parsed): number {
       ? `  reproduced: ${expected ?? 'no violation'}${realigned ? ' (best effort: after realigning the choices on their labels)' : sameFingerprint === false ? ' (by another path: the fingerprint differs)' : ''}`
       : `  NOT reproduced: the tape recorded ${expected ?? 'no violation'}, this run gave ${got ?? 'no violation'}${divergence !== null ? ' (realigning the choices on their labels did not reproduce it either)' : ''}`,
   );
-  if (outcome.violation !== null) out.push(`  ${outcome.violation.message}`, ...lastSteps(outcome.records ?? [], 15, outcome.choices).map((l) => `    ${l}`));
+  if (outcome.violation !== null) out.push(...eventBlock(outcome, view), `  => ${outcome.violation.invariant}: ${outcome.violation.message}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return outcome.ok ? 0 : 1;
 }

@@ -1,14 +1,13 @@
 // stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
-// Runs one seed. On a violation it prints the steps that led to it and a replay command.
+// Runs one seed. On a violation it prints the run's story (the events that led to it: --all for
+// every event, --last N, --node, --entity to filter) and a replay command.
 
-import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
+import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
 import { execute, replayCommand } from '../execute.ts';
-import { emitJson, lastSteps, verdictLine, violationJson, writeTrace } from '../report.ts';
+import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { tapeOf, writeTape } from '../tape-file.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
-
-const CONTEXT_STEPS = 25;
 
 export function run(p: Parsed): number {
   if (p.positionals.length > 1) usage(`run takes one scenario, got ${p.positionals.join(' ')}`);
@@ -21,10 +20,12 @@ export function run(p: Parsed): number {
   const tracePath = one(p, 'trace');
   const tapePath = one(p, 'tape');
   const json = one(p, 'json');
+  const view = eventViewOf(p);
   checkOutputs(outputPaths(p, [['trace', 'file'], ['tape', 'file'], ['json', 'file']]), []);
 
+  // A failing run is run again traced (it is deterministic): sweeps of one seed stay fast.
   const first = execute({ scenario, bugs, seed, strategy, trace: tracePath !== undefined });
-  const { outcome } = first;
+  const outcome = first.outcome.ok || first.outcome.records !== null ? first.outcome : execute({ scenario, bugs, seed, strategy, trace: true }).outcome;
   const replay = replayCommand(scenario.name, seed, bugs, strategy);
   if (tracePath !== undefined) writeTrace(tracePath, outcome.records ?? []);
   if (tapePath !== undefined) writeTape(tapePath, tapeOf(outcome, { scenario: scenario.name, bugs, strategy, seed }));
@@ -41,6 +42,7 @@ export function run(p: Parsed): number {
       timeMs: outcome.timeMs,
       choices: outcome.choices.values.length,
       violation: violationJson(outcome.violation),
+      storyLines: storyOf(outcome)?.lines.length ?? null,
       replay,
     });
     return outcome.ok ? 0 : 1;
@@ -48,11 +50,9 @@ export function run(p: Parsed): number {
   const label = `${scenario.name} seed ${seed}${bugs.length > 0 ? ` [${bugs.join(', ')}]` : ''}`;
   const out = [verdictLine(label, outcome)];
   if (outcome.violation !== null) {
-    // The run is deterministic, so the trace of the steps leading here comes from running it again.
-    const traced = outcome.records === null ? execute({ scenario, bugs, seed, strategy, trace: true }).outcome : outcome;
-    out.push(`  ${outcome.violation.message}`, `  last ${CONTEXT_STEPS} events:`, ...lastSteps(traced.records ?? [], CONTEXT_STEPS, traced.choices).map((l) => `    ${l}`));
-    out.push(`  replay: ${replay}`);
+    out.push(...eventBlock(outcome, view), `  => ${outcome.violation.invariant}: ${outcome.violation.message}`, `  replay: ${replay}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   return outcome.ok ? 0 : 1;
 }
+

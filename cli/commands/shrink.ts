@@ -1,17 +1,20 @@
-// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S] [--out F.json] [--seconds S] [--json] [--quiet]
-// Cuts a failing run down to a small tape that fails the same invariant (sim/shrink.ts), writes
-// that tape, and prints its steps one line each, the violation last. Progress (the best run so
-// far) goes to stderr. The output paths are checked before the first run, and never the input.
+// stairwell shrink <F.json> | <scenario> --seed N [--bug ID]... [--strategy S] [--out F.json] [--runs N] [--seconds S]
+//                 [--all | --last N] [--node ID] [--entity ID] [--json] [--quiet]
+// Cuts a failing run down to a small tape that fails the same invariant (cli/shrink-run.ts),
+// writes that tape, and prints its story (or the events asked for), the violation last. The
+// budget is counted in runs, so the same input gives the same tape on any machine; --seconds is
+// only a cap, reported when it cuts the shrink short. Progress (the best run so far) goes to
+// stderr. The output paths are checked before the first run, and never the input.
 
 import type { Scenario } from '../../scenarios/scenario.ts';
 import { decisionCount } from '../../sim/choice.ts';
 import type { ShrinkProgress } from '../../sim/shrink.ts';
-import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, strategyNamed, type Parsed } from '../args.ts';
+import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, strategyNamed, type Parsed } from '../args.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
 import { formatSeconds, ProgressLine } from '../progress.ts';
-import { emitJson, stepList, violationJson } from '../report.ts';
-import { shrinkRun } from '../shrink-run.ts';
+import { emitJson, eventBlock, storyOf, violationJson } from '../report.ts';
+import { SHRINK_RUNS, shrinkRun } from '../shrink-run.ts';
 import { readTape, tapeOf, writeTape } from '../tape-file.ts';
 
 export function shrink(p: Parsed): number {
@@ -26,7 +29,9 @@ export function shrink(p: Parsed): number {
   const seedText = one(p, 'seed');
   if (!fromTape && seedText === undefined) usage('shrink <scenario> needs --seed N');
   const seed = tape?.seed ?? nonNegativeInt(seedText!, '--seed');
-  const budgetMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '60', '--seconds');
+  const budgetRuns = nonNegativeInt(one(p, 'runs') ?? String(SHRINK_RUNS), '--runs');
+  const capMs = 1000 * nonNegativeInt(one(p, 'seconds') ?? '600', '--seconds');
+  const view = eventViewOf(p);
   const explicitOut = one(p, 'out');
   const out = explicitOut ?? (fromTape ? input.replace(/\.json$/, '.shrunk.json') : `${scenario.name}-seed${seed}.shrunk.json`);
   const json = one(p, 'json');
@@ -39,9 +44,10 @@ export function shrink(p: Parsed): number {
     strategy,
     seed,
     ...(tape === null ? {} : { values: tape.choices.map((c) => c[2]) }),
-    budgetMs,
+    budgetRuns,
+    capMs,
     progress: (s) => {
-      if (progress.due()) progress.update(progressText(s, budgetMs));
+      if (progress.due()) progress.update(progressText(s, budgetRuns));
     },
   });
   progress.clear();
@@ -57,9 +63,11 @@ export function shrink(p: Parsed): number {
     from: { choices: first.choices.values.length, steps: first.steps, decisions: decisionCount(first.choices.values) },
     to: { choices: result.values.length, steps: final.steps, decisions: decisionCount(final.choices.values) },
     runs: result.runs,
+    budgetRuns,
     seconds: Number((result.elapsedMs / 1000).toFixed(2)),
     timedOut: result.timedOut,
     violation: violationJson(final.violation),
+    storyLines: storyOf(final)?.lines.length ?? null,
     tape: written,
   };
   if (json !== undefined) {
@@ -67,8 +75,8 @@ export function shrink(p: Parsed): number {
     return 1;
   }
   const lines = [
-    `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices, ${summary.from.decisions} -> ${summary.to.decisions} decisions (${result.runs} runs, ${summary.seconds}s${result.timedOut ? ', out of time' : ''})`,
-    ...stepList(final.records ?? [], final.choices).map((line) => `  ${line}`),
+    `${scenario.name} seed ${seed}: ${summary.invariant} kept; ${summary.from.steps} -> ${summary.to.steps} steps, ${summary.from.choices} -> ${summary.to.choices} choices, ${summary.from.decisions} -> ${summary.to.decisions} decisions (${result.runs} of ${budgetRuns} runs, ${summary.seconds}s${result.timedOut ? `; CUT SHORT by the ${capMs / 1000}s cap: another machine may shrink further` : ''})`,
+    ...eventBlock(final, view),
     `  => ${final.violation?.invariant}: ${final.violation?.message}`,
     `tape: ${written}  (npx stairwell replay ${written})`,
   ];
@@ -76,6 +84,6 @@ export function shrink(p: Parsed): number {
   return 1;
 }
 
-function progressText(s: ShrinkProgress, budgetMs: number): string {
-  return `shrink: best ${s.steps} steps, ${s.choices} choices; ${s.runs} runs, ${formatSeconds(s.elapsedMs / 1000)} of ${formatSeconds(budgetMs / 1000)}`;
+function progressText(s: ShrinkProgress, budgetRuns: number): string {
+  return `shrink: best ${s.steps} steps, ${s.choices} choices; ${s.runs} of ${budgetRuns} runs, ${formatSeconds(s.elapsedMs / 1000)}`;
 }

@@ -70,6 +70,11 @@ class PropolisServer implements PropolisProcess {
 
   vm = (): Vm | null => this.#vm;
 
+  /** For a person reading a run: the VM this server runs and its epoch. */
+  inspect(): unknown {
+    return { epoch: this.#epoch, vm: this.#vm };
+  }
+
   onCall(_env: Env, _from: NodeId, request: unknown): PropolisReply | undefined {
     const r = request as PropolisRequest;
     switch (r.type) {

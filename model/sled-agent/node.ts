@@ -91,7 +91,10 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         migrationsOut: new Map(),
         transition(vmm, to) {
           advance(vmm, to);
-          if (to === 'Destroyed' && removeBeforeNotify) vmms.delete(vmm.id);
+          if (to === 'Destroyed' && removeBeforeNotify) {
+            vmms.delete(vmm.id);
+            env.log(`VMM ${vmm.id} removed from the table before its final state was published`);
+          }
           sled.publish(vmm);
           scheduleProgress(vmm);
         },
@@ -119,6 +122,7 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
         }
         if (!isTerminal(vmm.state)) advance(vmm, 'Failed');
         vmms.delete(vmmId);
+        env.log(`VMM ${vmmId} unregistered (${vmm.state}): removed from the table`);
         panicUnless(isTerminal(vmm.state), `VMM ${vmmId} unregistered while ${vmm.state}`);
         return { type: 'VmmUnregistered', vmmId, state: sledVmmStateOf(vmm) };
       }
@@ -143,6 +147,7 @@ export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null>
               vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
               for (const disk of request.disks ?? []) vmm.disks.set(disk.backendId, disk.vcr);
               vmms.set(vmm.id, vmm);
+              env.log(`VMM ${vmm.id} registered (${vmm.state})`);
               if (request.migration !== null) migrationSources.set(vmm.id, request.migration);
               sled.publish(vmm);
               scheduleProgress(vmm);

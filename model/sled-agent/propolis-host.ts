@@ -138,6 +138,7 @@ class PropolisHost implements PropolisHostProcess {
     if (vmm === undefined) {
       vmm = { id: vmmId, instanceId, state: 'Starting', gen: 2, disks, propolis: null, propolisGen: 0, busy: false, version: 0, publishing: false, publishedGen: 0 };
       this.vmms.set(vmmId, vmm);
+      this.#env.log(`VMM ${vmmId} registered (Starting)`);
       this.#publish(vmm);
     }
     return this.#stateReply(vmm);
@@ -209,6 +210,7 @@ class PropolisHost implements PropolisHostProcess {
     const vmm = this.vmms.get(vmmId);
     if (vmm !== undefined) {
       this.vmms.delete(vmmId);
+      this.#env.log(`VMM ${vmmId} unregistered: removed from the table`);
       if (vmm.propolis !== null) yield* this.#propolis(vmm.propolis, { type: 'InstanceRemove', vmmId });
     }
     return { type: 'VmmUnregistered', vmmId, state: null }; // departure: upstream's terminate answers with the state forced to Failed; Nexus only looks at whether it answered

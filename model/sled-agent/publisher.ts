@@ -38,7 +38,10 @@ export function* publisher<V extends Published>(env: Env, config: PublisherConfi
     const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, state }, config.nexusTimeoutMs);
     if (r.ok && r.reply.type === 'Ok') {
       vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
-      if (leaves(state.vmmState.state) && table.get(vmm.id) === vmm) table.delete(vmm.id);
+      if (leaves(state.vmmState.state) && table.get(vmm.id) === vmm) {
+        table.delete(vmm.id);
+        env.log(`VMM ${vmm.id} removed from the table: Nexus took its final state (${state.vmmState.state}, gen ${state.vmmState.gen})`);
+      }
       if (vmm.version === version) break;
       attempt = -1; // a newer state to publish: a fresh budget
       continue;

@@ -41,7 +41,7 @@ test.serial('a committed tape that still replays and is as short is kept, and sa
   const before = readFileSync(join(root, 'museum', FILE), 'utf8');
   const r = await museumUpdate(root);
   t.is(r.code, 0);
-  t.regex(r.stdout, new RegExp(`kept ${join(root, 'museum', FILE)} \\(\\d+ steps, still replays; this run's shrink reached \\d+\\)`));
+  t.regex(r.stdout, new RegExp(`kept ${join(root, 'museum', FILE)} \\(\\d+ decisions, \\d+ steps, still replays; this run's shrink reached \\d+ decisions, \\d+ steps\\)`));
   t.is(readFileSync(join(root, 'museum', FILE), 'utf8'), before);
 });
 

@@ -167,7 +167,10 @@ function* execute(run: SagaRun<ReplacementDriveParams>): Flow<NodeResult> {
   if (vcr.vcr === null) return failed('the volume has no VCR');
   const answer = yield* askPropolis(action, { type: 'VmmVcrReplace', vmmId: action.vmmId, backendId: action.diskId, vcr: vcr.vcr });
   const result = replaceResult(run.nexus, answer);
-  if (result.error !== null) return failed(result.error);
+  if (result.error !== null) {
+    run.nexus.env.log(`region replacement ${run.params.replacementId}: ${action.vmmId} refused the VCR: ${result.error}`);
+    return failed(result.error);
+  }
   const step = { instanceId: action.instanceId, vmmId: action.vmmId, stepTimeMs: action.stepTimeMs };
   run.nexus.env.log(`region replacement ${run.params.replacementId}: propolis answered ${result.result}`);
   if (result.result !== 'VcrMatches') return ok({ step, done: result.result === 'CompletedAlready' } satisfies Executed);
