@@ -106,59 +106,102 @@ function rootsOf(records: readonly TraceRecord[], v: StoryViolation): number[] {
 }
 
 export function tellStory(records: readonly TraceRecord[], choices: ChoiceRecorder | null, v: StoryViolation, nodes: readonly string[], maxLines = 30): Story {
-  const texts = records.map(textOf);
-  const entities = entitiesOf(v.message, nodes, texts);
-  const inCone = cone(records, rootsOf(records, v));
-  const ids = entities.filter((e) => !nodes.includes(e));
-  const named = new Set(entities.filter((e) => nodes.includes(e)));
-  // Ids select when the message names any; a message naming only nodes selects their events.
-  const direct = (r: TraceRecord, i: number): boolean =>
-    ids.length > 0 ? ids.some((e) => mentions(texts[i]!, e)) : named.has(r.node) || named.has(r.from ?? '') || named.has(r.to ?? '');
-  const decided = decisionsByRecord(records, choices, true);
-  const tiers = new Map<number, Tier>();
-  const rank = (i: number, tier: Tier): void => {
-    if (TOLD.has(records[i]!.event) && !FAULTS.has(records[i]!.event)) tiers.set(i, Math.min(tiers.get(i) ?? Tier.Reply, tier) as Tier);
-  };
-  if (v.phase === 'workload') for (const i of causeChain(records, v.step)) rank(i, Tier.Cause);
-  records.forEach((r, i) => {
-    if (!inCone[i]) return;
-    if (r.event === 'log') {
-      // The model's own account of a step: a relevant log brings in the event it is told beside.
-      const told = stepEventOf(records, i);
-      if (told >= 0 && direct(r, i)) rank(told, Tier.Logged);
-    } else if (direct(r, i)) {
-      rank(i, decided.has(i) ? Tier.Logged : Tier.Named);
-    } else if (r.envelope === 'rep' && r.event !== 'send' && requestOf(records, i) >= 0 && direct(records[requestOf(records, i)]!, requestOf(records, i))) {
-      rank(i, Tier.Reply); // a reply is about what its request was about (a lock's answer need not name the instance)
-    }
-  });
-  // A message still in flight when the invariant broke (a state published, not yet heard).
-  const arrived = new Set(records.flatMap((r) => (r.event === 'deliver' || r.event === 'lost' ? [r.msg] : [])));
-  records.forEach((r, i) => {
-    if (r.event === 'send' && inCone[i] && !arrived.has(r.msg) && direct(r, i)) tiers.set(i, Tier.Named);
-  });
-  const lanes = new Set<string>(named);
-  for (const i of tiers.keys()) {
-    lanes.add(records[i]!.node);
-    if (records[i]!.from !== undefined) lanes.add(records[i]!.from!);
-  }
-  for (const i of faultsOn(records, lanes)) tiers.set(i, Tier.Cause);
+  const slice = new Slice(records, choices, v, nodes);
+  const tiers = slice.rank();
   const indices = [...tiers.keys()].sort((a, b) => a - b);
-  // How common the rarest id an event names is, counted in kinds of events (the same message
-  // with other numbers is one kind, so a poll every second counts once): the rarer, the more it
-  // tells (the one step naming the saga tells more than the many kinds of listings naming the
-  // instance).
-  const kinds = new Map(ids.map((e) => [e, new Set<string>()]));
-  for (const i of tiers.keys()) for (const e of ids) if (mentions(texts[i]!, e)) kinds.get(e)!.add(`${records[i]!.event} ${texts[i]!.replace(/\d+/g, '#')}`);
-  const frequency = new Map(ids.map((e) => [e, kinds.get(e)!.size]));
-  const weight = (i: number): number => Math.min(Infinity, ...ids.filter((e) => mentions(texts[i]!, e)).map((e) => frequency.get(e)!));
+  const weight = slice.weigher(indices);
   // Decisions drawn while the world was set up (a nemesis's first wake-up, a user's first think)
   // shaped what follows, and are the first line when there are any.
-  const setup = decided.get(-1);
+  const setup = slice.decided.get(-1);
   const setupEntry: StoryEntry[] = setup === undefined ? [] : [{ line: `setup: ${setup.join(' ')}`, tier: Tier.Cause, weight: 0, members: [] }];
-  const lines = [...setupEntry, ...foldRepeats(indices.map((i) => ({ line: storyLine(records, i, decided), tier: tiers.get(i)!, weight: weight(i), members: [i] })), maxLines - setupEntry.length)];
-  const told = withinBudget(lines, maxLines, entities);
-  return { indices, told: told.kept.flatMap((e) => e.members).sort((a, b) => a - b), entities, lines: told.lines, leftOut: lines.length - told.kept.length };
+  const entries = indices.map((i) => ({ line: storyLine(records, i, slice.decided), tier: tiers.get(i)!, weight: weight(i), members: [i] }));
+  const lines = [...setupEntry, ...foldRepeats(entries, maxLines - setupEntry.length)];
+  const told = withinBudget(lines, maxLines, slice.entities);
+  return { indices, told: told.kept.flatMap((e) => e.members).sort((a, b) => a - b), entities: slice.entities, lines: told.lines, leftOut: lines.length - told.kept.length };
+}
+
+/** One violation's slice of a run: what it names, its cone, and how much each event in it tells. */
+class Slice {
+  readonly texts: readonly string[];
+  readonly entities: readonly string[];
+  readonly decided: ReadonlyMap<number, readonly string[]>;
+  readonly #records: readonly TraceRecord[];
+  readonly #violation: StoryViolation;
+  readonly #inCone: readonly boolean[];
+  /** The ids the violation names that are not nodes: when there are any, they select. */
+  readonly #ids: readonly string[];
+  readonly #named: ReadonlySet<string>;
+
+  constructor(records: readonly TraceRecord[], choices: ChoiceRecorder | null, v: StoryViolation, nodes: readonly string[]) {
+    this.#records = records;
+    this.#violation = v;
+    this.texts = records.map(textOf);
+    this.entities = entitiesOf(v.message, nodes, this.texts);
+    this.#inCone = cone(records, rootsOf(records, v));
+    this.#ids = this.entities.filter((e) => !nodes.includes(e));
+    this.#named = new Set(this.entities.filter((e) => nodes.includes(e)));
+    this.decided = decisionsByRecord(records, choices, true);
+  }
+
+  /** Whether event i names what the violation names (a message naming only nodes: their events). */
+  direct(i: number): boolean {
+    const r = this.#records[i]!;
+    if (this.#ids.length > 0) return this.#ids.some((e) => mentions(this.texts[i]!, e));
+    return this.#named.has(r.node) || this.#named.has(r.from ?? '') || this.#named.has(r.to ?? '');
+  }
+
+  /** The events of the story, each with how much it tells (Tier). */
+  rank(): Map<number, Tier> {
+    const tiers = new Map<number, Tier>();
+    const records = this.#records;
+    const rank = (i: number, tier: Tier): void => {
+      if (TOLD.has(records[i]!.event) && !FAULTS.has(records[i]!.event)) tiers.set(i, Math.min(tiers.get(i) ?? Tier.Reply, tier) as Tier);
+    };
+    if (this.#violation.phase === 'workload') for (const i of causeChain(records, this.#violation.step)) rank(i, Tier.Cause);
+    records.forEach((r, i) => {
+      if (!this.#inCone[i]) return;
+      if (r.event === 'log') {
+        // The model's own account of a step: a relevant log brings in the event it is told beside.
+        const told = stepEventOf(records, i);
+        if (told >= 0 && this.direct(i)) rank(told, Tier.Logged);
+      } else if (this.direct(i)) {
+        rank(i, this.decided.has(i) ? Tier.Logged : Tier.Named);
+      } else if (r.envelope === 'rep' && r.event !== 'send' && requestOf(records, i) >= 0 && this.direct(requestOf(records, i))) {
+        rank(i, Tier.Reply); // a reply is about what its request was about (a lock's answer need not name the instance)
+      }
+    });
+    for (const i of this.#inFlight()) tiers.set(i, Tier.Named);
+    for (const i of faultsOn(records, this.#lanes(tiers))) tiers.set(i, Tier.Cause);
+    return tiers;
+  }
+
+  /** Messages still in flight when the invariant broke (a state published, not yet heard). */
+  #inFlight(): number[] {
+    const arrived = new Set(this.#records.flatMap((r) => (r.event === 'deliver' || r.event === 'lost' ? [r.msg] : [])));
+    return this.#records.flatMap((r, i) => (r.event === 'send' && this.#inCone[i] && !arrived.has(r.msg) && this.direct(i) ? [i] : []));
+  }
+
+  /** The nodes the story passes through. */
+  #lanes(tiers: ReadonlyMap<number, Tier>): Set<string> {
+    const lanes = new Set<string>(this.#named);
+    for (const i of tiers.keys()) {
+      lanes.add(this.#records[i]!.node);
+      if (this.#records[i]!.from !== undefined) lanes.add(this.#records[i]!.from!);
+    }
+    return lanes;
+  }
+
+  /**
+   * How common the rarest id an event names is, counted in kinds of events among the story's
+   * (the same message with other numbers is one kind, so a poll every second counts once): the
+   * rarer, the more it tells (the one step naming the saga tells more than the many kinds of
+   * listings naming the instance).
+   */
+  weigher(indices: readonly number[]): (i: number) => number {
+    const kinds = new Map(this.#ids.map((e) => [e, new Set<string>()]));
+    for (const i of indices) for (const e of this.#ids) if (mentions(this.texts[i]!, e)) kinds.get(e)!.add(`${this.#records[i]!.event} ${this.texts[i]!.replace(/\d+/g, '#')}`);
+    return (i) => Math.min(Infinity, ...this.#ids.filter((e) => mentions(this.texts[i]!, e)).map((e) => kinds.get(e)!.size));
+  }
 }
 
 /**
