@@ -16,6 +16,8 @@ class DiffView {
   readonly panels = el('aside', 'state-panel');
   readonly left: StateIndex;
   readonly right: StateIndex;
+  /** Per pair, 1 if its two sides differ: computed once, looked up on every scroll. */
+  readonly differing: Uint8Array;
   selected: number | null = null;
 
   constructor(doc: DiffDocument) {
@@ -24,10 +26,12 @@ class DiffView {
     this.right = new StateIndex(doc.right);
     this.panels.id = 'state-panel';
     this.panels.hidden = true;
+    this.differing = Uint8Array.from(doc.pairs, (_, k) => (this.differs(k) ? 1 : 0));
     this.canvas.style.height = `${doc.pairs.length * ROW_PX}px`;
     this.scroller.append(this.canvas);
   }
 
+  /** As sim/trace-diff.ts compares events: the same event at the same time, whatever its step number. */
   differs(k: number): boolean {
     const [i, j] = this.doc.pairs[k]!;
     if (i === null || j === null) return true;
@@ -45,13 +49,17 @@ class DiffView {
 
   rowHtml(k: number): string {
     const [i, j] = this.doc.pairs[k]!;
-    const cell = (doc: RunDocument, at: number | null): string => (at === null ? '<span class="cell blank">—</span>' : `<span class="cell">${escapeHtml(doc.events[at]!.line)}</span>`);
-    const classes = ['diff-row', this.differs(k) ? 'differs' : '', k === this.doc.firstDivergence ? 'first' : '', k === this.selected ? 'selected' : ''].filter((c) => c !== '').join(' ');
+    const cell = (side: string, doc: RunDocument, at: number | null): string => {
+      if (at === null) return `<span class="cell ${side} blank">—</span>`;
+      const line = escapeHtml(doc.events[at]!.line);
+      return `<span class="cell ${side}" data-i="${at}" title="${line}">${line}</span>`;
+    };
+    const classes = ['diff-row', this.differing[k] === 1 ? 'differs' : '', k === this.doc.firstDivergence ? 'first' : '', k === this.selected ? 'selected' : ''].filter((c) => c !== '').join(' ');
     const id = k === this.doc.firstDivergence ? ' id="first-divergence"' : '';
-    return `<div class="${classes}"${id} data-k="${k}" style="top:${k * ROW_PX}px">${cell(this.doc.left, i)}${cell(this.doc.right, j)}</div>`;
+    return `<div class="${classes}"${id} data-k="${k}" style="top:${k * ROW_PX}px">${cell('left', this.doc.left, i)}${cell('right', this.doc.right, j)}</div>`;
   }
 
-  onClick(target: HTMLElement): void {
+  onClick(target: Element): void {
     const row = target.closest<HTMLElement>('.diff-row');
     if (row === null) return;
     const k = Number(row.dataset.k);
@@ -81,7 +89,9 @@ export function showDiff(doc: DiffDocument): void {
   main.append(view.scroller, view.panels);
   document.body.append(header, main);
   view.scroller.addEventListener('scroll', () => view.render(), { passive: true });
-  view.canvas.addEventListener('click', (ev) => view.onClick(ev.target as HTMLElement));
+  view.canvas.addEventListener('click', (ev) => {
+    if (ev.target instanceof Element) view.onClick(ev.target);
+  });
   window.addEventListener('resize', () => view.render());
   view.render();
   if (doc.firstDivergence !== null) {
