@@ -27,8 +27,6 @@ export interface EventView {
   readonly entities: readonly string[];
 }
 
-export const STORY_VIEW: EventView = { all: false, last: null, nodes: [], entities: [] };
-
 /** The story of a failing run (sim/story.ts), or null when it passed or was not traced. */
 export function storyOf(outcome: RunOutcome): Story | null {
   const v = outcome.violation;
@@ -65,11 +63,6 @@ export function eventLines(outcome: RunOutcome, view: EventView): string[] {
     return mine === undefined ? describeRecord(records[i]!) : `${describeRecord(records[i]!)}   <- ${mine.join(' ')}`;
   });
   return setup === undefined || shown[0] !== 0 ? lines : [`setup: ${setup.join(' ')}`, ...lines];
-}
-
-/** Every event of a traced run, one line each (`--all`). */
-export function stepList(outcome: RunOutcome): string[] {
-  return eventLines(outcome, { ...STORY_VIEW, all: true });
 }
 
 /** The events the view asks for under a heading that says which they are. */

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TestFn } from 'ava';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -16,6 +17,21 @@ export const CHROMIUM = '/usr/bin/chromium';
 export async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium: apt-get install -y chromium (.ci/run does)`);
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+}
+
+/** One browser for a test file: launched before its tests, closed after them; call the result for it. */
+export function browserFor(test: TestFn): () => Browser {
+  let browser: Browser | null = null;
+  test.before(async () => {
+    browser = await launch();
+  });
+  test.after.always(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (browser === null) throw new Error('the browser is launched in test.before');
+    return browser;
+  };
 }
 
 export interface OpenedPage {

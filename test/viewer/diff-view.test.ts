@@ -4,20 +4,12 @@
 // 10,000-pair diff too, drawn a window at a time), and a click showing both sides' state.
 
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderDiffHtml } from '../../viewer/html.ts';
-import { launch, openHtml } from '../helpers/browser.ts';
+import { browserFor, openHtml } from '../helpers/browser.ts';
 import { longDiffDocument, smallDiffDocument } from '../helpers/view-documents.ts';
 
-let browser: Browser;
-
-test.before(async () => {
-  browser = await launch();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = browserFor(test);
 
 async function drawnPairs(page: Page, selector: string): Promise<number[]> {
   return page.locator(selector).evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-k'))));
@@ -25,7 +17,7 @@ async function drawnPairs(page: Page, selector: string): Promise<number[]> {
 
 test('the summary at the top, a row per pair, blanks where a side has none, the differing rows and the first divergence marked', async (t) => {
   const doc = smallDiffDocument();
-  const { page, requests, errors } = await openHtml(browser, 'small-diff.html', renderDiffHtml(doc));
+  const { page, requests, errors } = await openHtml(browser(), 'small-diff.html', renderDiffHtml(doc));
   t.is(await page.locator('#summary').innerText(), doc.summary);
   const summaryBox = (await page.locator('#summary').boundingBox())!;
   const rowsBox = (await page.locator('.scroller').boundingBox())!;
@@ -44,7 +36,7 @@ test('the summary at the top, a row per pair, blanks where a side has none, the 
 });
 
 test("a click on a row shows both sides' state after it, or that a side has no counterpart", async (t) => {
-  const { page, errors } = await openHtml(browser, 'small-diff-state.html', renderDiffHtml(smallDiffDocument()));
+  const { page, errors } = await openHtml(browser(), 'small-diff-state.html', renderDiffHtml(smallDiffDocument()));
   const panel = page.locator('#state-panel');
   t.true(await panel.isHidden());
   await page.locator('.diff-row[data-k="9"]').click();
@@ -63,7 +55,7 @@ test("a click on a row shows both sides' state after it, or that a side has no c
 
 test('in a diff of 10,000 pairs the first divergence is in view on load, drawn a window at a time', async (t) => {
   const [events, from] = [10_000, 7_000];
-  const { page, requests, errors } = await openHtml(browser, 'long-diff.html', renderDiffHtml(longDiffDocument(events, from)));
+  const { page, requests, errors } = await openHtml(browser(), 'long-diff.html', renderDiffHtml(longDiffDocument(events, from)));
   const first = page.locator('#first-divergence');
   t.is(await first.getAttribute('data-k'), String(from));
   const box = (await first.boundingBox())!;

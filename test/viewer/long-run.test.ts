@@ -4,9 +4,9 @@
 // (the machines are shared): README, "Reading a story".
 
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { renderRunHtml } from '../../viewer/html.ts';
-import { launch, openHtml, scrollTo } from '../helpers/browser.ts';
+import { browserFor, openHtml, scrollTo } from '../helpers/browser.ts';
 import { LONG_FLIGHT_SEND, longDocument } from '../helpers/view-documents.ts';
 
 const EVENTS = 10_000;
@@ -16,22 +16,14 @@ const ROWS_MAX = 200;
 
 const doc = longDocument(EVENTS);
 const html = renderRunHtml(doc);
-let browser: Browser;
-
-test.before(async () => {
-  browser = await launch();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = browserFor(test);
 
 async function rowsInPage(page: Page): Promise<number> {
   return page.locator('.row').count();
 }
 
 test.serial('few rows in the page, story only or every event, and the last event drawn at the end', async (t) => {
-  const { page, errors } = await openHtml(browser, 'bounded.html', html);
+  const { page, errors } = await openHtml(browser(), 'bounded.html', html);
   t.true((await rowsInPage(page)) < ROWS_MAX, `${await rowsInPage(page)} rows, story only`);
   await page.locator('#toggle').click(); // every event: 10,000 rows
   t.is(await page.locator('.fold').count(), 0);
@@ -58,7 +50,7 @@ test.serial('few rows in the page, story only or every event, and the last event
 });
 
 test.serial('an arrow whose send is above the window and delivery below it is drawn across it', async (t) => {
-  const { page } = await openHtml(browser, 'crossing.html', html);
+  const { page } = await openHtml(browser(), 'crossing.html', html);
   await page.locator('#toggle').click();
   await scrollTo(page, '.scroller', (EVENTS / 2) * ROW_PX);
   t.is(await page.locator(`.event[data-i="${LONG_FLIGHT_SEND}"]`).count(), 0, 'the send is not in the page');

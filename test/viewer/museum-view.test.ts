@@ -8,24 +8,15 @@
 import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { runDocument } from '../../cli/run-document.ts';
 import { tapeInput } from '../../cli/run-input.ts';
 import { renderRunHtml } from '../../viewer/html.ts';
 import type { RunDocument } from '../../viewer/document.ts';
-import { launch, openHtml, scrollTo } from '../helpers/browser.ts';
+import { browserFor, openHtml, scrollTo } from '../helpers/browser.ts';
 
 const OUTPUT = new URL('../../test-output/', import.meta.url).pathname;
 const ROW_PX = 20;
-let browser: Browser;
-
-test.before(async () => {
-  browser = await launch();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = browserFor(test);
 
 function museumDocument(): RunDocument {
   const input = tapeInput(new URL('../../museum/sled-agent__remove-before-notify.json', import.meta.url).pathname);
@@ -35,7 +26,7 @@ function museumDocument(): RunDocument {
 
 test('the omicron#7282 tape: lanes, story, the VMM leaving the table, the violation, the state panel; nothing fetched', async (t) => {
   const doc = museumDocument();
-  const { page, requests, errors } = await openHtml(browser, 'museum.html', renderRunHtml(doc));
+  const { page, requests, errors } = await openHtml(browser(), 'museum.html', renderRunHtml(doc));
   const lanes = await page.locator('.lane-header').evaluateAll((hs) => hs.map((h) => (h as unknown as { dataset: { node: string } }).dataset.node));
   t.deepEqual(lanes, [...doc.nodes]);
   t.true((await page.locator('.row.event.story').count()) > 5);

@@ -7,26 +7,18 @@
 import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { renderRunHtml } from '../../viewer/html.ts';
 import type { RunDocument } from '../../viewer/document.ts';
-import { launch, openHtml, topPx, type OpenedPage } from '../helpers/browser.ts';
+import { browserFor, openHtml, topPx, type OpenedPage } from '../helpers/browser.ts';
 import { smallDocument } from '../helpers/view-documents.ts';
 
 const OUTPUT = new URL('../../test-output/', import.meta.url).pathname;
 const ROW_PX = 20;
-let browser: Browser;
-
-test.before(async () => {
-  browser = await launch();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = browserFor(test);
 
 async function openSmall(name: string, doc: RunDocument = smallDocument(), viewport?: { width: number; height: number }): Promise<OpenedPage> {
-  return openHtml(browser, name, renderRunHtml(doc), viewport);
+  return openHtml(browser(), name, renderRunHtml(doc), viewport);
 }
 
 /** Show every event (the toggle): rows are then event i at row i. */

@@ -9,22 +9,13 @@
 // puts it in its namespace by itself.
 
 import test from 'ava';
-import type { Browser } from 'playwright-core';
 import type { RunDocument, ViewEvent } from '../../viewer/document.ts';
 import { renderDiffHtml, renderRunHtml } from '../../viewer/html.ts';
-import { launch, openHtml } from '../helpers/browser.ts';
+import { browserFor, openHtml } from '../helpers/browser.ts';
 import { longDocument, smallDiffDocument, smallDocument } from '../helpers/view-documents.ts';
 
 const URL_PATTERN = /https?:\/\//i;
-let browser: Browser;
-
-test.before(async () => {
-  browser = await launch();
-});
-
-test.after.always(async () => {
-  await browser?.close();
-});
+const browser = browserFor(test);
 
 /** The small run with payloads that would break out of the page if they were not escaped. */
 function hostileDocument(): RunDocument {
@@ -47,7 +38,7 @@ test('the run page and the diff page name no http(s) URL', (t) => {
 });
 
 test('opened and used, the page requests nothing', async (t) => {
-  const { page, requests, errors } = await openHtml(browser, 'quiet.html', renderRunHtml(smallDocument()));
+  const { page, requests, errors } = await openHtml(browser(), 'quiet.html', renderRunHtml(smallDocument()));
   await page.locator('.fold').click();
   await page.locator('.event[data-i="4"]').click();
   await page.locator('#toggle').click();
@@ -61,7 +52,7 @@ test('opened and used, the page requests nothing', async (t) => {
 });
 
 test('a payload with </script> and markup in it is shown as text, and runs nothing', async (t) => {
-  const { page, errors } = await openHtml(browser, 'hostile.html', renderRunHtml(hostileDocument()));
+  const { page, errors } = await openHtml(browser(), 'hostile.html', renderRunHtml(hostileDocument()));
   t.deepEqual(errors, []);
   t.regex(await page.title(), /^stairwell: small run <\/script>/, 'the title is text');
   t.regex(await page.locator('.event[data-i="0"]').innerText(), /<\/script><script>document\.title = "broken out"<\/script><img src=x/);
