@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const SOURCE_DIRS = ['sim', 'model', 'oracle', 'scenarios', 'cli', 'bench', 'viewer'];
+const SOURCE_DIRS = ['ports', 'sim', 'model', 'oracle', 'scenarios', 'cli', 'bench', 'viewer'];
 
 function sourceKey() {
   const hash = createHash('sha256');

@@ -10,7 +10,7 @@ import type { Region } from '../model/crucible/downstairs/region.ts';
 import { guest, type GuestProcess } from '../model/crucible/guest.ts';
 import type { RegionDefinition } from '../model/crucible/protocol.ts';
 import { upstairs, type UpstairsProcess } from '../model/crucible/upstairs/node.ts';
-import type { Bugs } from '../model/ports.ts';
+import type { Bugs } from '../ports/index.ts';
 import { crucibleLivenessGoal } from '../oracle/crucible-liveness.ts';
 import { GuestRegister } from '../oracle/crucible-register.ts';
 import { CrucibleSafety } from '../oracle/crucible-safety.ts';

@@ -5,7 +5,7 @@
 import { cockroachDb } from '../model/crdb/node.ts';
 import type { Tables } from '../model/crdb/tables.ts';
 import { nexus } from '../model/nexus/node.ts';
-import type { Bugs } from '../model/ports.ts';
+import type { Bugs } from '../ports/index.ts';
 import { simSledAgent, type SledAgentProcess } from '../model/sled-agent/node.ts';
 import { user, type UserInstance, type UserOp, type UserProcess } from '../model/user/node.ts';
 import { instanceLivenessGoal } from '../oracle/instance-liveness.ts';

@@ -16,7 +16,7 @@ import type { RegionDefinition } from '../model/crucible/protocol.ts';
 import type { Vcr } from '../model/crucible/vcr.ts';
 import { nexus } from '../model/nexus/node.ts';
 import { operator, type DiskFailed } from '../model/operator/node.ts';
-import type { Bugs } from '../model/ports.ts';
+import type { Bugs } from '../ports/index.ts';
 import { propolis, type PropolisProcess } from '../model/propolis/node.ts';
 import type { VmTuning } from '../model/propolis/vm.ts';
 import { propolisSledAgent, type PropolisHostProcess } from '../model/sled-agent/propolis-host.ts';

@@ -1,7 +1,7 @@
 // A scenario is a named world: topology, workload, fault menu, oracle and liveness goals, plus
 // the limits of one run. `spec(bugs)` builds what the runner runs, with the given bug switches on.
 
-import type { Bugs } from '../model/ports.ts';
+import type { Bugs } from '../ports/index.ts';
 import type { RunLimits, RunSpec } from '../sim/runner.ts';
 import type { FaultOption } from '../sim/nemesis.ts';
 

@@ -11,7 +11,7 @@ import { cockroachDb } from '../model/crdb/node.ts';
 import type { Tables } from '../model/crdb/tables.ts';
 import { nexus } from '../model/nexus/node.ts';
 import { operator, type DiskFailed } from '../model/operator/node.ts';
-import type { Bugs } from '../model/ports.ts';
+import type { Bugs } from '../ports/index.ts';
 import { simSledAgent, type SledAgentProcess } from '../model/sled-agent/node.ts';
 import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 import { storageUser, type StorageUserProcess } from '../model/user/storage.ts';

@@ -3,14 +3,14 @@
 // not). A workflow belongs to the incarnation that started it; a crash ends the incarnation,
 // and with it every workflow and every call it was waiting on, without a list to walk.
 
-import type { Env, NodeSpec, Process, Workflow } from './process.ts';
+import type { Env, Flow, NodeDef, Process } from '../ports/index.ts';
 
 export interface WorkflowRun {
   readonly name: string;
   readonly host: Host;
   /** The host's incarnation when the workflow started. */
   readonly inc: number;
-  readonly gen: Workflow;
+  readonly gen: Flow<unknown>;
   /** Bumped at every yield and every reply; a resume event carrying an old token is stale. */
   token: number;
   /** The call this workflow waits on, 0 if none. */
@@ -31,7 +31,7 @@ export function alive(wf: WorkflowRun): boolean {
 }
 
 export class Host {
-  readonly spec: NodeSpec<unknown>;
+  readonly spec: NodeDef<unknown>;
   readonly index: number;
   readonly durable: unknown;
   process: Process | null = null;
@@ -42,7 +42,7 @@ export class Host {
   /** Bumped at every boot; events addressed to an older incarnation are stale. */
   incarnation = 0;
 
-  constructor(spec: NodeSpec<unknown>, index: number) {
+  constructor(spec: NodeDef<unknown>, index: number) {
     this.spec = spec;
     this.index = index;
     this.durable = spec.initDurable();

@@ -16,7 +16,7 @@ import { assert } from './assert.ts';
 import { between, flip } from './choice.ts';
 import { nemesisFor } from './strategy.ts';
 import type { LinkFault } from './network.ts';
-import type { NodeId } from './process.ts';
+import type { NodeId } from '../ports/index.ts';
 import type { FaultRecord, Simulator } from './simulator.ts';
 
 export type FaultOption =

@@ -13,7 +13,7 @@
 import { assert, fail } from './assert.ts';
 import { between, flip, type ChoiceSource } from './choice.ts';
 import type { PctSchedule } from './pct.ts';
-import type { NodeId } from './process.ts';
+import type { NodeId } from '../ports/index.ts';
 
 export interface LinkParams {
   readonly delayMsMin: number;

@@ -13,7 +13,7 @@
 
 import { assert } from './assert.ts';
 import { between, type ChoiceSource } from './choice.ts';
-import type { NodeId } from './process.ts';
+import type { NodeId } from '../ports/index.ts';
 
 /** Two change points: bugs of depth 3 (three ordering constraints) and below. */
 const PCT_DEPTH = 3;

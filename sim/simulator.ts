@@ -18,7 +18,7 @@ import { EventQueue } from './event-queue.ts';
 import { Network, type LinkParams } from './network.ts';
 import { PctSchedule } from './pct.ts';
 import { signatureOf, type CoverageMap } from './coverage.ts';
-import type { CallResult, Effect, Env, NodeId, NodeSpec, Workflow } from './process.ts';
+import type { CallResult, Effect, Env, Flow, NodeDef, NodeId } from '../ports/index.ts';
 import { Fingerprint, messageType, type TraceRecord } from './trace.ts';
 import { EventPool, type SimEvent, type EventKind } from './sim-event.ts';
 import { alive, Host, type ReplyTo, type WorkflowRun } from './host.ts';
@@ -78,7 +78,7 @@ export interface SimulatorOptions {
   readonly coverage?: CoverageMap;
 }
 
-const TIMEOUT: CallResult = { ok: false, error: 'timeout' };
+const TIMEOUT: CallResult<unknown> = { ok: false, error: 'timeout' };
 /** The sender of a message from outside the simulated network (Simulator.tell). */
 export const OUTSIDE = 'outside';
 const KIND_CODE = { deliver: 1, timer: 2, resume: 3, action: 4 } as const;
@@ -150,9 +150,9 @@ export class Simulator {
 
   // ---- nodes -------------------------------------------------------------------------------
 
-  addNode<D>(spec: NodeSpec<D>): void {
+  addNode<D>(spec: NodeDef<D>): void {
     if (this.#hosts.has(spec.id)) fail(`node ${spec.id} added twice`);
-    const host = new Host(spec as NodeSpec<unknown>, this.#hosts.size);
+    const host = new Host(spec as NodeDef<unknown>, this.#hosts.size);
     this.#hosts.set(spec.id, host);
     this.pct?.add(spec.id);
     this.#boot(host);
@@ -547,7 +547,7 @@ export class Simulator {
           this.#protocolPanic(to, `received a call but serves none: ${messageType(payload)}`);
           return;
         }
-        let wf: Workflow;
+        let wf: Flow<unknown>;
         try {
           wf = handler.call(process, to.env!, fromId, payload);
         } catch (error) {
@@ -562,7 +562,7 @@ export class Simulator {
         if (wf.rpcId !== ev.rpcId || !alive(wf)) return; // late or duplicate
         wf.rpcId = 0;
         wf.token++;
-        this.#advance(wf, { ok: true, reply: payload } satisfies CallResult);
+        this.#advance(wf, { ok: true, reply: payload } satisfies CallResult<unknown>);
         return;
       }
     }
@@ -581,7 +581,7 @@ export class Simulator {
     return name;
   }
 
-  #start(host: Host, name: string, gen: Workflow, replyTo: ReplyTo | null): void {
+  #start(host: Host, name: string, gen: Flow<unknown>, replyTo: ReplyTo | null): void {
     const wf: WorkflowRun = { name, host, inc: host.incarnation, gen, token: 0, rpcId: 0, replyTo, done: false };
     this.#advance(wf, undefined);
   }

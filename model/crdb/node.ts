@@ -4,7 +4,7 @@
 import type { DbRequest } from './queries.ts';
 import { execute } from './datastore/execute.ts';
 import { emptyTables, type Tables } from './tables.ts';
-import type { Env, NodeDef, NodeId, Process } from '../ports.ts';
+import type { Env, NodeDef, NodeId, Process } from '../../ports/index.ts';
 
 /** `populate` fills the tables before anything runs (records a scenario starts with: a disk and its volume). */
 export function cockroachDb(id: NodeId, populate?: (tables: Tables) => void): NodeDef<Tables> {

@@ -4,7 +4,7 @@
 // up, after the deactivation's `reactivateAfterMs`. An upstairs that restarts before answering
 // was deactivated the hard way: its re-activation on restart stands for the planned one.
 
-import { between, type Env, type NodeId } from '../ports.ts';
+import { between, type Env, type NodeId } from '../../ports/index.ts';
 import type { ActivationRequest, Deactivation } from './control-plane.ts';
 import type { UpstairsReply } from './upstairs/control.ts';
 

@@ -8,7 +8,7 @@
 // higher one meanwhile. Deactivations (a VM stop and start, control-deactivate.ts) and target
 // replacements (control-replace.ts) run beside the activations.
 
-import { between, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { between, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import { Deactivator, type DeactivateTag } from './control-deactivate.ts';
 import { Replacer, type Replacement, type ReplacementStatus, type ReplaceTag } from './control-replace.ts';
 import type { UpstairsReply } from './upstairs/control.ts';

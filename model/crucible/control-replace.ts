@@ -4,7 +4,7 @@
 // down or its reply lost). A replacement ends when the upstairs says Started, StartedAlready or
 // CompletedAlready; C-L3 then expects the new target Active.
 
-import { between, type Env, type NodeId } from '../ports.ts';
+import { between, type Env, type NodeId } from '../../ports/index.ts';
 import type { ReplaceResult } from './upstairs/replace.ts';
 import type { UpstairsReply } from './upstairs/control.ts';
 

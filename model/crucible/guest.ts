@@ -8,7 +8,7 @@
 // (timed out). The oracle checks every read against that history (oracle/crucible-register.ts);
 // the guest itself believes whatever it is told.
 
-import { between, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { between, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { RegionDefinition } from './protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './upstairs/control.ts';
 

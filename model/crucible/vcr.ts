@@ -12,7 +12,7 @@
 // this panics too: a PANIC finding, not a refusal.
 
 import { panic } from '../assert.ts';
-import type { NodeId } from '../ports.ts';
+import type { NodeId } from '../../ports/index.ts';
 
 export interface CrucibleOpts {
   readonly id: string;

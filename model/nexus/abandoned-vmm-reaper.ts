@@ -2,7 +2,7 @@
 // no instance holds as active or target, and that are not yet deleted, get marked deleted.
 // (The real task also frees their sled reservations; this model has none.)
 
-import type { Flow } from '../ports.ts';
+import type { Flow } from '../../ports/index.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 

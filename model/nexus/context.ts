@@ -1,7 +1,7 @@
 // What every Nexus flow needs: its environment, its configuration, the bug switches, and a way
 // to activate a background task now rather than at its next period.
 
-import type { Bugs, Env, NodeId } from '../ports.ts';
+import type { Bugs, Env, NodeId } from '../../ports/index.ts';
 
 export type BackgroundTask =
   | 'instance_watcher'

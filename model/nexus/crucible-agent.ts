@@ -6,7 +6,7 @@
 // hanging past the run. A 4xx or 5xx ends the call at once. Creates and deletes are then polled
 // until the record reaches its final state.
 
-import { sleep, type Flow } from '../ports.ts';
+import { sleep, type Flow } from '../../ports/index.ts';
 import type { AgentReply, AgentRequest, AgentState } from '../crucible/agent/api.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';

@@ -1,7 +1,7 @@
 // Nexus's calls to CockroachDB. A timed-out transaction may or may not have committed; callers
 // treat that as inconclusive and rely on every write being safe to repeat.
 
-import { sleep, type CallResult, type Flow } from '../ports.ts';
+import { sleep, type CallResult, type Flow } from '../../ports/index.ts';
 import type { DbReply, DbRequest, QueryName } from '../crdb/queries.ts';
 import type { NexusContext } from './context.ts';
 

@@ -10,7 +10,7 @@
 import { panic, unreachable } from '../assert.ts';
 import type { SledAgentReply } from '../sled-agent/api.ts';
 import type { InstanceSnapshot } from '../crdb/queries.ts';
-import { call, probe, type Flow } from '../ports.ts';
+import { call, probe, type Flow } from '../../ports/index.ts';
 import { error, ok, type NexusErrorCode, type NexusReply } from './api.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';

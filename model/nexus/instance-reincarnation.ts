@@ -3,7 +3,7 @@
 // (BestEffort or unset), they are meant to run, their cooldown has passed and no update holds
 // them, through the instance-start saga with reason AutoRestart.
 
-import { probe, type Flow } from '../ports.ts';
+import { probe, type Flow } from '../../ports/index.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { executeSaga } from './saga/executor.ts';

@@ -1,7 +1,7 @@
 // The instance_updater background task: starts an update saga for every unlocked instance whose
 // active VMM is terminal. It catches what a lost report, a failed lock or a crash left behind.
 
-import type { Flow } from '../ports.ts';
+import type { Flow } from '../../ports/index.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { startUpdateSaga } from './sagas/instance-update.ts';

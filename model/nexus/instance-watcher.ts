@@ -6,7 +6,7 @@
 // - no answer: inconclusive, nothing written. (The real task also fails VMMs on expunged or
 //   powered-off sleds; this model has neither.)
 
-import { call, probe, type Flow } from '../ports.ts';
+import { call, probe, type Flow } from '../../ports/index.ts';
 import type { VmmRow } from '../crdb/tables.ts';
 import type { SledAgentReply } from '../sled-agent/api.ts';
 import type { NexusContext } from './context.ts';

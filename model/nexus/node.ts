@@ -5,7 +5,7 @@
 
 import { panic, unreachable } from '../assert.ts';
 import type { SledVmmState } from '../common/vmm-state.ts';
-import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../ports.ts';
+import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../../ports/index.ts';
 import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
 import { error, ok, type NexusReply, type NexusRequest } from './api.ts';
 import type { BackgroundTask, NexusConfig, NexusContext } from './context.ts';

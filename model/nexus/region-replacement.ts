@@ -9,7 +9,7 @@
 //   request, the finish saga.
 // Upstream runs the detector every 30 s and the driver every 10 s; the scenario scales them down.
 
-import type { Flow } from '../ports.ts';
+import type { Flow } from '../../ports/index.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { executeSaga } from './saga/executor.ts';

@@ -17,7 +17,7 @@
 // task, Running -> Complete, with no saga. nexus/rsr-lock-needs-live-volume is passed down to
 // the lock (region-snapshot-replacement.ts in the datastore).
 
-import { probe, type Flow } from '../ports.ts';
+import { probe, type Flow } from '../../ports/index.ts';
 import type { RsrRow, RsrStepRow } from '../crdb/tables.ts';
 import { readOnlyTargets } from '../crucible/vcr-targets.ts';
 import type { NexusContext } from './context.ts';

@@ -2,7 +2,7 @@
 // b848b6df85): a create or delete runs its saga and answers when it ends, as the external API
 // does; attach and detach are single transactions, refused unless the instance has no VMM.
 
-import type { Flow } from '../ports.ts';
+import type { Flow } from '../../ports/index.ts';
 import { error, ok, type NexusReply, type NexusRequest } from './api.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';

@@ -5,7 +5,7 @@
 
 import { isTerminal, type SledVmmState } from '../common/vmm-state.ts';
 import type { VmmRow } from '../crdb/tables.ts';
-import type { Flow } from '../ports.ts';
+import type { Flow } from '../../ports/index.ts';
 import type { NexusContext } from './context.ts';
 import { db } from './db-client.ts';
 import { startUpdateSaga } from './sagas/instance-update.ts';

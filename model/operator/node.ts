@@ -2,7 +2,7 @@
 // hardware's alert), they expunge that disk through Nexus, asking again until Nexus says it is
 // done. Region replacement then starts from the expunged disk (nexus/region-replacement.ts).
 
-import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { NexusReply } from '../nexus/api.ts';
 
 export interface OperatorConfig {

@@ -5,7 +5,7 @@
 // destroyed with the request still queued; 424 no active VM.
 
 import type { Vcr } from '../crucible/vcr.ts';
-import type { NodeId } from '../ports.ts';
+import type { NodeId } from '../../ports/index.ts';
 import type { RequestDeniedReason } from './request-queue.ts';
 
 /** What a VCR replacement answers with 200 (crucible ReplaceResult; Missing is an error at the Volume). */

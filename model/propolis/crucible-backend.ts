@@ -18,7 +18,7 @@ import { panic } from '../assert.ts';
 import type { UpstairsReply, UpstairsRequest } from '../crucible/upstairs/control.ts';
 import { upstairs, type UpstairsProcess } from '../crucible/upstairs/node.ts';
 import { compareVcrForTargetReplacement, regionSubVolumes, type RegionVcr, type TargetChange, type Vcr } from '../crucible/vcr.ts';
-import type { Bugs, Env, Flow, NodeId } from '../ports.ts';
+import type { Bugs, Env, Flow, NodeId } from '../../ports/index.ts';
 import type { UpstairsStatus, VcrReplaceResult } from './api.ts';
 
 /** How a backend's upstairs are tuned (the Crucible scenarios' values). */

@@ -8,7 +8,7 @@
 // they report is passed on to Nexus (cpapi_upstairs_repair_finish).
 
 import { panic } from '../assert.ts';
-import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import type { UpstairsReply } from '../crucible/upstairs/control.ts';
 import type { DownstairsMessage, Framed } from '../crucible/protocol.ts';

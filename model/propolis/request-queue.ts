@@ -22,7 +22,7 @@
 //   which the driver's start loop treats as unreachable (the default denies it StartInProgress).
 
 import { panic } from '../assert.ts';
-import type { Bugs, NodeId } from '../ports.ts';
+import type { Bugs, NodeId } from '../../ports/index.ts';
 import type { Vcr } from '../crucible/vcr.ts';
 
 export type QueueState = 'NotStarted' | 'StartPending' | 'Running' | 'MigratedOut' | 'Stopped' | 'Failed';

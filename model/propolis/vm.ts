@@ -27,7 +27,7 @@
 //   then get 410 Gone.
 
 import { panic } from '../assert.ts';
-import { between, flip, type Bugs, type Env } from '../ports.ts';
+import { between, flip, type Bugs, type Env } from '../../ports/index.ts';
 import type { DiskSpec, PropolisReply, PropolisState, PublishedState } from './api.ts';
 import { CrucibleBackend, type VcrOutcome } from './crucible-backend.ts';
 import { ExternalRequestQueue, type ExternalRequest, type VcrRequest } from './request-queue.ts';

@@ -12,7 +12,7 @@
 // (the target's sled crashed, say) takes its VMM back; a target told Aborted fails its side.
 
 import { panicUnless } from '../assert.ts';
-import { between, call, flip, sleep, type Flow } from '../ports.ts';
+import { between, call, flip, sleep, type Flow } from '../../ports/index.ts';
 import type { SledAgentReply } from './api.ts';
 import type { MigrationSource } from './api.ts';
 import type { SledAgent } from './node.ts';

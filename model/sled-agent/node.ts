@@ -9,7 +9,7 @@
 // Destroyed VMM from its collection first and notifies Nexus after).
 
 import { panicUnless, unreachable } from '../assert.ts';
-import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import { publisher } from './publisher.ts';
 import { isMigrationTerminal, isTerminal } from '../common/vmm-state.ts';
 import { compareVcrForTargetReplacement } from '../crucible/vcr.ts';

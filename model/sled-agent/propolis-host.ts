@@ -22,7 +22,7 @@
 import { panic } from '../assert.ts';
 import { isTerminal, type SledVmmState, type VmmState } from '../common/vmm-state.ts';
 import type { DiskSpec, PropolisReply, PropolisRequest, PropolisState } from '../propolis/api.ts';
-import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { SledAgentReply, SledAgentRequest } from './api.ts';
 import { publisher, type Published, type PublisherConfig } from './publisher.ts';
 

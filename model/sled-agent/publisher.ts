@@ -5,7 +5,7 @@
 
 import type { SledVmmState, VmmState } from '../common/vmm-state.ts';
 import type { NexusReply } from '../nexus/api.ts';
-import { call, sleep, type Env, type Flow, type NodeId } from '../ports.ts';
+import { call, sleep, type Env, type Flow, type NodeId } from '../../ports/index.ts';
 
 export interface Published {
   readonly id: string;

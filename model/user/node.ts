@@ -5,7 +5,7 @@
 // after a pause (bounded), Ok and 400/404 end the request. It remembers, per instance, the last
 // thing it asked for: the oracle holds the system to it.
 
-import { call, sleep, between, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { call, sleep, between, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { AutoRestartPolicy } from '../common/vmm-state.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
 import type { PropolisReply, PropolisRequest } from '../propolis/api.ts';

@@ -10,7 +10,7 @@
 // Each request is retried while it times out or the service is unavailable, a delete also while
 // its saga fails (bounded).
 
-import { between, call, flip, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../ports.ts';
+import { between, call, flip, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
 
 export interface StorageUserConfig {

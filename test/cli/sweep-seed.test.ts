@@ -1,7 +1,7 @@
 import test from 'ava';
 import { sweepSeed } from '../../cli/sweep-seed.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import type { Env } from '../../sim/process.ts';
+import type { Env } from '../../ports/index.ts';
 import type { RunSpec } from '../../sim/runner.ts';
 import { noOracle, pinger } from '../helpers/ping-world.ts';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SweepSession, type SweepConfig } from '../../cli/sweep-session.ts';
 import type { Scenario } from '../../scenarios/scenario.ts';
-import type { Env } from '../../sim/process.ts';
+import type { Env } from '../../ports/index.ts';
 import type { RunSpec } from '../../sim/runner.ts';
 import { seedRange, sharded, WHOLE, type Shard } from '../../sim/seed-sequence.ts';
 import { captured } from '../helpers/capture.ts';

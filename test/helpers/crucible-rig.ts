@@ -8,7 +8,7 @@ import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody, type
 import type { UpstairsReply } from '../../model/crucible/upstairs/control.ts';
 import { upstairs, type UpstairsProcess } from '../../model/crucible/upstairs/node.ts';
 import { describeDs } from '../../model/crucible/upstairs/states.ts';
-import type { Env, Flow, Process } from '../../model/ports.ts';
+import type { Env, Flow, Process } from '../../ports/index.ts';
 
 export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, blocksPerExtent: 4 };
 export const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;

@@ -2,7 +2,7 @@
 // sleep returns at once, spawned flows run after the main one. Records each call made, so a test
 // reads like Crucible's message-by-message unit tests.
 
-import type { CallResult, Effect, Env, Flow } from '../../model/ports.ts';
+import type { CallResult, Effect, Env, Flow } from '../../ports/index.ts';
 
 export interface Call {
   readonly to: string;

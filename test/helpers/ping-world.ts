@@ -1,7 +1,7 @@
 // A tiny world for engine tests: nodes that ping each other, count what they got (volatile and
 // durable), and call each other through workflows. It knows nothing of Oxide.
 
-import type { Env, NodeSpec, Process, Workflow } from '../../sim/process.ts';
+import type { Env, Flow, NodeDef, Process } from '../../ports/index.ts';
 import type { Oracle } from '../../sim/runner.ts';
 import type { Simulator } from '../../sim/simulator.ts';
 
@@ -16,7 +16,7 @@ export interface PingProcess extends Process {
 }
 
 /** A node that counts the pings it gets, pings `peer` every `periodMs`, and can call it. */
-export function pinger(id: string, peer: string, periodMs: number, misbehave?: (env: Env) => void): NodeSpec<Counter> {
+export function pinger(id: string, peer: string, periodMs: number, misbehave?: (env: Env) => void): NodeDef<Counter> {
   return {
     id,
     initDurable: () => ({ durableCount: 0 }),
@@ -36,7 +36,7 @@ export function pinger(id: string, peer: string, periodMs: number, misbehave?: (
           durable.durableCount++;
           self.received.push(`${from}:${(message as { n: number }).n}`);
         },
-        *onRequest(_e, _from, request): Workflow {
+        *onRequest(_e, _from, request): Flow<unknown> {
           return { type: 'Pong', echo: request };
         },
       };
@@ -46,13 +46,13 @@ export function pinger(id: string, peer: string, periodMs: number, misbehave?: (
 }
 
 /** A workflow-driven caller: calls `to` once and records the result. */
-export function caller(id: string, to: string, timeoutMs: number): NodeSpec<null> {
+export function caller(id: string, to: string, timeoutMs: number): NodeDef<null> {
   return {
     id,
     initDurable: () => null,
     boot(env): PingProcess {
       const self: PingProcess = { volatileCount: 0, received: [], results: [] };
-      env.spawn('call', (function* (): Workflow {
+      env.spawn('call', (function* (): Flow<unknown> {
         const r = yield { kind: 'call', to, request: { type: 'Hello' }, timeoutMs };
         self.results.push(r);
         return undefined;

@@ -5,7 +5,7 @@
 import { downstairs } from '../../model/crucible/downstairs/node.ts';
 import type { Region } from '../../model/crucible/downstairs/region.ts';
 import type { Vcr } from '../../model/crucible/vcr.ts';
-import { call, sleep, type Flow } from '../../model/ports.ts';
+import { call, sleep, type Flow } from '../../ports/index.ts';
 import type { PropolisReply, PropolisRequest } from '../../model/propolis/api.ts';
 import { propolis, type PropolisProcess } from '../../model/propolis/node.ts';
 import type { VmTuning } from '../../model/propolis/vm.ts';

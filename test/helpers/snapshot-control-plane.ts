@@ -10,7 +10,7 @@ import type { NexusReply, NexusRequest } from '../../model/nexus/api.ts';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { rsrFinishPass, rsrGarbageCollectPass, rsrStartPass, rsrStepPass } from '../../model/nexus/region-snapshot-replacement.ts';
 import { serveStorage } from '../../model/nexus/storage-api.ts';
-import type { CallResult, Env, Flow } from '../../model/ports.ts';
+import type { CallResult, Env, Flow } from '../../ports/index.ts';
 import { run } from './db.ts';
 import { driveFlow, type Call } from './drive-flow.ts';
 import { NEXUS_CONFIG } from './records.ts';

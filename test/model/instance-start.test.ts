@@ -3,7 +3,7 @@ import { emptyTables } from '../../model/crdb/tables.ts';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { executeSaga, runSaga } from '../../model/nexus/saga/executor.ts';
 import { instanceStart, type StartParams } from '../../model/nexus/sagas/instance-start.ts';
-import type { CallResult, Env } from '../../model/ports.ts';
+import type { CallResult, Env } from '../../ports/index.ts';
 import { run } from '../helpers/db.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 import { NEXUS_CONFIG } from '../helpers/records.ts';

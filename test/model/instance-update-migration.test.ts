@@ -32,7 +32,7 @@ import type { NodeResult, SagaDef, SagaOutcome, SagaRun } from '../../model/nexu
 import { instanceMigrate, type MigrateParams } from '../../model/nexus/sagas/instance-migrate.ts';
 import { instanceStart, type StartParams } from '../../model/nexus/sagas/instance-start.ts';
 import { instanceUpdate, startInstanceUpdate, type RealUpdateParams } from '../../model/nexus/sagas/instance-update.ts';
-import type { CallResult, Env, Flow } from '../../model/ports.ts';
+import type { CallResult, Env, Flow } from '../../ports/index.ts';
 import { run, withVmm } from '../helpers/db.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 import { NEXUS_CONFIG } from '../helpers/records.ts';

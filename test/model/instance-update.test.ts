@@ -10,7 +10,7 @@ import { executeSaga, runSaga } from '../../model/nexus/saga/executor.ts';
 import type { SagaOutcome } from '../../model/nexus/saga/saga.ts';
 import { instanceUpdate, startInstanceUpdate, type RealUpdateParams } from '../../model/nexus/sagas/instance-update.ts';
 import { updatesRequired } from '../../model/nexus/instance-update.ts';
-import type { Env } from '../../model/ports.ts';
+import type { Env } from '../../ports/index.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';
 import { run, withVmm } from '../helpers/db.ts';
 import { NEXUS_CONFIG } from '../helpers/records.ts';

@@ -17,7 +17,7 @@ import type { NexusReply, NexusRequest } from '../../model/nexus/api.ts';
 import type { BackgroundTask } from '../../model/nexus/context.ts';
 import { effectiveState } from '../../model/nexus/effective-state.ts';
 import { nexus } from '../../model/nexus/node.ts';
-import { call, sleep, type Flow, type NodeDef } from '../../model/ports.ts';
+import { call, sleep, type Flow, type NodeDef } from '../../ports/index.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../model/sled-agent/api.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
 import { seededChoices } from '../../sim/choice.ts';

@@ -4,7 +4,7 @@ import type { MigrationRow, VmmRow } from '../../model/crdb/tables.ts';
 import { instanceRow } from '../helpers/records.ts';
 import { updatesRequired } from '../../model/nexus/instance-update.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
-import type { Process } from '../../model/ports.ts';
+import type { Process } from '../../ports/index.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { Simulator } from '../../sim/simulator.ts';

@@ -4,7 +4,7 @@ import { effectiveState } from '../../model/nexus/effective-state.ts';
 import { instanceRebootApi, instanceStopApi } from '../../model/nexus/instance-api.ts';
 import { run, withVmm } from '../helpers/db.ts';
 import { instanceWatcherPass } from '../../model/nexus/instance-watcher.ts';
-import type { CallResult, Env } from '../../model/ports.ts';
+import type { CallResult, Env } from '../../ports/index.ts';
 import type { VmmRow } from '../../model/crdb/tables.ts';
 import { instanceRow, NEXUS_CONFIG } from '../helpers/records.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';

@@ -6,7 +6,7 @@ import type { NexusContext } from '../../model/nexus/context.ts';
 import { executeSaga } from '../../model/nexus/saga/executor.ts';
 import type { SagaOutcome } from '../../model/nexus/saga/saga.ts';
 import { regionReplacementDrive } from '../../model/nexus/sagas/region-replacement-drive.ts';
-import type { CallResult, Env } from '../../model/ports.ts';
+import type { CallResult, Env } from '../../ports/index.ts';
 import type { PropolisReply } from '../../model/propolis/api.ts';
 import { run } from '../helpers/db.ts';
 import { driveFlow, type Call } from '../helpers/drive-flow.ts';

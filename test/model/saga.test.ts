@@ -3,7 +3,7 @@ import { emptyTables, type Tables } from '../../model/crdb/tables.ts';
 import type { NexusContext } from '../../model/nexus/context.ts';
 import { executeSaga, runSaga } from '../../model/nexus/saga/executor.ts';
 import { failed, ok, type SagaDef } from '../../model/nexus/saga/saga.ts';
-import type { Env, Flow } from '../../model/ports.ts';
+import type { Env, Flow } from '../../ports/index.ts';
 import { driveFlow } from '../helpers/drive-flow.ts';
 import { run } from '../helpers/db.ts';
 import { NEXUS_CONFIG } from '../helpers/records.ts';

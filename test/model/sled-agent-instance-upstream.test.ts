@@ -8,7 +8,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { MigrationRuntimeState, SledVmmState } from '../../model/common/vmm-state.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
-import { call, sleep, type Flow, type Process } from '../../model/ports.ts';
+import { call, sleep, type Flow, type Process } from '../../ports/index.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../model/sled-agent/api.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
 import type { SimVmm } from '../../model/sled-agent/sim-vmm.ts';

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { VmmState } from '../../model/common/vmm-state.ts';
 import { downstairs } from '../../model/crucible/downstairs/node.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
-import { call, sleep, type Flow, type Process } from '../../model/ports.ts';
+import { call, sleep, type Flow, type Process } from '../../ports/index.ts';
 import type { PropolisState } from '../../model/propolis/api.ts';
 import { propolis } from '../../model/propolis/node.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../model/sled-agent/api.ts';

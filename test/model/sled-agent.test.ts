@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { NexusReply } from '../../model/nexus/api.ts';
-import type { Process } from '../../model/ports.ts';
+import type { Process } from '../../ports/index.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { Simulator } from '../../sim/simulator.ts';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { seededChoices } from '../../sim/choice.ts';
 import { firstDifferentStep, firstDivergentEvent } from '../../sim/divergence.ts';
-import type { Env } from '../../sim/process.ts';
+import type { Env } from '../../ports/index.ts';
 import { runSimulation, type RunSpec } from '../../sim/runner.ts';
 import { noOracle, pinger } from '../helpers/ping-world.ts';
 

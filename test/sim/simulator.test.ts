@@ -1,6 +1,6 @@
 import test from 'ava';
 import { seededChoices, TapeReplay } from '../../sim/choice.ts';
-import type { NodeSpec, Workflow } from '../../sim/process.ts';
+import type { Flow, NodeDef } from '../../ports/index.ts';
 import { BOUND_STEPS, DETERMINISM, PANIC, runSimulation, type RunSpec } from '../../sim/runner.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { caller, noOracle, pinger, pingPair, type Counter, type PingProcess } from '../helpers/ping-world.ts';
@@ -109,7 +109,7 @@ test('events ready at the same time are ordered by a choice', (t) => {
     const sim = new Simulator({ choices: new TapeReplay([first], null).recorder, link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } });
     sim.addNode(pinger('sink', 'nobody', 0));
     for (const id of ['x', 'y']) {
-      sim.addNode({ id, initDurable: () => null, boot: (env) => (env.send('sink', { type: 'Ping', n: id }), {}) } satisfies NodeSpec<null>);
+      sim.addNode({ id, initDurable: () => null, boot: (env) => (env.send('sink', { type: 'Ping', n: id }), {}) } satisfies NodeDef<null>);
     }
     while (sim.step() !== null);
     return (sim.node('sink').process as PingProcess).received;
@@ -186,7 +186,7 @@ test('a workflow that yields something else is a PANIC', (t) => {
   const r = runSimulation({
     limits,
     setup(sim) {
-      sim.addNode({ id: 'w', initDurable: () => null, boot: (env) => (env.spawn('bad', (function* (): Workflow { yield { kind: 'teleport' } as never; return undefined; })()), {}) });
+      sim.addNode({ id: 'w', initDurable: () => null, boot: (env) => (env.spawn('bad', (function* (): Flow<unknown> { yield { kind: 'teleport' } as never; return undefined; })()), {}) });
       return noOracle;
     },
   }, seededChoices('1'));

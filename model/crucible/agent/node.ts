@@ -12,7 +12,7 @@
 // for a snapshot directory, the busy worker ordering, Creating (503) for a clone in progress.
 
 import { panic, panicUnless } from '../../assert.ts';
-import { between, call, flip, probe, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports.ts';
+import { between, call, flip, probe, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../../ports/index.ts';
 import type { AgentRegion, AgentReply, AgentRequest, AgentState } from './api.ts';
 
 export interface AgentConfig {

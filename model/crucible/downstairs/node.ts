@@ -20,10 +20,10 @@
 // active at one generation, the split brain the generation rules exist to prevent).
 
 import { panicUnless } from '../../assert.ts';
-import type { Bugs, Env, NodeDef, NodeId, Process } from '../../ports.ts';
+import type { Bugs, Env, NodeDef, NodeId, Process } from '../../../ports/index.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type RepairReply, type RepairRequest, type UpstairsMessage } from '../protocol.ts';
 import { extentData, extentVersions, flushExtent, flushRegion, newRegion, readBlock, replaceExtent, writeBlock, type Region } from './region.ts';
-import { call } from '../../ports.ts';
+import { call } from '../../../ports/index.ts';
 
 export type DsConnState = 'ConnectedToUpstairs' | 'PromotedToActive' | 'SentRegionInfo' | 'Running';
 

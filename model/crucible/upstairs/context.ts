@@ -1,7 +1,7 @@
 // The upstairs' working state, shared by its parts (node.ts: connections, negotiation,
 // activation, Disabled; reconcile.ts; io.ts).
 
-import type { Bugs, Env, NodeId } from '../../ports.ts';
+import type { Bugs, Env, NodeId } from '../../../ports/index.ts';
 import type { BlockData, ExtentVersionsBody, RegionDefinition, UpstairsMessage } from '../protocol.ts';
 import type { LiveRepair } from './live-repair.ts';
 import type { DsState, UpstairsState } from './states.ts';

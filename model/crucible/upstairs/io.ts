@@ -18,7 +18,7 @@
 // the upstairs until it is sent, and so is anything that depends on a held job.
 
 import { panicUnless } from '../../assert.ts';
-import { probe } from '../../ports.ts';
+import { probe } from '../../../ports/index.ts';
 import type { BlockData, UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply } from './control.ts';
 import type { DownstairsClient, ExtentInfo, Job, JobKind, Upstairs } from './context.ts';

@@ -29,7 +29,7 @@
 //   and a guest flush acked at once.
 
 import { panic, panicUnless } from '../../assert.ts';
-import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports.ts';
+import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../../ports/index.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type ExtentVersionsBody, type Framed, type RegionDefinition, type UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './control.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';

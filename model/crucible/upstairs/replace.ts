@@ -6,7 +6,7 @@
 // swapped in, and the client stopped with Replacing: it comes back as Replaced (live repair) if
 // the upstairs is Active, else as New (reconciled with the others at activation).
 
-import type { NodeId } from '../../ports.ts';
+import type { NodeId } from '../../../ports/index.ts';
 import type { DownstairsClient, Upstairs } from './context.ts';
 
 export type ReplaceResult = 'Started' | 'StartedAlready' | 'CompletedAlready' | 'Missing' | 'Invalid';

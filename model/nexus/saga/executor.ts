@@ -2,7 +2,7 @@
 // Log writes are retried until CockroachDB answers (bounded); an undo that cannot finish is
 // retried (bounded); a saga whose log stops answering stalls and is resumed by recovery.
 
-import { probe, sleep, type Flow } from '../../ports.ts';
+import { probe, sleep, type Flow } from '../../../ports/index.ts';
 import type { SagaRow } from '../../crdb/tables.ts';
 import type { DbRequest } from '../../crdb/queries.ts';
 import type { NexusContext } from '../context.ts';

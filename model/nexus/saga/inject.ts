@@ -12,7 +12,7 @@
 // error is a finding, not an artefact.
 
 import { panicUnless } from '../../assert.ts';
-import { flip, probe } from '../../ports.ts';
+import { flip, probe } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { failed, type NodeResult } from './saga.ts';
 

@@ -2,7 +2,7 @@
 // Subsagas (instance-update, run inside start-instance-update) are resumed by their parent, and
 // sagas this process started while recovery was still listing are already running.
 
-import { probe, sleep, type Flow } from '../../ports.ts';
+import { probe, sleep, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { db } from '../db-client.ts';
 import { backoffMs, runSaga } from './executor.ts';

@@ -5,7 +5,7 @@
 // are skipped with their recorded outputs, and the node in progress runs again, so every action
 // and every undo must be idempotent. The failed node itself is not undone.
 
-import type { Flow } from '../../ports.ts';
+import type { Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 
 export type NodeResult = { readonly ok: true; readonly output: unknown } | { readonly ok: false; readonly error: string };

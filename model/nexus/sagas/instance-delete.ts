@@ -2,7 +2,7 @@
 // active VMM (project_delete_instance), whoever holds the updater lock. No undo: the real saga's
 // later steps (NAT, interfaces, IPs) have nothing to model here.
 
-import { probe } from '../../ports.ts';
+import { probe } from '../../../ports/index.ts';
 import { dbStep } from '../db-client.ts';
 import { failed, ok, type SagaDef } from '../saga/saga.ts';
 

@@ -11,7 +11,7 @@
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
 import type { InstanceRow } from '../../crdb/tables.ts';
-import { call, sleep, type Flow } from '../../ports.ts';
+import { call, sleep, type Flow } from '../../../ports/index.ts';
 import { isTerminal } from '../../common/vmm-state.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';

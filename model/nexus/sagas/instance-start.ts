@@ -15,7 +15,7 @@
 // the update saga, the reaper and reincarnation to act on.
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
-import { call, sleep, type Flow } from '../../ports.ts';
+import { call, sleep, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { backoffMs } from '../saga/executor.ts';

@@ -5,7 +5,7 @@
 // about to live on, not only the one it is leaving (our fix; omicron sends it to the active VMM).
 
 import type { SledAgentReply } from '../../sled-agent/api.ts';
-import { call } from '../../ports.ts';
+import { call } from '../../../ports/index.ts';
 import { dbStep } from '../db-client.ts';
 import { failed, ok, type SagaDef } from '../saga/saga.ts';
 import { markVmmFailed, notifyVmmUpdated } from '../vmm-updated.ts';

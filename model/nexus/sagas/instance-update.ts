@@ -9,7 +9,7 @@
 // Bug switch nexus/no-updater-lock: no lock at all; the commit checks the generation alone.
 
 import type { InstanceSnapshot, UpdaterLock } from '../../crdb/queries.ts';
-import { between, probe, sleep, type Flow } from '../../ports.ts';
+import { between, probe, sleep, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { db, dbStep } from '../db-client.ts';
 import { updatesRequired, type UpdatesRequired } from '../instance-update.ts';

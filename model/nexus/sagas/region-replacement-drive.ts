@@ -32,7 +32,7 @@ import type { InstanceSnapshot } from '../../crdb/queries.ts';
 import { VCRS_HAVE_NO_DIFFERENCE } from '../../crucible/vcr.ts';
 import type { PropolisReply, VcrReplaceResult } from '../../propolis/api.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../sled-agent/api.ts';
-import { call, type Flow } from '../../ports.ts';
+import { call, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';

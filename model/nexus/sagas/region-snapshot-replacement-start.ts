@@ -12,7 +12,7 @@
 import type { AllocatedRegion } from '../../crdb/datastore/storage.ts';
 import type { ReplaceSnapshotOutcome } from '../../crdb/datastore/volume-usage.ts';
 import { singleRegionVolume } from '../../crucible/vcr-targets.ts';
-import { probe, type Flow } from '../../ports.ts';
+import { probe, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
 import { ensureRegion } from '../crucible-agent.ts';
 import { db, dbStep } from '../db-client.ts';

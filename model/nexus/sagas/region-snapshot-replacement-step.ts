@@ -16,7 +16,7 @@
 import { VCRS_HAVE_NO_DIFFERENCE } from '../../crucible/vcr.ts';
 import type { ReplaceSnapshotResult } from '../../crdb/datastore/volume-usage.ts';
 import type { SledAgentReply, SledAgentRequest } from '../../sled-agent/api.ts';
-import { call, probe, type Flow } from '../../ports.ts';
+import { call, probe, type Flow } from '../../../ports/index.ts';
 import { db, dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';
 import { createVolume, swap } from './region-snapshot-replacement-start.ts';

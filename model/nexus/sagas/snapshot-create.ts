@@ -13,7 +13,7 @@ import type { RegionView } from '../../crdb/queries-snapshots.ts';
 import { agentAct, ensureRunningSnapshot } from '../crucible-agent.ts';
 import { db, dbStep } from '../db-client.ts';
 import { failed, ok, type NodeResult, type SagaDef, type SagaRun } from '../saga/saga.ts';
-import type { Flow } from '../../ports.ts';
+import type { Flow } from '../../../ports/index.ts';
 
 export interface SnapshotCreateParams {
   readonly snapshotId: string;

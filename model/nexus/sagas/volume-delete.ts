@@ -11,7 +11,7 @@
 // The sweep's volumes depend on nexus/rw-sweep-returns-volume-early; a hard delete leaves the
 // usage rows behind under nexus/hard-delete-leaks-usage (upstream today, #7855).
 
-import { probe, type Flow } from '../../ports.ts';
+import { probe, type Flow } from '../../../ports/index.ts';
 import type { CrucibleResources } from '../../crdb/tables.ts';
 import type { FreedResources } from '../../crdb/datastore/volume-usage.ts';
 import type { NexusContext } from '../context.ts';

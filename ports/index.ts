@@ -1,13 +1,31 @@
-// The ports protocol code runs against. model/ knows nothing of the simulator: a process sees the
-// world only through `Env` (send, timers, workflows, choices, the clock, a log), and multi-step
-// work is a generator that yields `Effect`s. The simulator is one host of these shapes; real
-// sockets and a real clock could be another.
+// The ports: the one set of shapes protocol code and the engine meet at. Protocol code (model/, or a
+// user's own nodes) sees the world only through `Env` (send, timers, flows, choices, the clock, a
+// log, probes) and is driven through `Process` handlers; the engine (sim/) hosts any `NodeDef`.
+// Neither side imports the other: both import this file, which imports nothing.
+//
+// A node is booted from its durable state alone (`boot(env, durable)`); everything else the
+// returned process holds is volatile and dies with a crash. Handlers are synchronous. Multi-step
+// work is a flow: a generator that yields effects and is resumed with their results; every yield
+// lets other events in, which is where races live. The simulator is one host of these shapes;
+// real sockets and a real clock could be another.
 
 export type NodeId = string;
 
-export type Effect =
-  | { readonly kind: 'call'; readonly to: NodeId; readonly request: unknown; readonly timeoutMs: number }
-  | { readonly kind: 'sleep'; readonly ms: number };
+/** Call another node and wait for its reply, or for `timeoutMs` of virtual time. */
+export interface CallEffect {
+  readonly kind: 'call';
+  readonly to: NodeId;
+  readonly request: unknown;
+  readonly timeoutMs: number;
+}
+
+/** Wait `ms` of virtual time. */
+export interface SleepEffect {
+  readonly kind: 'sleep';
+  readonly ms: number;
+}
+
+export type Effect = CallEffect | SleepEffect;
 
 export type CallResult<R> = { readonly ok: true; readonly reply: R } | { readonly ok: false; readonly error: 'timeout' };
 
@@ -17,13 +35,17 @@ export type Flow<R> = Generator<Effect, R, unknown>;
 export interface Env {
   readonly self: NodeId;
   now(): number;
+  /** One-way message; may be delayed, lost, duplicated or reordered by the network. */
   send(to: NodeId, message: unknown): void;
+  /** `onTimer(tag)` after `delayMs`; lost if the node crashes first. */
   setTimer(delayMs: number, tag: unknown): void;
+  /** Start a flow; it first runs in this same step, up to its first yield. */
   spawn(name: string, flow: Flow<unknown>): void;
   /** An integer in [0, n); 0 is the simplest answer. */
   choose(label: string, n: number): number;
   /** A fresh id, unique for the whole run (crashes included): `${prefix}-${n}`. */
   mintId(prefix: string): string;
+  /** An annotation in the full trace (a story shows it under the event it was logged in). */
   log(text: string): void;
   /** A named path that matters was reached (a coverage probe: counted per run, `sweep --probes`). */
   probe?(name: string): void;
@@ -34,19 +56,20 @@ export interface Process {
   onTimer?(env: Env, tag: unknown): void;
   /** Serve a call at once: the return value is the reply; undefined declines it, for onRequest to serve. */
   onCall?(env: Env, from: NodeId, request: unknown): unknown;
-  /** Serve a call with a flow; its return value is the reply. */
+  /** Serve a call with a flow; its return value is the reply. (onCall goes first if both exist.) */
   onRequest?(env: Env, from: NodeId, request: unknown): Flow<unknown>;
   /** What the node holds in memory, for a person reading a run (`stairwell view`): plain data. */
   inspect?(): unknown;
 }
 
+/** A node: its id, its durable state on first boot, and how it boots from durable state (again after each crash). */
 export interface NodeDef<D> {
   readonly id: NodeId;
   initDurable(): D;
   boot(env: Env, durable: D): Process;
 }
 
-/** Bug switches: each restores one historical behaviour (scenarios/bugs.ts lists them). */
+/** Bug switches on for a run: each restores one historical (or planted) behaviour; a scenario's registry lists them. */
 export type Bugs = ReadonlySet<string>;
 
 /**
