@@ -3,10 +3,11 @@
 // start), as medians. A start that does not find the bug within `cap` runs counts as cap + 1,
 // so a median above the cap reads as "not found by most starts".
 
-import { BUGS, type BugEntry } from '../scenarios/bugs.ts';
+import { BUGS } from '../scenarios/index.ts';
+import { type BugEntry } from '../api/registry.ts';
 import { findScenario } from '../scenarios/index.ts';
 import { STRATEGIES, type Strategy } from '../sim/strategy.ts';
-import { runsToFind } from '../cli/search-runs.ts';
+import { runsToFind } from '../api/search-runs.ts';
 import { median } from './throughput.ts';
 
 export interface StrategyPower {

@@ -7,11 +7,12 @@
 
 import { performance } from 'node:perf_hooks';
 import { decisionCount } from '../sim/choice.ts';
-import { BUGS, type BugEntry } from '../scenarios/bugs.ts';
+import { BUGS } from '../scenarios/index.ts';
+import { type BugEntry } from '../api/registry.ts';
 import { findScenario } from '../scenarios/index.ts';
-import { execute } from '../cli/execute.ts';
-import { runsToFind } from '../cli/search-runs.ts';
-import { SHRINK_RUNS, shrinkRun } from '../cli/shrink-run.ts';
+import { execute } from '../api/execute.ts';
+import { runsToFind } from '../api/search-runs.ts';
+import { SHRINK_RUNS, shrinkRun } from '../api/shrink-run.ts';
 import { canonical } from '../sim/shrink.ts';
 
 export interface ShrinkFigures {

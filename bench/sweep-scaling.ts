@@ -7,7 +7,7 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { SCENARIOS } from '../scenarios/index.ts';
-import { SweepPlan } from '../cli/sweep-plan.ts';
+import { SweepPlan } from '../api/sweep-plan.ts';
 import { sweepInWorkers, type Batch } from '../cli/sweep-pool.ts';
 import { seedRange } from '../sim/seed-sequence.ts';
 import { median } from './throughput.ts';

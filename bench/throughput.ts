@@ -8,7 +8,7 @@
 //   counted in the scenario's events, so the two rates compare the same work.
 // Each figure is the median of `rounds` alternating measurements (machines here are shared).
 
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from '../api/scenario.ts';
 import { seededChoices } from '../sim/choice.ts';
 import seedrandom from 'seedrandom';
 import { EventQueue } from '../sim/event-queue.ts';

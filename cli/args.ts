@@ -4,9 +4,9 @@
 
 import type { EventView } from './report.ts';
 import { STRATEGIES, type Strategy } from '../sim/strategy.ts';
-import { findBug } from '../scenarios/bugs.ts';
-import { findScenario, SCENARIOS } from '../scenarios/index.ts';
-import type { Scenario } from '../scenarios/scenario.ts';
+import { registry, scenarioFile } from './registry.ts';
+import { SCENARIO_FILE } from '../api/scenario-file.ts';
+import type { Scenario } from '../api/scenario.ts';
 import { randomSeeds, RANDOM_SEEDS_MAX, seedRange, type SeedSequence, type Shard } from '../sim/seed-sequence.ts';
 import { Command, CommanderError } from 'commander';
 import { COMMAND_TABLE, EXIT_STATUS_HELP, type CommandSpec, type OptionSpec } from './command-table.ts';
@@ -170,15 +170,30 @@ export function shardOf(text: string): Shard {
   return { index, count };
 }
 
+/** The scenario a name or a scenario file's path (`./lease.ts`, `./suite.ts#lease`) means. */
 export function scenarioNamed(name: string | undefined): Scenario {
-  if (name === undefined) usage(`name a scenario: ${SCENARIOS.map((s) => s.name).join(', ')}`);
-  const scenario = findScenario(name);
-  if (scenario === undefined) usage(`unknown scenario '${name}' (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
-  return scenario;
+  const known = registry().scenarios.map((s) => s.name);
+  if (name === undefined) usage(`name a scenario: ${known.join(', ')}`);
+  const named = scenariosNamed(name);
+  if (named.length > 1) usage(`${name} defines ${named.length} scenarios: name one as ${name}#<name> (${known.join(', ')})`);
+  return named[0]!;
+}
+
+/** The scenarios a name means: one by name, or every scenario of the scenario file it names. */
+export function scenariosNamed(name: string): readonly Scenario[] {
+  const reg = registry();
+  let picked = name;
+  if (scenarioFile() !== null && SCENARIO_FILE.test(name)) {
+    if (!name.includes('#')) return reg.scenarios;
+    picked = name.slice(name.lastIndexOf('#') + 1);
+  }
+  const scenario = reg.scenario(picked);
+  if (scenario === undefined) usage(`unknown scenario '${name}' (known: ${reg.scenarios.map((s) => s.name).join(', ')})`);
+  return [scenario];
 }
 
 export function bugSwitches(ids: readonly string[]): string[] {
-  for (const id of ids) if (findBug(id) === undefined) usage(`unknown bug '${id}' (see 'stairwell list')`);
+  for (const id of ids) if (registry().bug(id) === undefined) usage(`unknown bug '${id}' (see 'stairwell list')`);
   return [...new Set(ids)].sort();
 }
 
@@ -190,7 +205,7 @@ export function bugSwitches(ids: readonly string[]): string[] {
 export function bugsFor(scenario: Scenario, ids: readonly string[], where = '--bug'): string[] {
   const bugs = bugSwitches(ids);
   for (const id of bugs) {
-    const bug = findBug(id)!;
+    const bug = registry().bug(id)!;
     if (!bug.appliesTo.includes(scenario.name)) usage(`${where} ${id} does not apply to ${scenario.name}; it applies to ${bug.appliesTo.join(', ')}`);
   }
   return bugs;
@@ -198,7 +213,7 @@ export function bugsFor(scenario: Scenario, ids: readonly string[], where = '--b
 
 /** The scenarios of `all` that every switch applies to: `sweep all --bug X` sweeps where X can act. */
 export function scenariosForBugs(scenarios: readonly Scenario[], ids: readonly string[]): Scenario[] {
-  const bugs = bugSwitches(ids).map((id) => findBug(id)!);
+  const bugs = bugSwitches(ids).map((id) => registry().bug(id)!);
   const fit = scenarios.filter((s) => bugs.every((b) => b.appliesTo.includes(s.name)));
   if (fit.length === 0) usage(`no scenario takes all of ${ids.join(', ')} (${bugs.map((b) => `${b.id}: ${b.appliesTo.join(', ')}`).join('; ')})`);
   return fit;

@@ -56,6 +56,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
       ...EVENT_VIEW,
       { name: 'trace', kind: 'value', value: 'F.jsonl', help: 'write every event of the run as one JSON line' },
       { name: 'tape', kind: 'value', value: 'F.json', help: "write the run's tape (its choices), which `replay` and `shrink` read" },
+      { name: 'config', kind: 'bool', help: "print the run's configuration first: every field, its value, unit and meaning (* where the scenario changed the default)" },
       JSON_OUT,
     ],
   },

@@ -31,5 +31,5 @@ if (isMainThread) {
     process.exitCode = code;
   });
 } else if ((workerData as { stairwellSweepWorker?: boolean } | null)?.stairwellSweepWorker === true) {
-  serveSweepBatches();
+  void serveSweepBatches((workerData as { scenarioFile: string | null }).scenarioFile);
 }

@@ -10,6 +10,8 @@
 // Each code but 0 and 1 comes from an error class below, so the top-level handler in main.ts
 // maps an error to its code in one place.
 
+import { InputError } from '../api/input-error.ts';
+
 export const EXIT = {
   ok: 0,
   violation: 1,
@@ -20,8 +22,8 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-/** Bad usage or bad input: one line on stderr, exit 2. */
-export class UsageError extends Error {
+/** Bad usage or bad input: one line on stderr, exit 2 (as is the library's InputError: a bad tape, a scenario file that does not load). */
+export class UsageError extends InputError {
   override name = 'UsageError';
 }
 

@@ -7,7 +7,7 @@
 //   replay, or the fixed protocol failed on the same seeds.
 
 import junitModule, { type Builder } from 'junit-report-builder';
-import type { SweepFailure } from './sweep-seed.ts';
+import type { SweepFailure } from '../api/sweep-seed.ts';
 
 // The package's types describe an ES default export, but it is CommonJS (`module.exports =
 // builder`), so the default import is the builder itself.

@@ -15,7 +15,9 @@ import { run } from './commands/run.ts';
 import { shrink } from './commands/shrink.ts';
 import { sweep } from './commands/sweep.ts';
 import { view } from './commands/view.ts';
-import { EXIT, stackOf, UsageError } from './exit.ts';
+import { InputError } from '../api/input-error.ts';
+import { EXIT, stackOf } from './exit.ts';
+import { useRegistryFor } from './registry.ts';
 import { outputs } from './outputs.ts';
 import { packageVersion } from './package-root.ts';
 
@@ -31,6 +33,7 @@ export async function main(argv: readonly string[], commands: Readonly<Record<st
       parseCommandLine(['--help'], packageVersion(), process.stderr);
       return EXIT.usage;
     }
+    if (!argv.includes('--help') && !argv.includes('-h')) await useRegistryFor(argv);
     const line = parseCommandLine(argv, packageVersion());
     if (line.kind === 'printed') return EXIT.ok;
     const handler = commands[line.name];
@@ -50,7 +53,7 @@ function endWith(code: number): number {
 }
 
 function failed(error: unknown, debug: boolean): number {
-  if (error instanceof UsageError) {
+  if (error instanceof InputError) {
     process.stderr.write(`stairwell: ${error.message}\n`);
     return EXIT.usage;
   }

@@ -4,13 +4,13 @@
 // `--seed N` and `--bug ID`s.
 
 import { readFileSync } from 'node:fs';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from '../api/scenario.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { bugsFor, scenarioNamed, strategyNamed } from './args.ts';
 import { usage } from './exit.ts';
-import type { RunRequest } from './execute.ts';
-import { readTape } from './tape-file.ts';
+import type { RunRequest } from '../api/execute.ts';
+import { readTape } from '../api/tape.ts';
 
 export type RunInput =
   | { readonly kind: 'run'; readonly request: RunRequest; readonly title: string }
@@ -21,7 +21,7 @@ export function tapeInput(path: string, fixed = false): RunInput {
   const tape = readTape(path);
   const scenario = scenarioNamed(tape.scenario);
   const bugs = fixed ? [] : bugsFor(scenario, tape.bugs, `tape ${path}: switch`);
-  const request: RunRequest = { scenario, bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), tape: { values: tape.choices.map((c) => c[2]), labels: tape.choices.map((c) => c[0]) } };
+  const request: RunRequest = { scenario, bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), ...(tape.config === undefined ? {} : { config: tape.config }), tape: { values: tape.choices.map((c) => c[2]), labels: tape.choices.map((c) => c[0]) } };
   return { kind: 'run', request, title: `${path}${fixed ? ' under the fixed protocol' : bugs.length > 0 ? ` [${bugs.join(', ')}]` : ''}` };
 }
 

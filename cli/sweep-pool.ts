@@ -7,10 +7,10 @@
 // bug: the worker reports it with the scenario and seed, and the sweep ends with exit 3.
 
 import { Worker, parentPort } from 'node:worker_threads';
-import { findScenario } from '../scenarios/index.ts';
+import { registry, scenarioFile, useScenarioFile } from './registry.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { HarnessError } from './exit.ts';
-import { sweepSeed, type SeedResult } from './sweep-seed.ts';
+import { sweepSeed, type SeedResult } from '../api/sweep-seed.ts';
 
 export interface Batch {
   readonly scenario: string;
@@ -39,10 +39,11 @@ interface BatchFailed {
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 
-/** The worker side: serve batches until the main thread terminates it. */
-export function serveSweepBatches(): void {
+/** The worker side: load the main thread's scenario file, if any, then serve batches until the main thread terminates it. */
+export async function serveSweepBatches(file: string | null): Promise<void> {
+  await useScenarioFile(file);
   parentPort!.on('message', (b: Batch) => {
-    const scenario = findScenario(b.scenario)!;
+    const scenario = registry().scenario(b.scenario)!;
     const results: (SeedResult & { seed: number })[] = [];
     for (const seed of b.seeds) {
       try {
@@ -71,7 +72,7 @@ export function sweepInWorkers(moduleUrl: URL, workers: number, next: () => Batc
       reject(error);
     };
     for (let w = 0; w < workers; w++) {
-      const worker = new Worker(moduleUrl, { workerData: { stairwellSweepWorker: true }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = new Worker(moduleUrl, { workerData: { stairwellSweepWorker: true, scenarioFile: scenarioFile() }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
       pool.add(worker);
       const feed = (): void => {
         const batch = settled ? null : next();

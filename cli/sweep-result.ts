@@ -1,8 +1,8 @@
 // What `sweep --json` writes and `merge` reads and writes (README, "JSON output"), and the
 // summary lines both print.
 
-import type { Covered } from './sweep-plan.ts';
-import type { SweepFailure } from './sweep-seed.ts';
+import type { Covered } from '../api/sweep-plan.ts';
+import type { SweepFailure } from '../api/sweep-seed.ts';
 
 /** Why a sweep ended before its last seed: a budget it was given, or a signal. */
 export type StopReason = 'seconds' | 'max-failures' | 'interrupted';

@@ -6,21 +6,22 @@
 // more before the sweep exits 130 or 143.
 
 import { performance } from 'node:perf_hooks';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from '../api/scenario.ts';
 import type { RunOutcome } from '../sim/runner.ts';
 import type { SeedSequence, Shard } from '../sim/seed-sequence.ts';
 import { seedsOf } from '../sim/seed-sequence.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { EXIT, HarnessError } from './exit.ts';
 import { sweepJunit } from './junit.ts';
+import { saveFailureTape } from './tape-file.ts';
 import { outputs } from './outputs.ts';
 import { formatSeconds, ProgressLine } from './progress.ts';
 import { emitJson } from './report.ts';
-import { searchRuns, type SearchRun } from './search-runs.ts';
-import { SweepPlan, type PlannedBatch } from './sweep-plan.ts';
+import { searchRuns, type SearchRun } from '../api/search-runs.ts';
+import { SweepPlan, type PlannedBatch } from '../api/sweep-plan.ts';
 import { sweepInWorkers, type Batch, type BatchDone } from './sweep-pool.ts';
 import { FAILURES_KEPT_MAX, PRINTED_FAILURES_MAX, probeLines, summaryLines, type ProbeReport, type StopReason, type SweepJson } from './sweep-result.ts';
-import { coverageSeedResult, saveFailureTape, sweepSeed, type SeedResult, type SweepFailure } from './sweep-seed.ts';
+import { coverageSeedResult, sweepSeed, type SeedResult, type SweepFailure } from '../api/sweep-seed.ts';
 
 export interface SweepConfig {
   /** What the user named: a scenario, or 'all'. */

@@ -1,11 +1,7 @@
 // Every invariant and liveness goal stairwell checks, with what it means. `stairwell list` prints
 // this; scenarios name the ids they check.
 
-export interface InvariantInfo {
-  readonly id: string;
-  readonly kind: 'safety' | 'liveness' | 'engine';
-  readonly text: string;
-}
+import type { InvariantInfo } from '../api/registry.ts';
 
 export const INVARIANTS: readonly InvariantInfo[] = [
   { id: 'O-I1', kind: 'safety', text: 'VMM generations never go down; a VMM state write lands only with a higher generation' },

@@ -1,21 +1,7 @@
 // The bug registry: every switch that restores a historical (or planted) behaviour, where it came
 // from, the scenario that exposes it, and the invariant that should catch it.
 
-export interface BugEntry {
-  readonly id: string;
-  readonly title: string;
-  readonly source: string;
-  /** The scenario that exposes it (the museum and the tests sweep this one). */
-  readonly scenario: string;
-  /**
-   * Every scenario whose code reads the switch: a run of any other scenario is the fixed protocol
-   * whatever the switch, so naming it there is refused (exit 2) rather than silently ignored.
-   */
-  readonly appliesTo: readonly string[];
-  readonly invariant: string;
-  /** Seeds (1..N) a sweep needs to find it, when more than the usual 2000: a rare race. */
-  readonly sweepSeeds?: number;
-}
+import type { BugDef } from '../api/registry.ts';
 
 /** The scenarios built on the instance world (Nexus, CockroachDB, sled-agents), the Crucible world, and the Propolis world (both, with Propolis between). */
 const INSTANCE_WORLD = ['instance-lifecycle', 'instance-migration'] as const;
@@ -24,7 +10,7 @@ const PROPOLIS_WORLD = ['propolis-start'] as const;
 /** Instances on a simulated sled-agent beside disks and snapshots: the instance switches run here too. */
 const SNAPSHOT_WORLD = ['region-snapshot-replacement'] as const;
 
-export const BUGS: readonly BugEntry[] = [
+export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'sled-agent/remove-before-notify',
     title: 'the simulated sled-agent removes a Destroyed VMM from its table before Nexus has that state',
@@ -272,7 +258,3 @@ export const BUGS: readonly BugEntry[] = [
     invariant: 'V-L1',
   },
 ];
-
-export function findBug(id: string): BugEntry | undefined {
-  return BUGS.find((b) => b.id === id);
-}

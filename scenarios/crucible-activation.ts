@@ -5,7 +5,7 @@
 // so the three regions must be reconciled before the guest sees a byte. Once, at a time drawn
 // from 2..8 s, the control plane deactivates the upstairs (a VM stop) and activates it again.
 
-import { CRUCIBLE_LIMITS, crucibleScenario, type CrucibleShape } from './crucible-world.ts';
+import { crucibleScenario, type CrucibleShape } from './crucible-world.ts';
 
 const SHAPE: CrucibleShape = {
   upstairs: ['upstairs-a'],
@@ -13,7 +13,6 @@ const SHAPE: CrucibleShape = {
   // A VM stop and start in the middle: deactivate (final flush), then activate a generation up.
   deactivations: [{ upstairs: 'upstairs-a', atMsMin: 2_000, atMsMax: 8_000, reactivateAfterMs: 500 }],
   guestStartMs: { 'upstairs-a': 200 },
-  limits: CRUCIBLE_LIMITS,
 };
 
 export const crucibleActivation = crucibleScenario(

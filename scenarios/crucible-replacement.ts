@@ -5,7 +5,7 @@
 // still repairing (refused as busy, then asked again). Same faults as the other Crucible
 // scenarios, over all five downstairs.
 
-import { CRUCIBLE_LIMITS, crucibleScenario, type CrucibleShape } from './crucible-world.ts';
+import { crucibleScenario, type CrucibleShape } from './crucible-world.ts';
 
 const SHAPE: CrucibleShape = {
   upstairs: ['upstairs-a'],
@@ -16,7 +16,6 @@ const SHAPE: CrucibleShape = {
     { upstairs: 'upstairs-a', old: 'ds-2', new: 'ds-5', atMsMin: 150, atMsMax: 3_000 },
   ],
   guestStartMs: { 'upstairs-a': 300 },
-  limits: CRUCIBLE_LIMITS,
 };
 
 export const crucibleReplacement = crucibleScenario(

@@ -3,7 +3,7 @@
 // against the same region set while IO is in flight. The first must end Disabled (or unable to do
 // IO, if it never heard of the takeover) and no write it had flushed may be lost.
 
-import { CRUCIBLE_LIMITS, crucibleScenario, type CrucibleShape } from './crucible-world.ts';
+import { crucibleScenario, type CrucibleShape } from './crucible-world.ts';
 
 const SHAPE: CrucibleShape = {
   upstairs: ['upstairs-a', 'upstairs-b'],
@@ -13,7 +13,6 @@ const SHAPE: CrucibleShape = {
     { upstairs: 'upstairs-b', gen: 2, afterMs: 250, afterMsMax: 2_000 },
   ],
   guestStartMs: { 'upstairs-a': 200, 'upstairs-b': 2_500 },
-  limits: CRUCIBLE_LIMITS,
 };
 
 export const crucibleTakeover = crucibleScenario(

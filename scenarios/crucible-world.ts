@@ -16,8 +16,9 @@ import { GuestRegister } from '../oracle/crucible-register.ts';
 import { CrucibleSafety } from '../oracle/crucible-safety.ts';
 import type { CrucibleWorld } from '../oracle/crucible-world.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
-import type { Oracle, RunLimits } from '../sim/runner.ts';
-import type { Scenario } from './scenario.ts';
+import type { RunConfigInput } from '../sim/run-config.ts';
+import type { Oracle } from '../sim/runner.ts';
+import { defineScenario, type Scenario } from '../api/scenario.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { CRUCIBLE_ACTIVATION_PROBES, CRUCIBLE_REPLACEMENT_PROBES, CRUCIBLE_TAKEOVER_PROBES } from './required-probes.ts';
 
@@ -25,8 +26,8 @@ export const DOWNSTAIRS = ['ds-1', 'ds-2', 'ds-3'] as const;
 export const CONTROL = 'control';
 export const REGION: RegionDefinition = { regionId: 'region-a', extentCount: 4, blocksPerExtent: 4 };
 
-/** Every Crucible scenario: 12 s of workload, then up to 40 s to settle. */
-export const CRUCIBLE_LIMITS: RunLimits = { workloadMs: 12_000, livenessMs: 40_000, maxSteps: 200_000 };
+/** Every Crucible scenario: 12 s of workload, then up to 40 s to settle; faults a little more often and shorter. */
+export const CRUCIBLE_RUN_CONFIG: RunConfigInput = { workloadMs: 12_000, livenessMs: 40_000, nemesis: { injectPerMille: 350, episodeMsMax: 2_500 } };
 const SAFETY = ['C-I1', 'C-I2', 'C-I3', 'C-I4', 'C-I5', 'C-I7', 'C-I8', 'C-I9', 'C-I10', 'C-I11', 'PANIC'];
 
 const CRUCIBLE_PROBES: Readonly<Record<string, readonly string[]>> = {
@@ -37,17 +38,16 @@ const CRUCIBLE_PROBES: Readonly<Record<string, readonly string[]>> = {
 
 /** A Crucible scenario from its shape: the safety invariants all check, plus its liveness goals. */
 export function crucibleScenario(name: string, summary: string, shape: CrucibleShape, liveness: readonly string[]): Scenario {
-  const menu = crucibleFaultMenu(shape);
-  return {
+  return defineScenario({
     name,
     summary,
-    limits: shape.limits,
     // C-L5 (the replicas agree with each other and the guest's history) in every one of them.
     invariants: [...SAFETY, ...liveness, 'C-L5'],
-    faultMenu: menu,
+    faultMenu: crucibleFaultMenu(shape),
     requiredProbes: CRUCIBLE_PROBES[name] ?? [],
-    spec: (bugs) => ({ limits: shape.limits, setup: (sim) => buildCrucibleWorld(sim, bugs, shape, menu) }),
-  };
+    config: CRUCIBLE_RUN_CONFIG,
+    setup: (sim, { bugs, faultMenu }) => buildCrucibleWorld(sim, bugs, shape, faultMenu),
+  });
 }
 
 export interface CrucibleShape {
@@ -59,7 +59,6 @@ export interface CrucibleShape {
   /** The activation script; guests start once their upstairs is meant to be active. */
   readonly activations: readonly Activation[];
   readonly guestStartMs: Readonly<Record<string, number>>;
-  readonly limits: RunLimits;
 }
 
 export function crucibleFaultMenu(shape: { readonly upstairs: readonly string[]; readonly spares?: readonly string[] }): FaultOption[] {
@@ -85,7 +84,7 @@ export function buildCrucibleWorld(sim: Simulator, bugs: Bugs, shape: CrucibleSh
     sim.addNode(upstairs({ id, upstairsId: `upstairs-${i + 1}`, downstairs: DOWNSTAIRS, region: REGION, keepAliveMs: 300, deadAfterMs: 1_200, holdMax: 30, control: CONTROL }, bugs));
     sim.addNode(guest({ id: `guest-${i + 1}`, upstairs: id, region: REGION, opsMax: 24, thinkMsMax: 600, timeoutMs: 3_000, startMs: shape.guestStartMs[id] ?? 0 }));
   });
-  startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 350, episodeMsMin: 100, episodeMsMax: 2_500, maxActive: 2 }, shape.limits.workloadMs);
+  startNemesis(sim, menu);
 
   const guestIds = shape.upstairs.map((_, i) => `guest-${i + 1}`);
   const world: CrucibleWorld = {

@@ -6,12 +6,9 @@
 // Nexus recovering its sagas). The race it was built for: omicron#7282 (a stopped instance that
 // ends Failed because the watcher polled a VMM the sled-agent had already forgotten).
 
-import type { RunLimits } from '../sim/runner.ts';
-import { buildInstanceWorld, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
-import type { Scenario } from './scenario.ts';
+import { defineScenario, type Scenario } from '../api/scenario.ts';
+import { buildInstanceWorld, INSTANCE_RUN_CONFIG, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
 import { INSTANCE_LIFECYCLE_PROBES } from './required-probes.ts';
-
-const LIMITS: RunLimits = { workloadMs: 15_000, livenessMs: 60_000, maxSteps: 200_000 };
 
 const SHAPE: InstanceWorldShape = {
   sleds: ['sled-1', 'sled-2'],
@@ -24,17 +21,16 @@ const SHAPE: InstanceWorldShape = {
   startFirst: false,
   deletePerMille: 250,
   migrationFailPerMille: 0,
-  limits: LIMITS,
 };
 
 const FAULT_MENU = instanceFaultMenu(SHAPE.sleds);
 
-export const instanceLifecycle: Scenario = {
+export const instanceLifecycle: Scenario = defineScenario({
   name: 'instance-lifecycle',
   summary: 'CockroachDB, 2 Nexus, 2 sled-agents, 3 instances; a user starts, stops, restarts and deletes them under partitions, loss and crashes',
-  limits: LIMITS,
   invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3', 'O-L4', 'O-L5'],
   faultMenu: FAULT_MENU,
   requiredProbes: INSTANCE_LIFECYCLE_PROBES,
-  spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildInstanceWorld(sim, bugs, SHAPE, FAULT_MENU) }),
-};
+  config: INSTANCE_RUN_CONFIG,
+  setup: (sim, { bugs, faultMenu }) => buildInstanceWorld(sim, bugs, SHAPE, faultMenu),
+});

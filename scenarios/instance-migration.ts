@@ -4,12 +4,9 @@
 // own (15%), or fail because a sled-agent crashes mid-way; the same partitions, message loss and
 // Nexus crashes as instance-lifecycle.
 
-import type { RunLimits } from '../sim/runner.ts';
-import { buildInstanceWorld, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
-import type { Scenario } from './scenario.ts';
+import { defineScenario, type Scenario } from '../api/scenario.ts';
+import { buildInstanceWorld, INSTANCE_RUN_CONFIG, instanceFaultMenu, type InstanceWorldShape } from './instance-world.ts';
 import { INSTANCE_MIGRATION_PROBES } from './required-probes.ts';
-
-const LIMITS: RunLimits = { workloadMs: 15_000, livenessMs: 60_000, maxSteps: 200_000 };
 
 const SHAPE: InstanceWorldShape = {
   sleds: ['sled-1', 'sled-2', 'sled-3'],
@@ -21,17 +18,16 @@ const SHAPE: InstanceWorldShape = {
   startFirst: true,
   deletePerMille: 0,
   migrationFailPerMille: 150,
-  limits: LIMITS,
 };
 
 const FAULT_MENU = instanceFaultMenu(SHAPE.sleds);
 
-export const instanceMigration: Scenario = {
+export const instanceMigration: Scenario = defineScenario({
   name: 'instance-migration',
   summary: 'CockroachDB, 2 Nexus, 3 sled-agents, 2 instances; live migrations that succeed, fail on either side or race a stop, under partitions, loss and crashes',
-  limits: LIMITS,
   invariants: ['O-I1', 'O-I2', 'O-I3', 'O-I4', 'O-I5', 'O-I6', 'O-I7', 'O-L1', 'O-L2', 'O-L3', 'O-L4', 'O-L5'],
   faultMenu: FAULT_MENU,
   requiredProbes: INSTANCE_MIGRATION_PROBES,
-  spec: (bugs) => ({ limits: LIMITS, setup: (sim) => buildInstanceWorld(sim, bugs, SHAPE, FAULT_MENU) }),
-};
+  config: INSTANCE_RUN_CONFIG,
+  setup: (sim, { bugs, faultMenu }) => buildInstanceWorld(sim, bugs, SHAPE, faultMenu),
+});

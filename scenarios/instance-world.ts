@@ -11,8 +11,9 @@ import { user, type UserInstance, type UserOp, type UserProcess } from '../model
 import { instanceLivenessGoal } from '../oracle/instance-liveness.ts';
 import { InstanceSafety } from '../oracle/instance-safety.ts';
 import type { InstanceWorld } from '../oracle/instance-world.ts';
-import { startNemesis, type FaultOption, type NemesisConfig } from '../sim/nemesis.ts';
-import type { Oracle, RunLimits } from '../sim/runner.ts';
+import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
+import type { RunConfigInput } from '../sim/run-config.ts';
+import type { Oracle } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 import { sagaErrorFault } from './saga-errors.ts';
@@ -28,8 +29,10 @@ export interface InstanceWorldShape {
   readonly startFirst: boolean;
   readonly deletePerMille: number;
   readonly migrationFailPerMille: number;
-  readonly limits: RunLimits;
 }
+
+/** Both instance scenarios: 15 s of workload, a minute to settle; the nemesis wakes every 2 s at most. */
+export const INSTANCE_RUN_CONFIG: RunConfigInput = { nemesis: { gapMsMax: 2_000 } };
 
 /** Faults for any set of sleds: partitions from Nexus, isolation and crashes; Nexus crashes; link trouble. */
 export function instanceFaultMenu(sleds: readonly string[]): FaultOption[] {
@@ -94,7 +97,7 @@ export function buildInstanceWorld(sim: Simulator, bugs: Bugs, shape: InstanceWo
       deletePerMille: shape.deletePerMille,
     }),
   );
-  startNemesis(sim, nemesis(menu), shape.limits.workloadMs);
+  startNemesis(sim, menu);
 
   const db = sim.node(DB);
   const userHost = sim.node(USER);
@@ -112,8 +115,4 @@ export function buildInstanceWorld(sim: Simulator, bugs: Bugs, shape: InstanceWo
     afterStep: (step) => safety.afterStep(step),
     unmetGoal: () => instanceLivenessGoal(world, instanceIds) ?? outcomesGoal(outcomes),
   };
-}
-
-function nemesis(menu: readonly FaultOption[]): NemesisConfig {
-  return { menu, gapMsMax: 2_000, injectPerMille: 300, episodeMsMin: 100, episodeMsMax: 3_000, maxActive: 2 };
 }

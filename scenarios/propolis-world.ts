@@ -29,7 +29,7 @@ import { propolisLivenessGoal } from '../oracle/propolis-liveness.ts';
 import { PropolisSafety } from '../oracle/propolis-safety.ts';
 import type { PropolisWorld } from '../oracle/propolis-world.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
-import type { Oracle, RunLimits } from '../sim/runner.ts';
+import type { Oracle } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { outcomesGoal, type OutcomeWorld } from '../oracle/instance-outcomes.ts';
 import { sagaErrorFault } from './saga-errors.ts';
@@ -50,14 +50,8 @@ const REGION: Omit<RegionDefinition, 'regionId'> = { extentCount: 4, blocksPerEx
 const TUNING: VmTuning = { haltMs: 20, resetMs: 20, rundownMs: 10, migrateInMs: 200, deviceStartFailPerMille: 15, guestResetPerMille: 80, guestHaltPerMille: 20, guestEventMsMax: 6_000 };
 
 export interface PropolisWorldShape {
-  readonly limits: RunLimits;
   /** Per mille of starts after which the misbehaving client sends a Reboot or a migration straight to Propolis. */
   readonly roguePerMille: number;
-  /**
-   * Downstairs killed for good at most, per run. One: two dead in one region set deadlock region
-   * replacement upstream (README, "Two dead downstairs"), a finding kept out of the sweep.
-   */
-  readonly killsMax: number;
 }
 
 /**
@@ -143,7 +137,7 @@ export function buildPropolisWorld(sim: Simulator, bugs: Bugs, shape: PropolisWo
     }),
   );
   sim.addNode(operator({ id: OPERATOR, nexus: [NEXUS], timeoutMs: 1_000, attemptsMax: 100 }));
-  startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 300, episodeMsMin: 100, episodeMsMax: 3_000, maxActive: 2, killsMax: shape.killsMax }, shape.limits.workloadMs);
+  startNemesis(sim, menu);
   return propolisOracle(sim, allDownstairs);
 }
 

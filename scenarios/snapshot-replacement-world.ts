@@ -18,7 +18,7 @@ import { storageUser, type StorageUserProcess } from '../model/user/storage.ts';
 import { SnapshotReplacementSafety } from '../oracle/snapshot-replacement-safety.ts';
 import { snapshotReplacementGoal, type SnapshotReplacementWorld } from '../oracle/snapshot-replacement-liveness.ts';
 import { startNemesis, type FaultOption } from '../sim/nemesis.ts';
-import type { Oracle, RunLimits } from '../sim/runner.ts';
+import type { Oracle } from '../sim/runner.ts';
 import type { Simulator } from '../sim/simulator.ts';
 import { sagaErrorFault } from './saga-errors.ts';
 
@@ -31,7 +31,6 @@ export const OPERATOR = 'operator';
 export const INSTANCE = 'inst-1';
 
 export interface SnapshotReplacementShape {
-  readonly limits: RunLimits;
   readonly opsMax: number;
   readonly cleanupPerMille: number;
 }
@@ -84,7 +83,7 @@ export function buildSnapshotReplacementWorld(sim: Simulator, bugs: Bugs, shape:
   for (const a of AGENTS) sim.addNode(crucibleAgent({ id: a, workMsMax: 300, createFailPerMille: 20, cloneTimeoutMs: 500 }));
   sim.addNode(storageUser({ id: USER, nexus: NEXUS, instanceId: INSTANCE, opsMax: shape.opsMax, thinkMsMax: 1_500, timeoutMs: 20_000, attemptsMax: 20, cleanupPerMille: shape.cleanupPerMille }));
   sim.addNode(operator({ id: OPERATOR, nexus: [NEXUS], timeoutMs: 1_000, attemptsMax: 100 }));
-  startNemesis(sim, { menu, gapMsMax: 1_500, injectPerMille: 300, episodeMsMin: 100, episodeMsMax: 3_000, maxActive: 2, killsMax: 1 }, shape.limits.workloadMs);
+  startNemesis(sim, menu);
   const db = sim.node(DB);
   const world: SnapshotReplacementWorld = {
     tables: () => db.durable as Tables,

@@ -17,6 +17,7 @@ import { between, flip } from './choice.ts';
 import { nemesisFor } from './strategy.ts';
 import type { LinkFault } from './network.ts';
 import type { NodeId } from '../ports/index.ts';
+import type { NemesisParams } from './run-config.ts';
 import type { FaultRecord, Simulator } from './simulator.ts';
 
 export type FaultOption =
@@ -27,15 +28,9 @@ export type FaultOption =
   | ({ readonly kind: 'link' } & LinkFault)
   | { readonly kind: 'signal'; readonly name: string; readonly nodes: readonly NodeId[]; readonly start: unknown; readonly end: unknown };
 
-export interface NemesisConfig {
+/** The nemesis of one run: the menu it draws from and how often (sim/run-config.ts, `nemesis`). */
+export interface NemesisConfig extends NemesisParams {
   readonly menu: readonly FaultOption[];
-  readonly gapMsMax: number;
-  readonly injectPerMille: number;
-  readonly episodeMsMin: number;
-  readonly episodeMsMax: number;
-  readonly maxActive: number;
-  /** At most this many nodes killed for good in a run (default: no limit): which failures stay recoverable. */
-  readonly killsMax?: number;
 }
 
 export function describeFault(f: FaultOption): string {
@@ -62,10 +57,14 @@ export function describeFault(f: FaultOption): string {
   }
 }
 
-/** Start injecting faults from now until `untilMs` of virtual time. */
-export function startNemesis(sim: Simulator, scenarioConfig: NemesisConfig, untilMs: number): void {
-  assert(scenarioConfig.gapMsMax >= 1 && scenarioConfig.episodeMsMax >= scenarioConfig.episodeMsMin, 'bad nemesis config');
-  const config = nemesisFor(sim, scenarioConfig);
+/**
+ * Start injecting faults from `menu` from now until the workload ends, as the run's configuration
+ * says (`sim.config.nemesis`; under swarm, pct and coverage, varied within `sim.config.swarm`).
+ */
+export function startNemesis(sim: Simulator, menu: readonly FaultOption[]): void {
+  const untilMs = sim.config.workloadMs;
+  const config = nemesisFor(sim, { ...sim.config.nemesis, menu });
+  assert(config.gapMsMax >= 1 && config.episodeMsMax >= config.episodeMsMin, 'bad nemesis config');
   if (config.menu.length === 0 || config.injectPerMille <= 0) return;
   let active = 0;
   const tick = (): void => {
@@ -87,7 +86,7 @@ export function startNemesis(sim: Simulator, scenarioConfig: NemesisConfig, unti
 }
 
 /** Apply one fault; returns what ends it, or null for a kill refused (no episode to end). */
-function inject(sim: Simulator, option: FaultOption, killsMax: number | undefined): (() => void) | null {
+function inject(sim: Simulator, option: FaultOption, killsMax: number | null): (() => void) | null {
   switch (option.kind) {
     case 'partition': {
       const record = option.oneWay === true ? sim.partitionOneWay(option.a, option.b) : sim.partition(option.a, option.b);

@@ -14,22 +14,11 @@ import { assert, fail } from './assert.ts';
 import { between, flip, type ChoiceSource } from './choice.ts';
 import type { PctSchedule } from './pct.ts';
 import type { NodeId } from '../ports/index.ts';
+import { DEFAULT_RUN_CONFIG, type LinkParams } from './run-config.ts';
 
-export interface LinkParams {
-  readonly delayMsMin: number;
-  readonly delayMsMax: number;
-  readonly lossPerMille: number;
-  readonly dupPerMille: number;
-  readonly fifo: boolean;
-}
+export type { LinkParams };
 
-export const DEFAULT_LINK: LinkParams = {
-  delayMsMin: 1,
-  delayMsMax: 10,
-  lossPerMille: 0,
-  dupPerMille: 0,
-  fifo: false,
-};
+export const DEFAULT_LINK: LinkParams = DEFAULT_RUN_CONFIG.link;
 
 /** Extra trouble on the links it matches while active. '*' matches any node but those excluded. */
 export interface LinkFault {

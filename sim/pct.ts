@@ -15,16 +15,14 @@ import { assert } from './assert.ts';
 import { between, type ChoiceSource } from './choice.ts';
 import type { NodeId } from '../ports/index.ts';
 
-/** Two change points: bugs of depth 3 (three ordering constraints) and below. */
-const PCT_DEPTH = 3;
-
 export class PctSchedule {
   /** Highest priority first. */
   readonly #order: NodeId[] = [];
   readonly #changeAtMs: number[];
   readonly #choices: ChoiceSource;
 
-  constructor(choices: ChoiceSource, horizonMs: number, depth = PCT_DEPTH) {
+  /** `depth` (the run configuration's pctDepth, 3 by default): bugs of that many ordering constraints and below. */
+  constructor(choices: ChoiceSource, horizonMs: number, depth: number) {
     assert(depth >= 1 && horizonMs >= 0, 'pct needs a depth of at least 1 and a horizon');
     this.#choices = choices;
     this.#changeAtMs = Array.from({ length: depth - 1 }, () => between(choices, 'pct.changeAtMs', 0, horizonMs)).sort((a, b) => a - b);

@@ -1,4 +1,5 @@
 // One run, start to verdict. Two phases (TigerBeetle's VOPR pattern):
+// The run's configuration (sim/run-config.ts) bounds it: `workloadMs`, `livenessMs`, `maxSteps`.
 // 1. workload: the scenario's nodes run with the nemesis injecting faults until `workloadMs`;
 //    the oracle's safety checks run after every step;
 // 2. liveness: every fault is healed (partitions repaired, link faults removed, held links
@@ -12,7 +13,7 @@ import type { Strategy } from './strategy.ts';
 import { guardViolation, withGuard } from './determinism-guard.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import type { CoverageMap } from './coverage.ts';
-import type { LinkParams } from './network.ts';
+import type { RunConfig } from './run-config.ts';
 import { Simulator, type StepRecord } from './simulator.ts';
 import type { TraceRecord } from './trace.ts';
 
@@ -35,15 +36,9 @@ export interface Oracle {
   unmetGoal(): Finding | null;
 }
 
-export interface RunLimits {
-  readonly workloadMs: number;
-  readonly livenessMs: number;
-  readonly maxSteps: number;
-}
-
 export interface RunSpec {
-  readonly limits: RunLimits;
-  readonly link?: LinkParams;
+  /** Bounds, network, nemesis: everything of the run that is not the world itself. */
+  readonly config: RunConfig;
   /** Add the nodes, start the workload and the nemesis, and return the oracle. */
   setup(sim: Simulator): Oracle;
 }
@@ -86,9 +81,8 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
     choices,
     trace: options.trace === true,
     strategy: options.strategy ?? 'random',
-    pctHorizonMs: spec.limits.workloadMs,
+    config: spec.config,
     ...(options.coverage === undefined ? {} : { coverage: options.coverage }),
-    ...(spec.link === undefined ? {} : { link: spec.link }),
   });
   const prints: number[] | null = options.stepPrints === true ? [] : null;
   const violation = withGuard(() => drive(sim, spec, prints, options.onStep ?? null));
@@ -107,7 +101,7 @@ export function runSimulation(spec: RunSpec, choices: ChoiceRecorder, options: R
 }
 
 function drive(sim: Simulator, spec: RunSpec, prints: number[] | null, onStep: RunOptions['onStep'] | null): Violation | null {
-  const { workloadMs, livenessMs, maxSteps } = spec.limits;
+  const { workloadMs, livenessMs, maxSteps } = spec.config;
   let phase: Violation['phase'] = 'workload';
   const at = (f: Finding): Violation => ({ ...f, step: sim.steps, timeMs: sim.now, phase });
   const oracle = spec.setup(sim);

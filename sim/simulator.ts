@@ -15,7 +15,8 @@ import { assert, fail, SimAssertionError } from './assert.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import { DeterminismViolation } from './determinism-guard.ts';
 import { EventQueue } from './event-queue.ts';
-import { Network, type LinkParams } from './network.ts';
+import { Network } from './network.ts';
+import { DEFAULT_RUN_CONFIG, type RunConfig } from './run-config.ts';
 import { PctSchedule } from './pct.ts';
 import { signatureOf, type CoverageMap } from './coverage.ts';
 import type { CallResult, Effect, Env, Flow, NodeDef, NodeId } from '../ports/index.ts';
@@ -68,12 +69,11 @@ export interface SendObserver {
 
 export interface SimulatorOptions {
   readonly choices: ChoiceRecorder;
-  readonly link?: LinkParams;
+  /** The run's configuration (sim/run-config.ts): limits, network, nemesis, swarm bounds, pct depth. */
+  readonly config?: RunConfig;
   readonly queueCapacity?: number;
   readonly trace?: boolean;
   readonly strategy?: Strategy;
-  /** Under pct: the virtual time its priority change points fall within (the workload's). */
-  readonly pctHorizonMs?: number;
   /** Under coverage: where the run's transitions are counted. */
   readonly coverage?: CoverageMap;
 }
@@ -86,6 +86,8 @@ const KIND_CODE = { deliver: 1, timer: 2, resume: 3, action: 4 } as const;
 export class Simulator {
   /** How this run searches (sim/strategy.ts); the nemesis reads it. */
   readonly strategy: Strategy;
+  /** The run's configuration; the nemesis and the runner read it. */
+  readonly config: RunConfig;
   /** The priorities that order this run under the pct strategy, else null. */
   readonly pct: PctSchedule | null;
   /** The transitions this run reaches, under the coverage strategy; else null. */
@@ -125,11 +127,12 @@ export class Simulator {
 
   constructor(options: SimulatorOptions) {
     this.choices = options.choices;
-    this.network = new Network(options.link);
+    this.config = options.config ?? DEFAULT_RUN_CONFIG;
+    this.network = new Network(this.config.link);
     this.#queue = new EventQueue(options.queueCapacity ?? 1_000_000);
     this.records = options.trace === true ? [] : null;
     this.strategy = options.strategy ?? 'random';
-    this.pct = this.strategy === 'pct' ? new PctSchedule(this.choices, options.pctHorizonMs ?? 0) : null;
+    this.pct = this.strategy === 'pct' ? new PctSchedule(this.choices, this.config.workloadMs, this.config.pctDepth) : null;
     this.network.pct = this.pct;
     this.coverage = options.coverage ?? null;
     // A traced run says which step and which record each choice shaped, so its trace can show

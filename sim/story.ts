@@ -97,13 +97,26 @@ export function cone(records: readonly TraceRecord[], roots: readonly number[]):
   return inCone;
 }
 
-/** The roots of a violation's cone: every record of its step; for a liveness failure, everything. */
-function rootsOf(records: readonly TraceRecord[], v: StoryViolation): number[] {
+/**
+ * The roots of a violation's cone: every record of its step, and the last step of each node the
+ * violation names (an invariant over several nodes read the state each one's last step left,
+ * whether or not that step happened before the violating one); for a liveness failure, everything.
+ */
+function rootsOf(records: readonly TraceRecord[], v: StoryViolation, namedNodes: ReadonlySet<string>): number[] {
   const all = records.map((_, i) => i);
   if (v.phase === 'liveness') return all;
   const own = all.filter((i) => records[i]!.step === v.step);
-  return own.length > 0 ? own : all;
+  if (own.length === 0) return all;
+  const lastOf = new Map<string, number>();
+  for (const i of all) {
+    const r = records[i]!;
+    if (r.step <= v.step && namedNodes.has(r.node) && STEP_EVENTS.has(r.event)) lastOf.set(r.node, i);
+  }
+  return [...own, ...lastOf.values()];
 }
+
+/** The events that are a node's own step (what changes its state). */
+const STEP_EVENTS: ReadonlySet<string> = new Set(['deliver', 'timer', 'resume', 'boot', 'restart']);
 
 export function tellStory(records: readonly TraceRecord[], choices: ChoiceRecorder | null, v: StoryViolation, nodes: readonly string[], maxLines = 30): Story {
   const slice = new Slice(records, choices, v, nodes);
@@ -137,9 +150,9 @@ class Slice {
     this.#violation = v;
     this.texts = records.map(textOf);
     this.entities = entitiesOf(v.message, nodes, this.texts);
-    this.#inCone = cone(records, rootsOf(records, v));
     this.#ids = this.entities.filter((e) => !nodes.includes(e));
     this.#named = new Set(this.entities.filter((e) => nodes.includes(e)));
+    this.#inCone = cone(records, rootsOf(records, v, this.#named));
     this.decided = decisionsByRecord(records, choices, true);
   }
 

@@ -1,8 +1,9 @@
 // Search strategies: how a run spends its choices. Every strategy draws only through the choice
 // source, so whatever it finds is a tape that replays.
 // - random: the baseline; the nemesis picks uniformly from the whole fault menu at one rate.
-// - swarm: each run first draws which of the menu's faults it may use (each kept with even odds,
-//   at least one) and how often it injects, as FoundationDB's and TigerBeetle's simulators do:
+// - swarm: each run first draws which of the menu's faults it may use (each kept with the odds
+//   of the run configuration's `swarm.keepPerMille`, even by default; at least one) and how often
+//   it injects (within `swarm.injectPerMilleMin..Max`), as FoundationDB's and TigerBeetle's simulators do:
 //   runs that leave most faults out reach states that a fault of every kind at once would mask.
 // - pct: node priorities with a few priority change points order ready events and shape message
 //   delays (sim/pct.ts), over swarm's per-run fault menu.
@@ -19,8 +20,9 @@ export type Strategy = (typeof STRATEGIES)[number];
 /** The nemesis configuration this run uses under its strategy. */
 export function nemesisFor(sim: Simulator, config: NemesisConfig): NemesisConfig {
   if (sim.strategy === 'random' || config.menu.length === 0) return config;
-  let menu = config.menu.filter((_, i) => flip(sim.choices, `swarm.keep.${i}`, 500));
+  const bounds = sim.config.swarm;
+  let menu = config.menu.filter((_, i) => flip(sim.choices, `swarm.keep.${i}`, bounds.keepPerMille));
   if (menu.length === 0) menu = [config.menu[sim.choices.choose('swarm.only', config.menu.length)]!];
-  const injectPerMille = between(sim.choices, 'swarm.injectPerMille', 100, 900);
+  const injectPerMille = between(sim.choices, 'swarm.injectPerMille', bounds.injectPerMilleMin, bounds.injectPerMilleMax);
   return { ...config, menu, injectPerMille };
 }

@@ -18,7 +18,7 @@ import { sweepMemory, type SweepMemory } from '../../bench/sweep-memory.ts';
 import { sweepScaling, type SweepScaling } from '../../bench/sweep-scaling.ts';
 import { bareLoopRate, median, scenarioRate } from '../../bench/throughput.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
 import { bugSwitches, nonNegativeInt, one, outputPaths, type Parsed } from '../args.ts';
 import { checkOutputs } from '../outputs.ts';

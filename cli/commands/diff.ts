@@ -12,10 +12,11 @@ import { renderDiffHtml } from '../../viewer/html.ts';
 import type { RunDocument } from '../../viewer/document.ts';
 import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, type Parsed } from '../args.ts';
 import { usage } from '../exit.ts';
-import { execute } from '../execute.ts';
+import { execute } from '../../api/execute.ts';
 import { checkOutputs, outputs } from '../outputs.ts';
 import { emitJson, verdictLine, violationJson } from '../report.ts';
-import { runDocument, traceDocument } from '../run-document.ts';
+import { runDocument, traceDocument } from '../../api/run-document.ts';
+import { registry } from '../registry.ts';
 import { fileInput, seedInput, tapeInput, type RunInput } from '../run-input.ts';
 
 const CONTEXT_EVENTS = 3;
@@ -78,7 +79,7 @@ function sideOf(input: RunInput): Side {
 }
 
 function documentOfSide(side: Side): RunDocument {
-  return side.input.kind === 'trace' ? traceDocument(side.input.records, side.input.title) : runDocument(side.input.request, side.input.title);
+  return side.input.kind === 'trace' ? traceDocument(side.input.records, side.input.title) : runDocument(side.input.request, side.input.title, registry().invariant);
 }
 
 /** The first divergence in one line: where, and what differs there. */

@@ -1,8 +1,6 @@
 // stairwell list: scenarios, bugs, invariants, strategies.
 
-import { INVARIANTS } from '../../oracle/catalog.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
-import { SCENARIOS } from '../../scenarios/index.ts';
+import { registry } from '../registry.ts';
 import { describeFault } from '../../sim/nemesis.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
 import { one, outputPaths, type Parsed } from '../args.ts';
@@ -16,21 +14,21 @@ export function list(p: Parsed): number {
   checkOutputs(outputPaths(p, [['json', 'file']]), []);
   if (json !== undefined) {
     emitJson(json, {
-      scenarios: SCENARIOS.map((s) => ({ name: s.name, summary: s.summary, invariants: s.invariants, faults: s.faultMenu.map(describeFault), limits: s.limits })),
-      bugs: BUGS,
-      invariants: INVARIANTS,
+      scenarios: registry().scenarios.map((s) => ({ name: s.name, summary: s.summary, invariants: s.invariants, faults: s.faultMenu.map(describeFault), config: s.config })),
+      bugs: registry().bugs,
+      invariants: registry().invariants,
       strategies: STRATEGIES,
     });
     return 0;
   }
   const out: string[] = ['Scenarios:'];
-  for (const s of SCENARIOS) {
+  for (const s of registry().scenarios) {
     out.push(`  ${s.name}  ${s.summary}`, `    checks ${s.invariants.join(', ')}`, `    faults: ${s.faultMenu.map(describeFault).join('; ')}`);
   }
   out.push('', 'Bugs (--bug ID):');
-  for (const b of BUGS) out.push(`  ${b.id}  [${b.scenario}, ${b.invariant}]`, `    ${b.title}`, `    applies to: ${b.appliesTo.join(', ')}`, `    source: ${b.source}`);
+  for (const b of registry().bugs) out.push(`  ${b.id}  [${b.scenario}, ${b.invariant}]`, `    ${b.title}`, `    applies to: ${b.appliesTo.join(', ')}`, `    source: ${b.source}`);
   out.push('', 'Invariants:');
-  for (const i of INVARIANTS) out.push(`  ${i.id.padEnd(12)} ${i.kind.padEnd(8)} ${i.text}`);
+  for (const i of registry().invariants) out.push(`  ${i.id.padEnd(12)} ${i.kind.padEnd(8)} ${i.text}`);
   out.push('', `Strategies: ${STRATEGIES.join(', ')}`);
   process.stdout.write(`${out.join('\n')}\n`);
   return 0;

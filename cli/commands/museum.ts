@@ -11,21 +11,23 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUGS, type BugEntry } from '../../scenarios/bugs.ts';
+import { BUGS } from '../../scenarios/index.ts';
+import { type BugEntry } from '../../api/registry.ts';
 import { decisionCount } from '../../sim/choice.ts';
 import type { RunOutcome } from '../../sim/runner.ts';
 import type { Strategy } from '../../sim/strategy.ts';
 import { bugSwitches, nonNegativeInt, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
 import { EXIT, usage } from '../exit.ts';
-import { execute } from '../execute.ts';
+import { execute } from '../../api/execute.ts';
 import { museumJunit, type MuseumVerdict } from '../junit.ts';
 import { checkOutputs, outputs } from '../outputs.ts';
 import { packageRoot } from '../package-root.ts';
 import { ProgressLine } from '../progress.ts';
 import { emitJson, storyOf } from '../report.ts';
-import { runsToFind, searchRuns, seedsFrom } from '../search-runs.ts';
-import { SHRINK_RUNS, shrinkRun } from '../shrink-run.ts';
-import { readTape, tapeOf, writeTape } from '../tape-file.ts';
+import { runsToFind, searchRuns, seedsFrom } from '../../api/search-runs.ts';
+import { SHRINK_RUNS, shrinkRun } from '../../api/shrink-run.ts';
+import { readTape, tapeOf } from '../../api/tape.ts';
+import { writeTape } from '../tape-file.ts';
 
 const DEFAULT_SEEDS = 2000;
 
@@ -119,7 +121,7 @@ function exhibit(bug: BugEntry, o: MuseumOptions, say: (line: string) => void): 
     say(`  kept ${path} (${decisionCount(committed.choices.values)} decisions, ${committed.steps} steps, still replays; this run's shrink reached ${decisionCount(final.choices.values)} decisions, ${final.steps} steps)`);
     return { ...row, shrunkSteps: committed.steps, shrunkDecisions: decisionCount(committed.choices.values), ...storyCounts(committed), shrinkCapped, shrinkSeconds, reproduced: true, tape: path };
   }
-  const written = writeTape(path, tapeOf(final, { scenario: scenario.name, bugs: [bug.id], strategy: o.strategy, seed }), `the shrunk tape of ${bug.id}`);
+  const written = writeTape(path, tapeOf(final, { scenario, bugs: [bug.id], strategy: o.strategy, seed }), `the shrunk tape of ${bug.id}`);
   if (written === path) say(`  wrote ${path}`);
   // `final` is the shrunk tape replayed by position: whether it reproduces is its verdict.
   return { ...row, shrunkSteps: final.steps, shrunkDecisions: decisionCount(final.choices.values), ...storyCounts(final), shrinkCapped, shrinkSeconds, reproduced: final.violation?.invariant === bug.invariant, tape: written };
@@ -152,7 +154,7 @@ function committedRun(path: string, bug: BugEntry): RunOutcome | null {
     const tape = readTape(path);
     if (tape.scenario !== bug.scenario || tape.bugs.join() !== bug.id) return null;
     const values = tape.choices.map((c) => c[2]);
-    outcome = execute({ scenario: scenarioNamed(tape.scenario), bugs: tape.bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), tape: { values, labels: tape.choices.map((c) => c[0]) }, trace: true }).outcome;
+    outcome = execute({ scenario: scenarioNamed(tape.scenario), bugs: tape.bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), ...(tape.config === undefined ? {} : { config: tape.config }), tape: { values, labels: tape.choices.map((c) => c[0]) }, trace: true }).outcome;
   } catch {
     return null; // missing or unreadable: the new tape replaces it
   }

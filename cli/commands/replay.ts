@@ -6,9 +6,9 @@
 // checks that the tape is one of it.
 
 import { bugsFor, eventViewOf, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
-import { execute } from '../execute.ts';
+import { execute } from '../../api/execute.ts';
 import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
-import { readTape } from '../tape-file.ts';
+import { readTape } from '../../api/tape.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
 
@@ -26,13 +26,14 @@ export function replay(p: Parsed): number {
   checkOutputs(outputPaths(p, [['trace', 'file'], ['json', 'file']]), [path]);
   const values = tape.choices.map((c) => c[2]);
   const labels = tape.choices.map((c) => c[0]);
-  const exact = execute({ scenario, bugs, seed: tape.seed, strategy, tape: { values, labels }, trace: true });
+  const config = tape.config ?? scenario.config;
+  const exact = execute({ scenario, bugs, seed: tape.seed, strategy, config, tape: { values, labels }, trace: true });
   const { divergence } = exact;
   const expected = tape.violation?.invariant ?? null;
   let outcome = exact.outcome;
   let realigned = false;
   if (divergence !== null && (outcome.violation?.invariant ?? null) !== expected) {
-    const aligned = execute({ scenario, bugs, seed: tape.seed, strategy, tape: { values, labels, aligned: true }, trace: true }).outcome;
+    const aligned = execute({ scenario, bugs, seed: tape.seed, strategy, config, tape: { values, labels, aligned: true }, trace: true }).outcome;
     if ((aligned.violation?.invariant ?? null) === expected) {
       outcome = aligned;
       realigned = true;

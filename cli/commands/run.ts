@@ -1,12 +1,14 @@
-// stairwell run <scenario> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--json]
+// stairwell run <scenario|file.ts> --seed N [--bug ID]... [--strategy S] [--trace F.jsonl] [--tape F.json] [--config] [--json]
 // Runs one seed. On a violation it prints the run's story (the events that led to it: --all for
 // every event, --last N, --node, --entity to filter) and a replay command.
 
 import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
-import { execute, replayCommand } from '../execute.ts';
+import { execute, replayCommand } from '../../api/execute.ts';
 import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
-import { tapeOf, writeTape } from '../tape-file.ts';
+import { tapeOf } from '../../api/tape.ts';
+import { writeTape } from '../tape-file.ts';
 import { usage } from '../exit.ts';
+import { describeRunConfig } from '../../sim/run-config.ts';
 import { checkOutputs } from '../outputs.ts';
 
 export function run(p: Parsed): number {
@@ -26,9 +28,9 @@ export function run(p: Parsed): number {
   // A failing run is run again traced (it is deterministic): sweeps of one seed stay fast.
   const first = execute({ scenario, bugs, seed, strategy, trace: tracePath !== undefined });
   const outcome = first.outcome.ok || first.outcome.records !== null ? first.outcome : execute({ scenario, bugs, seed, strategy, trace: true }).outcome;
-  const replay = replayCommand(scenario.name, seed, bugs, strategy);
+  const replay = replayCommand(scenario, seed, bugs, strategy);
   if (tracePath !== undefined) writeTrace(tracePath, outcome.records ?? []);
-  if (tapePath !== undefined) writeTape(tapePath, tapeOf(outcome, { scenario: scenario.name, bugs, strategy, seed }));
+  if (tapePath !== undefined) writeTape(tapePath, tapeOf(outcome, { scenario, bugs, strategy, seed }));
 
   if (json !== undefined) {
     emitJson(json, {
@@ -41,12 +43,14 @@ export function run(p: Parsed): number {
       steps: outcome.steps,
       timeMs: outcome.timeMs,
       choices: outcome.choices.values.length,
+      config: scenario.config,
       violation: violationJson(outcome.violation),
       storyLines: storyOf(outcome)?.lines.length ?? null,
       replay,
     });
     return outcome.ok ? 0 : 1;
   }
+  if (p.flags.has('config')) process.stdout.write(`run configuration of ${scenario.name} (* changed from stairwell's default):\n${describeRunConfig(scenario.config).join('\n')}\n`);
   const label = `${scenario.name} seed ${seed}${bugs.length > 0 ? ` [${bugs.join(', ')}]` : ''}`;
   const out = [verdictLine(label, outcome)];
   if (outcome.violation !== null) {

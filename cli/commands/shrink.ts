@@ -6,7 +6,7 @@
 // only a cap, reported when it cuts the shrink short. Progress (the best run so far) goes to
 // stderr. The output paths are checked before the first run, and never the input.
 
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import { decisionCount } from '../../sim/choice.ts';
 import type { ShrinkProgress } from '../../sim/shrink.ts';
 import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, strategyNamed, type Parsed } from '../args.ts';
@@ -14,8 +14,9 @@ import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
 import { formatSeconds, ProgressLine } from '../progress.ts';
 import { emitJson, eventBlock, storyOf, violationJson } from '../report.ts';
-import { SHRINK_RUNS, shrinkRun } from '../shrink-run.ts';
-import { readTape, tapeOf, writeTape } from '../tape-file.ts';
+import { SHRINK_RUNS, shrinkRun } from '../../api/shrink-run.ts';
+import { readTape, tapeOf } from '../../api/tape.ts';
+import { writeTape } from '../tape-file.ts';
 
 export function shrink(p: Parsed): number {
   if (p.positionals.length !== 1) usage('shrink takes one tape file, or one scenario with --seed N');
@@ -44,6 +45,7 @@ export function shrink(p: Parsed): number {
     strategy,
     seed,
     ...(tape === null ? {} : { values: tape.choices.map((c) => c[2]) }),
+    ...(tape?.config === undefined ? {} : { config: tape.config }),
     budgetRuns,
     capMs,
     progress: (s) => {
@@ -54,7 +56,7 @@ export function shrink(p: Parsed): number {
   const { first, result, final } = shrunk;
   if (result === null || final === null || first.violation === null) usage(`${fromTape ? input : `${scenario.name} seed ${seed}`} does not fail: nothing to shrink`);
 
-  const written = writeTape(out, tapeOf(final, { scenario: scenario.name, bugs, strategy, seed }), 'the shrunk tape');
+  const written = writeTape(out, tapeOf(final, { scenario, bugs, strategy, seed }), 'the shrunk tape');
   const summary = {
     scenario: scenario.name,
     bugs,

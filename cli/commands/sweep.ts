@@ -8,10 +8,10 @@
 
 import { randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { SCENARIOS } from '../../scenarios/index.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import { registry } from '../registry.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import { sharded, WHOLE } from '../../sim/seed-sequence.ts';
-import { bugSwitches, bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, scenariosForBugs, seedSequence, shardOf, strategyNamed, type Parsed } from '../args.ts';
+import { bugSwitches, bugsFor, nonNegativeInt, one, outputPaths, scenariosForBugs, scenariosNamed, seedSequence, shardOf, strategyNamed, type Parsed } from '../args.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs, outputs } from '../outputs.ts';
 import { SweepSession, type SweepConfig } from '../sweep-session.ts';
@@ -45,7 +45,7 @@ function sweepConfig(p: Parsed): SweepConfig {
   if (p.positionals.length > 1) usage(`sweep takes one scenario or 'all', got ${p.positionals.join(' ')}`);
   const target = p.positionals[0] ?? 'all';
   const named = p.flags.get('bug') ?? [];
-  const scenarios: readonly Scenario[] = target === 'all' ? scenariosForBugs(SCENARIOS, named) : [scenarioNamed(target)];
+  const scenarios: readonly Scenario[] = target === 'all' ? scenariosForBugs(registry().scenarios, named) : scenariosNamed(target);
   const bugs = bugSwitches(named);
   for (const s of scenarios) bugsFor(s, bugs);
   const seedsText = one(p, 'seeds');

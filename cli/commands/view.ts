@@ -6,7 +6,8 @@
 import { bugsFor, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs, outputs } from '../outputs.ts';
-import { runDocument } from '../run-document.ts';
+import { runDocument } from '../../api/run-document.ts';
+import { registry } from '../registry.ts';
 import { seedInput, tapeInput, type RunInput } from '../run-input.ts';
 import { renderRunHtml } from '../../viewer/html.ts';
 
@@ -20,7 +21,7 @@ export function view(p: Parsed): number {
   if (!out.endsWith('.html')) usage(`--out ${out}: the view is an HTML file (F.html)`);
   checkOutputs([...outputPaths(p, []), { flag: one(p, 'out') === undefined ? 'the view (default path; --out F.html to choose)' : '--out', path: out, kind: 'file' }], fromTape ? [input] : []);
   if (run.kind !== 'run') usage('view takes a tape or a scenario and seed');
-  const doc = runDocument(run.request, run.title);
+  const doc = runDocument(run.request, run.title, registry().invariant);
   const written = outputs.write(out, renderRunHtml(doc), 'the view');
   const verdict = doc.violation === null ? 'no violation' : `${doc.violation.invariant} at step ${doc.violation.step}`;
   process.stdout.write(`${run.title}: ${doc.events.length} events, ${doc.events.filter((e) => e.story).length} in the story, ${verdict}\nview: ${written}\n`);

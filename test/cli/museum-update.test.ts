@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../cli/main.ts';
 import { outputs } from '../../cli/outputs.ts';
-import { readTape, tapeOf, tapeText } from '../../cli/tape-file.ts';
-import { execute } from '../../cli/execute.ts';
+import { readTape, tapeOf, tapeText } from '../../api/tape.ts';
+import { execute } from '../../api/execute.ts';
 import { findScenario } from '../../scenarios/index.ts';
 import { captured } from '../helpers/capture.ts';
 
@@ -52,7 +52,7 @@ test.serial('a longer committed tape is replaced, and the file written is printe
   let long = null;
   for (let seed = 49; long === null && seed < 5000; seed++) {
     const { outcome } = execute({ scenario, bugs: [BUG], seed });
-    if (outcome.violation?.invariant === 'PANIC' && outcome.steps > 10) long = tapeOf(outcome, { scenario: scenario.name, bugs: [BUG], strategy: 'random', seed });
+    if (outcome.violation?.invariant === 'PANIC' && outcome.steps > 10) long = tapeOf(outcome, { scenario, bugs: [BUG], strategy: 'random', seed });
   }
   t.truthy(long);
   writeFileSync(join(root, 'museum', FILE), tapeText(long!));

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { formatSeconds, ProgressLine } from '../../cli/progress.ts';
-import { shrinkRun } from '../../cli/shrink-run.ts';
+import { shrinkRun } from '../../api/shrink-run.ts';
 import { findScenario } from '../../scenarios/index.ts';
 import type { ShrinkProgress } from '../../sim/shrink.ts';
 

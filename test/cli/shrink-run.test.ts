@@ -1,5 +1,5 @@
 import test from 'ava';
-import { shrinkRun } from '../../cli/shrink-run.ts';
+import { shrinkRun } from '../../api/shrink-run.ts';
 import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
 import { decisionCount } from '../../sim/choice.ts';
 

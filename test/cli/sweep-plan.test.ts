@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { SweepPlan, type PlannedBatch } from '../../cli/sweep-plan.ts';
+import { SweepPlan, type PlannedBatch } from '../../api/sweep-plan.ts';
 import { randomSeeds, seedRange, sharded } from '../../sim/seed-sequence.ts';
 
 test('batches go seed-major across scenarios, so a sweep cut short covers every scenario alike', (t) => {

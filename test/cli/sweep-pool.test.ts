@@ -1,6 +1,6 @@
 import test from 'ava';
 import { HarnessError } from '../../cli/exit.ts';
-import { SweepPlan } from '../../cli/sweep-plan.ts';
+import { SweepPlan } from '../../api/sweep-plan.ts';
 import { sweepInWorkers, type Batch } from '../../cli/sweep-pool.ts';
 import { seedRange } from '../../sim/seed-sequence.ts';
 

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { sweepSeed } from '../../cli/sweep-seed.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import { runConfig } from '../../sim/run-config.ts';
+import { sweepSeed } from '../../api/sweep-seed.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import type { Env } from '../../ports/index.ts';
 import type { RunSpec } from '../../sim/runner.ts';
 import { noOracle, pinger } from '../helpers/ping-world.ts';
@@ -9,11 +10,11 @@ import { noOracle, pinger } from '../helpers/ping-world.ts';
 // way a module-level cache or counter in protocol code would.
 
 const limits = { workloadMs: 300, livenessMs: 50, maxSteps: 10_000 };
+const config = runConfig(limits);
 
 function leakyScenario(name: string, extraOnTick: () => boolean): Scenario {
   const spec: RunSpec = {
-    limits,
-    link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 0, dupPerMille: 0, fifo: false },
+    config: runConfig({ ...limits, link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 0, dupPerMille: 0, fifo: false } }),
     setup(sim) {
       let ticks = 0;
       const extra = extraOnTick();
@@ -22,7 +23,7 @@ function leakyScenario(name: string, extraOnTick: () => boolean): Scenario {
       return noOracle;
     },
   };
-  return { name, summary: 'a leaky world', limits, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
+  return { name, summary: 'a leaky world', config, file: null, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
 }
 
 test('a counter that leaks into every run: both versions of the first divergent event, at its step', (t) => {

@@ -1,6 +1,7 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import { SweepSession, type SweepConfig } from '../../cli/sweep-session.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import type { Env } from '../../ports/index.ts';
 import type { RunSpec } from '../../sim/runner.ts';
 import { seedRange, sharded, WHOLE, type Shard } from '../../sim/seed-sequence.ts';
@@ -11,13 +12,13 @@ import { noOracle, pinger } from '../helpers/ping-world.ts';
 // that one, in one thread, each checked, because what leaks between runs needs the runs before.
 
 const limits = { workloadMs: 300, livenessMs: 50, maxSteps: 10_000 };
+const config = runConfig(limits);
 
 /** The fifth run of the process (and only it) differs: a leak from the runs before. */
 function leakyOnFifthRun(): Scenario {
   let runs = 0;
   const spec: RunSpec = {
-    limits,
-    link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 0, dupPerMille: 0, fifo: false },
+    config: runConfig({ ...limits, link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 0, dupPerMille: 0, fifo: false } }),
     setup(sim) {
       const extra = runs++ === 4;
       let ticks = 0;
@@ -26,7 +27,7 @@ function leakyOnFifthRun(): Scenario {
       return noOracle;
     },
   };
-  return { name: 'leaky', summary: '', limits, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
+  return { name: 'leaky', summary: '', config, file: null, invariants: [], faultMenu: [], requiredProbes: [], spec: () => spec };
 }
 
 async function sweepJson(shard: Shard): Promise<{ failures: { seed: number; invariant: string; replay: string; message: string }[] }> {

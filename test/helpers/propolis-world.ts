@@ -3,6 +3,7 @@
 // client that calls the Propolis API as a test script says. Run by hand with the simulator.
 
 import { downstairs } from '../../model/crucible/downstairs/node.ts';
+import { runConfig } from '../../sim/run-config.ts';
 import type { Region } from '../../model/crucible/downstairs/region.ts';
 import type { Vcr } from '../../model/crucible/vcr.ts';
 import { call, sleep, type Flow } from '../../ports/index.ts';
@@ -46,7 +47,7 @@ export type Api = (r: PropolisRequest) => Flow<PropolisReply | 'timeout'>;
 /** `script` (and `also`, side by side with it) run in the client node; `dead` downstairs are crashed before anything runs. */
 export function propolisWorld(script: (api: Api) => Flow<void>, options: { bugs?: ReadonlySet<string>; dead?: readonly string[]; tuning?: VmTuning; seed?: string; extentGen?: number; also?: (api: Api) => Flow<void> } = {}): PropolisWorld {
   const bugs = options.bugs ?? new Set<string>();
-  const sim = new Simulator({ choices: seededChoices(options.seed ?? '1'), link: { delayMsMin: 1, delayMsMax: 3, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices(options.seed ?? '1'), config: runConfig({ link: { delayMsMin: 1, delayMsMax: 3, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   for (const id of ['ds-1', 'ds-2', 'ds-3', 'ds-4', 'ds-5']) sim.addNode(downstairs({ id, region: { ...REGION, regionId: `region-${id}` }, readOnly: false, idleMsMax: 3_000 }, bugs));
   if (options.extentGen !== undefined) {
     for (const id of ['ds-1', 'ds-2', 'ds-3']) for (const e of (sim.node(id).durable as { region: Region }).region.extents) e.gen = options.extentGen;

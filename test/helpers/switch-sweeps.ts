@@ -3,7 +3,7 @@
 // instead, with the fixed protocol clean on that seed.
 
 import test from 'ava';
-import { BUGS } from '../../scenarios/bugs.ts';
+import { BUGS } from '../../scenarios/index.ts';
 import type { RunOutcome } from '../../sim/runner.ts';
 
 const SEEDS = 2000;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { AgentReply, AgentRequest } from '../../model/crucible/agent/api.ts';
 import { crucibleAgent, type AgentDurable } from '../../model/crucible/agent/node.ts';
 import { seededChoices } from '../../sim/choice.ts';
@@ -11,7 +12,7 @@ type Step = AgentRequest | { readonly type: 'Wait'; readonly ms: number } | { re
 
 /** Two agents; `steps` run in order from a driver, each call's answer recorded. */
 function drive(steps: readonly Step[]): { answers: (AgentReply | 'timeout')[]; durable: (id: string) => AgentDurable } {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 1, delayMsMax: 1, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 1, delayMsMax: 1, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   for (const id of ['agent-1', 'agent-2']) sim.addNode(crucibleAgent({ id, workMsMax: 10, createFailPerMille: 0, cloneTimeoutMs: 50 }));
   const answers: (AgentReply | 'timeout')[] = [];
   sim.addNode({

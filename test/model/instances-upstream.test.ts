@@ -8,6 +8,7 @@
 // the database passes through and check that upstream's checkpoints come in order.
 
 import test, { type ExecutionContext } from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { AutoRestartPolicy, ExternalInstanceState } from '../../model/common/vmm-state.ts';
 import { cockroachDb } from '../../model/crdb/node.ts';
 import { instanceFetch } from '../../model/crdb/datastore/instance.ts';
@@ -123,7 +124,7 @@ function refusing(def: NodeDef<null>, armed: () => boolean, refused: { count: nu
 
 function controlPlane(options: { sleds?: readonly string[]; periodsMs: Periods; refuse?: () => boolean }, script: (c: Client) => Flow<void>): ControlPlane {
   const sleds = options.sleds ?? ['sled-1'];
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 1, delayMsMax: 3, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 1, delayMsMax: 3, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   sim.addNode(cockroachDb('crdb'));
   sim.addNode(nexus({ id: 'nexus', db: 'crdb', sleds, dbTimeoutMs: 200, sledTimeoutMs: 500, periodsMs: options.periodsMs, reincarnationCooldownMs: 5_000 }, new Set()));
   const refused = { count: 0 };

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { InstanceSnapshot } from '../../model/crdb/queries.ts';
 import type { MigrationRow, VmmRow } from '../../model/crdb/tables.ts';
 import { instanceRow } from '../helpers/records.ts';
@@ -88,7 +89,7 @@ test('set_migration_ids: only from a Running source with no migration under way,
 
 /** Two sled-agents and a Nexus stand-in that acknowledges every report. */
 function migrationWorld(): { sim: Simulator; vmms: (sled: string) => SledAgentProcess['vmms'] } {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 2, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 2, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   sim.addNode({ id: 'nexus', initDurable: () => null, boot: (): Process => ({ onCall: () => ({ type: 'Ok', state: null }) satisfies NexusReply }) });
   for (const id of ['sled-a', 'sled-b']) {
     sim.addNode(simSledAgent({ id, nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 10, progressMsMax: 10, publishAttempts: 10, migrationMsMax: 60, migrationFailPerMille: 0 }, new Set()));

@@ -6,6 +6,7 @@
 // sled-agent API, and checks what was published.
 
 import test, { type ExecutionContext } from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { MigrationRuntimeState, SledVmmState } from '../../model/common/vmm-state.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
 import { call, sleep, type Flow, type Process } from '../../ports/index.ts';
@@ -29,7 +30,7 @@ interface Driver {
 
 /** Two simulated sled-agents (sled-a, sled-b), a Nexus stand-in that acknowledges and records every report, and a driver script. */
 function sleds(options: { migrationFailPerMille?: number }, script: (d: Driver) => Flow<void>) {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 2, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 2, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   const reports: Report[] = [];
   const nexus = (): Process => ({
     *onRequest(_env, _from, request) {

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { VmmState } from '../../model/common/vmm-state.ts';
 import { downstairs } from '../../model/crucible/downstairs/node.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
@@ -31,7 +32,7 @@ test('Propolis states map to VMM states as common/instance.rs does (From<Propoli
 
 /** A sled with two Propolis, three downstairs, a Nexus that records each report, and a script of sled-agent calls. */
 function world(script: (ask: (r: SledAgentRequest) => Flow<SledAgentReply | 'timeout'>) => Flow<void>) {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 1, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 1, delayMsMax: 2, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   const reports: string[] = [];
   for (const id of ['ds-1', 'ds-2', 'ds-3']) sim.addNode(downstairs({ id, region: { ...REGION, regionId: `region-${id}` }, readOnly: false, idleMsMax: 3_000 }, new Set()));
   for (const id of ['propolis-a', 'propolis-b']) sim.addNode(propolis({ id, nexus: ['nexus'], tuning: QUIET, handshakeTimeoutMs: 200, vcrWaitMsMax: 5_000 }, new Set()));

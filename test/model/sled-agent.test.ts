@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { NexusReply } from '../../model/nexus/api.ts';
 import type { Process } from '../../ports/index.ts';
 import { simSledAgent, type SledAgentProcess } from '../../model/sled-agent/node.ts';
@@ -24,7 +25,7 @@ function fakeNexus(reports: string[]): { id: string; initDurable: () => null; bo
 
 /** `runs`: the driver asks the VMM to run after registering it, and to stop 200 ms later. */
 function world(bugs: string[], runs = true): { sim: Simulator; reports: string[]; table: () => SledAgentProcess['vmms'] } {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   const reports: string[] = [];
   sim.addNode(fakeNexus(reports));
   sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set(bugs)));
@@ -109,7 +110,7 @@ test('with sled-agent/remove-before-notify the VMM is gone before Nexus hears of
 
 /** A fixed sled-agent beside a Nexus stand-in that records its reports. */
 function sledBesideNexus(reports: string[]): Simulator {
-  const sim = new Simulator({ choices: seededChoices('1'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } });
+  const sim = new Simulator({ choices: seededChoices('1'), config: runConfig({ link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: true } }) });
   sim.addNode(fakeNexus(reports));
   sim.addNode(simSledAgent({ id: 'sled', nexus: ['nexus'], nexusTimeoutMs: 100, progressMsMin: 50, progressMsMax: 50, publishAttempts: 10, migrationMsMax: 100, migrationFailPerMille: 0 }, new Set()));
   return sim;

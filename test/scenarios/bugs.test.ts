@@ -1,6 +1,6 @@
 import test from 'ava';
-import { execute } from '../../cli/execute.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
+import { execute } from '../../api/execute.ts';
+import { BUGS } from '../../scenarios/index.ts';
 import { findScenario, SCENARIOS } from '../../scenarios/index.ts';
 
 // The registry says where each switch applies; the CLI refuses it elsewhere (exit 2) on the

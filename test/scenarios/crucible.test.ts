@@ -6,7 +6,7 @@ import { testSwitchesOf } from '../helpers/switch-sweeps.ts';
 import { crucibleActivation } from '../../scenarios/crucible-activation.ts';
 import { crucibleReplacement } from '../../scenarios/crucible-replacement.ts';
 import { crucibleTakeover } from '../../scenarios/crucible-takeover.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Scenario } from '../../api/scenario.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { runSimulation, type RunOutcome } from '../../sim/runner.ts';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { INVARIANTS } from '../../oracle/catalog.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
+import { BUGS } from '../../scenarios/index.ts';
 import { instanceLifecycle } from '../../scenarios/instance-lifecycle.ts';
 import { SCENARIOS, findScenario } from '../../scenarios/index.ts';
 import { seededChoices, TapeReplay } from '../../sim/choice.ts';
@@ -36,7 +36,7 @@ test('the bug registry names scenarios and invariants that exist and check each 
 });
 
 test('property: any tape gives a run that ends within its bounds, and the same run twice', (t) => {
-  const { limits } = instanceLifecycle;
+  const limits = instanceLifecycle.config;
   fc.assert(
     fc.property(fc.array(fc.nat({ max: 1200 }), { size: 'medium' }), (values) => {
       const once = runSimulation(instanceLifecycle.spec(new Set()), new TapeReplay(values, null).recorder);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import type { Tables } from '../../model/crdb/tables.ts';
 import { regionSubVolumes } from '../../model/crucible/vcr.ts';
 import type { PropolisProcess } from '../../model/propolis/node.ts';
@@ -71,9 +72,9 @@ test('two dead downstairs in one region set deadlock region replacement (kept ou
   // The shape of propolis-start with two kills allowed. The first failure with both kills must be
   // the deadlock: the second region's request refused while the first holds the volume, and the
   // first unable to finish because the VM's activation needs the second dead downstairs.
-  const limits = propolisStart.spec(new Set()).limits;
+  const config = runConfig({ nemesis: { killsMax: 2 } }, propolisStart.config);
   for (let seed = 1; seed <= 400; seed++) {
-    const spec = { limits, setup: (sim: Simulator) => buildPropolisWorld(sim, new Set(), { limits, roguePerMille: 250, killsMax: 2 }, propolisFaultMenu()) };
+    const spec = { config, setup: (sim: Simulator) => buildPropolisWorld(sim, new Set(), { roguePerMille: 250 }, propolisFaultMenu()) };
     const r = runSimulation(spec, seededChoices(String(seed)));
     const killed = r.sim.faultLog.filter((f) => f.kind === 'kill').map((f) => f.nodes[0]!);
     if (r.violation === null || killed.length < 2) continue;

@@ -5,11 +5,12 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { scenarioNamed } from '../../cli/args.ts';
-import { execute } from '../../cli/execute.ts';
+import { execute } from '../../api/execute.ts';
 import { storyOf } from '../../cli/report.ts';
-import { runDocument } from '../../cli/run-document.ts';
+import { runDocument } from '../../api/run-document.ts';
+import { BUILTIN } from '../../scenarios/index.ts';
 import { tapeInput } from '../../cli/run-input.ts';
-import { BUGS } from '../../scenarios/bugs.ts';
+import { BUGS } from '../../scenarios/index.ts';
 import { renderRunHtml } from '../../viewer/html.ts';
 
 /** Per bug, what its story must show: the moves that make the bug (see each bug's title). */
@@ -83,7 +84,7 @@ test('view of every museum tape: one page, the violation in it, no external URL'
   for (const bug of BUGS) {
     const input = tapeInput(tapePath(bug.id));
     if (input.kind !== 'run') return t.fail('a tape is a run');
-    const doc = runDocument(input.request, input.title);
+    const doc = runDocument(input.request, input.title, BUILTIN.invariant);
     t.is(doc.violation?.invariant, bug.invariant, bug.id);
     t.true(doc.events.some((e) => e.story) && doc.events.some((e) => e.state !== undefined), bug.id);
     const html = renderRunHtml(doc);

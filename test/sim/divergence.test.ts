@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import { seededChoices } from '../../sim/choice.ts';
 import { firstDifferentStep, firstDivergentEvent } from '../../sim/divergence.ts';
 import type { Env } from '../../ports/index.ts';
@@ -6,13 +7,12 @@ import { runSimulation, type RunSpec } from '../../sim/runner.ts';
 import { noOracle, pinger } from '../helpers/ping-world.ts';
 
 const limits = { workloadMs: 300, livenessMs: 50, maxSteps: 10_000 };
-const link = { delayMsMin: 1, delayMsMax: 20, lossPerMille: 100, dupPerMille: 50, fifo: false };
+const config = runConfig({ ...limits, link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 100, dupPerMille: 50, fifo: false } });
 
 /** A world where b, when `extra`, sends one extra message on its fifth tick: two runs that part mid-way. */
 function spec(extra: boolean, extraChoice = false): RunSpec {
   return {
-    limits,
-    link,
+    config,
     setup(sim) {
       if (extraChoice) sim.choices.choose('leak.extra', 7);
       let ticks = 0;

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import { seededChoices, TapeReplay } from '../../sim/choice.ts';
 import type { Flow, NodeDef } from '../../ports/index.ts';
 import { BOUND_STEPS, DETERMINISM, PANIC, runSimulation, type RunSpec } from '../../sim/runner.ts';
@@ -6,9 +7,9 @@ import { Simulator } from '../../sim/simulator.ts';
 import { caller, noOracle, pinger, pingPair, type Counter, type PingProcess } from '../helpers/ping-world.ts';
 
 const limits = { workloadMs: 500, livenessMs: 100, maxSteps: 10_000 };
+const config = runConfig(limits);
 const pingSpec: RunSpec = {
-  limits,
-  link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 100, dupPerMille: 50, fifo: false },
+  config: runConfig({ ...limits, link: { delayMsMin: 1, delayMsMax: 20, lossPerMille: 100, dupPerMille: 50, fifo: false } }),
   setup(sim) {
     pingPair(sim);
     return noOracle;
@@ -55,7 +56,7 @@ test('a one-way partition blocks one direction only', (t) => {
 });
 
 test('a crash loses volatile state, timers and in-flight messages; durable state survives', (t) => {
-  const sim = new Simulator({ choices: seededChoices('3'), link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } });
+  const sim = new Simulator({ choices: seededChoices('3'), config: runConfig({ link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } }) });
   pingPair(sim, 10);
   while (sim.now < 100) sim.step();
   const before = sim.node('b').process as PingProcess;
@@ -106,7 +107,7 @@ test('held messages wait for release and then arrive', (t) => {
 
 test('events ready at the same time are ordered by a choice', (t) => {
   const orderFor = (first: number): string[] => {
-    const sim = new Simulator({ choices: new TapeReplay([first], null).recorder, link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } });
+    const sim = new Simulator({ choices: new TapeReplay([first], null).recorder, config: runConfig({ link: { delayMsMin: 5, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } }) });
     sim.addNode(pinger('sink', 'nobody', 0));
     for (const id of ['x', 'y']) {
       sim.addNode({ id, initDurable: () => null, boot: (env) => (env.send('sink', { type: 'Ping', n: id }), {}) } satisfies NodeDef<null>);
@@ -119,7 +120,7 @@ test('events ready at the same time are ordered by a choice', (t) => {
 });
 
 const misbehaving = (fn: () => void): RunSpec => ({
-  limits,
+  config,
   setup(sim) {
     sim.addNode(pinger('a', 'b', 10, fn));
     sim.addNode(pinger('b', 'a', 10));
@@ -164,7 +165,7 @@ test('an exception in protocol code is a PANIC finding, not a harness crash', (t
 
 test('an event storm hits the step bound and is reported, not hung', (t) => {
   const storm: RunSpec = {
-    limits: { workloadMs: 1_000, livenessMs: 0, maxSteps: 5_000 },
+    config: runConfig({ workloadMs: 1_000, livenessMs: 0, maxSteps: 5_000 }),
     setup(sim) {
       sim.addNode({
         id: 'storm',
@@ -184,7 +185,7 @@ test('an event storm hits the step bound and is reported, not hung', (t) => {
 
 test('a workflow that yields something else is a PANIC', (t) => {
   const r = runSimulation({
-    limits,
+    config,
     setup(sim) {
       sim.addNode({ id: 'w', initDurable: () => null, boot: (env) => (env.spawn('bad', (function* (): Flow<unknown> { yield { kind: 'teleport' } as never; return undefined; })()), {}) });
       return noOracle;
@@ -235,7 +236,7 @@ test('a signalled fault tells its nodes when it starts and when it ends; the hea
 
 test('a throw in the receiver of a message from outside is a PANIC finding, not a harness crash', (t) => {
   const spec: RunSpec = {
-    limits,
+    config,
     setup(sim) {
       sim.addNode({ id: 'x', initDurable: () => null, boot: () => ({ onMessage: () => { throw new Error('bad alert'); } }) });
       sim.at(1, 'alert', () => sim.tell('x', 'boom'));

@@ -3,6 +3,7 @@
 // events they shaped, RESTART after a crash, faults naming the nemesis or script that did them.
 
 import test from 'ava';
+import { runConfig } from '../../sim/run-config.ts';
 import { ChoiceRecorder, seededChoices } from '../../sim/choice.ts';
 import { cone, entitiesOf, mentions, tellStory } from '../../sim/story.ts';
 import { Simulator } from '../../sim/simulator.ts';
@@ -61,7 +62,7 @@ test('a fault injected by a scheduled step names it', (t) => {
 
 test('a network draw belongs to the send it shaped; the pick of a ready event to that event', (t) => {
   // Every choice 1: each message is delayed (net.delayMs) and each pick takes the second event.
-  const sim = new Simulator({ choices: new ChoiceRecorder((_l, n) => Math.min(1, n - 1)), trace: true, link: { delayMsMin: 1, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } });
+  const sim = new Simulator({ choices: new ChoiceRecorder((_l, n) => Math.min(1, n - 1)), trace: true, config: runConfig({ link: { delayMsMin: 1, delayMsMax: 5, lossPerMille: 0, dupPerMille: 0, fifo: false } }) });
   sim.addNode(pinger('a', 'b', 10));
   sim.addNode(pinger('b', 'a', 10));
   for (let i = 0; i < 8; i++) sim.step();

@@ -8,7 +8,8 @@
 import test from 'ava';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDocument } from '../../cli/run-document.ts';
+import { runDocument } from '../../api/run-document.ts';
+import { BUILTIN } from '../../scenarios/index.ts';
 import { tapeInput } from '../../cli/run-input.ts';
 import { renderRunHtml } from '../../viewer/html.ts';
 import type { RunDocument } from '../../viewer/document.ts';
@@ -21,7 +22,7 @@ const browser = browserFor(test);
 function museumDocument(): RunDocument {
   const input = tapeInput(new URL('../../museum/sled-agent__remove-before-notify.json', import.meta.url).pathname);
   if (input.kind !== 'run') throw new Error('a tape is a run');
-  return runDocument(input.request, input.title);
+  return runDocument(input.request, input.title, BUILTIN.invariant);
 }
 
 test('the omicron#7282 tape: lanes, story, the VMM leaving the table, the violation, the state panel; nothing fetched', async (t) => {

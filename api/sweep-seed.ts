@@ -5,15 +5,13 @@
 // runs that agree mean the difference was left by runs before them in the same thread: the sweep
 // then gives the command that runs those seeds again (cli/commands/sweep.ts).
 
-import { join } from 'node:path';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { firstDifferentStep, firstDivergentEvent } from '../sim/divergence.ts';
 import { DETERMINISM, type RunOutcome } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { describeRecord } from '../sim/trace.ts';
 import { execute, replayCommand, type RunRequest } from './execute.ts';
 import type { SearchRun } from './search-runs.ts';
-import { tapeOf, writeTape } from './tape-file.ts';
 
 export interface SweepFailure {
   readonly scenario: string;
@@ -34,7 +32,7 @@ export interface SeedResult {
 export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy): SeedResult {
   const request: RunRequest = { scenario, bugs, seed, strategy, stepPrints: checkDeterminism };
   const { outcome } = execute(request);
-  const replay = replayCommand(scenario.name, seed, bugs, strategy);
+  const replay = replayCommand(scenario, seed, bugs, strategy);
   const v = outcome.violation;
   const probes = [...outcome.sim.probes.keys()];
   if (v !== null) return { steps: outcome.steps, probes, failure: { scenario: scenario.name, seed, invariant: v.invariant, step: v.step, message: v.message, replay } };
@@ -83,10 +81,4 @@ export function coverageSeedResult(scenario: Scenario, bugs: readonly string[], 
     }
   }
   return { steps: outcome.steps, probes, failure: null };
-}
-
-/** Write a failing run's tape under `dir` and return where it went; `outcome` is run again from the seed if not given. */
-export function saveFailureTape(dir: string, scenario: Scenario, bugs: readonly string[], strategy: Strategy, seed: number, outcome: RunOutcome | null): string {
-  const path = join(dir, `${scenario.name}-${strategy}-${seed}.json`);
-  return writeTape(path, tapeOf(outcome ?? execute({ scenario, bugs, seed, strategy }).outcome, { scenario: scenario.name, bugs, strategy, seed }), "a failing run's tape");
 }

@@ -3,7 +3,7 @@
 // N-th run of one search (sim/coverage.ts), built from the corpus of the runs before it, so runs
 // are made in order and a failure is known by its tape, not its seed.
 
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from './scenario.ts';
 import { seededChoices } from '../sim/choice.ts';
 import { CoverageSearch } from '../sim/coverage.ts';
 import { runSimulation, type RunOutcome } from '../sim/runner.ts';

@@ -2,11 +2,12 @@
 // both do: the first run, the shrinker's result, and the shrunk run traced.
 
 import { performance } from 'node:perf_hooks';
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from './scenario.ts';
 import type { RunOutcome } from '../sim/runner.ts';
 import { decisionCount } from '../sim/choice.ts';
 import { shrinkTape, type ShrinkProgress, type ShrinkResult, type ShrinkRun } from '../sim/shrink.ts';
 import { shrinkDecisions, type Decision } from '../sim/shrink-decisions.ts';
+import type { RunConfig } from '../sim/run-config.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { execute } from './execute.ts';
 
@@ -18,6 +19,8 @@ export interface ShrinkRequest {
   readonly bugs: readonly string[];
   readonly strategy: Strategy;
   readonly seed: number;
+  /** The run configuration (a tape's); the scenario's own when not given. */
+  readonly config?: RunConfig;
   /** Start from this tape instead of the seed. */
   readonly values?: readonly number[];
   /** The budget in runs (shared by the arms): the same request gives the same tape anywhere. */
@@ -93,7 +96,7 @@ export function shrinkRun(req: ShrinkRequest): Shrunk {
 }
 
 function base(req: ShrinkRequest): { scenario: Scenario; bugs: readonly string[]; seed: number; strategy: Strategy } {
-  return { scenario: req.scenario, bugs: req.bugs, seed: req.seed, strategy: req.strategy };
+  return { scenario: req.scenario, bugs: req.bugs, seed: req.seed, strategy: req.strategy, ...(req.config === undefined ? {} : { config: req.config }) };
 }
 
 function toShrinkRun(o: RunOutcome): ShrinkRun {

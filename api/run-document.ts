@@ -4,7 +4,7 @@
 // it holds in memory (Process.inspect), the database included, deduplicated, since most steps
 // change one node and leave the rest as they were.
 
-import { INVARIANTS } from '../oracle/catalog.ts';
+import type { InvariantInfo } from './registry.ts';
 import type { RunOutcome } from '../sim/runner.ts';
 import type { Simulator, StepRecord } from '../sim/simulator.ts';
 import { decisionsByRecord, tellStory } from '../sim/story.ts';
@@ -82,14 +82,17 @@ function toPlain(value: unknown, ancestors: object[], depth: number): unknown {
   return out;
 }
 
+/** What the document says of an invariant a violation names: a registry's `invariant`. */
+export type DescribeInvariant = (id: string) => InvariantInfo | undefined;
+
 /** Run a request traced, taking the state after every step, and make its document. */
-export function runDocument(req: RunRequest, title: string): RunDocument {
+export function runDocument(req: RunRequest, title: string, describe: DescribeInvariant): RunDocument {
   const states = new StateLog();
   const outcome = execute({ ...req, trace: true, onStep: (sim, step) => states.take(sim, step) }).outcome;
-  return documentOf(outcome, title, req.scenario.name, req.bugs, req.seed, states);
+  return documentOf(outcome, title, req.scenario.name, req.bugs, req.seed, states, describe);
 }
 
-export function documentOf(outcome: RunOutcome, title: string, scenario: string, bugs: readonly string[], seed: number, states: StateLog | null): RunDocument {
+export function documentOf(outcome: RunOutcome, title: string, scenario: string, bugs: readonly string[], seed: number, states: StateLog | null, describe: DescribeInvariant): RunDocument {
   const records = outcome.records ?? [];
   const v = outcome.violation;
   const story = v === null ? null : withTheirLogs(records, tellStory(records, outcome.choices, v, outcome.sim.nodeIds).told);
@@ -103,7 +106,7 @@ export function documentOf(outcome: RunOutcome, title: string, scenario: string,
     nodes: outcome.sim.nodeIds,
     events,
     faults: faultsOf(outcome, records),
-    violation: v === null ? null : { invariant: v.invariant, text: INVARIANTS.find((i) => i.id === v.invariant)?.text ?? '', message: v.message, step: v.step, timeMs: v.timeMs, phase: v.phase },
+    violation: v === null ? null : { invariant: v.invariant, text: describe(v.invariant)?.text ?? '', message: v.message, step: v.step, timeMs: v.timeMs, phase: v.phase },
     states: states?.states ?? [],
     steps: outcome.steps,
     fingerprint: outcome.fingerprint,

@@ -1,14 +1,18 @@
 // Run one seed or one tape of a scenario, the way every command does it.
 
-import type { Scenario } from '../scenarios/scenario.ts';
+import type { Scenario } from './scenario.ts';
+import { scenarioArgument } from './scenario-file.ts';
 import { alignedReplay, keyedReplay, seededChoices, TapeReplay, type Divergence } from '../sim/choice.ts';
 import type { Decision } from '../sim/shrink-decisions.ts';
 import { runSimulation, type RunOptions, type RunOutcome } from '../sim/runner.ts';
+import type { RunConfig } from '../sim/run-config.ts';
 import type { Strategy } from '../sim/strategy.ts';
 
 export interface RunRequest {
   readonly scenario: Scenario;
   readonly bugs: readonly string[];
+  /** The run configuration (a tape's); the scenario's own when not given. */
+  readonly config?: RunConfig;
   /** Seeds fill the choices; a tape replays them (and takes precedence). */
   readonly seed: number;
   /** With `aligned`, each choice takes the next tape value of its label (sim/choice.ts alignedReplay). */
@@ -31,8 +35,8 @@ export interface Executed {
 }
 
 export function execute(req: RunRequest): Executed {
-  const full = req.scenario.spec(new Set(req.bugs));
-  const spec = req.maxSteps === undefined ? full : { ...full, limits: { ...full.limits, maxSteps: Math.min(full.limits.maxSteps, req.maxSteps) } };
+  const full = req.scenario.spec(new Set(req.bugs), req.config);
+  const spec = req.maxSteps === undefined ? full : { ...full, config: { ...full.config, maxSteps: Math.min(full.config.maxSteps, req.maxSteps) } };
   const options: RunOptions = { trace: req.trace === true, strategy: req.strategy ?? 'random', stepPrints: req.stepPrints === true, ...(req.onStep === undefined ? {} : { onStep: req.onStep }) };
   if (req.keyed !== undefined) return { outcome: runSimulation(spec, keyedReplay(req.keyed), options), divergence: null };
   if (req.tape?.aligned === true && req.tape.labels !== null) {
@@ -45,6 +49,7 @@ export function execute(req: RunRequest): Executed {
   return { outcome: runSimulation(spec, seededChoices(String(req.seed)), options), divergence: null };
 }
 
-export function replayCommand(scenario: string, seed: number, bugs: readonly string[], strategy: Strategy = 'random'): string {
-  return ['npx stairwell run', scenario, '--seed', String(seed), ...bugs.flatMap((b) => ['--bug', b]), ...(strategy === 'random' ? [] : ['--strategy', strategy])].join(' ');
+/** The command line that makes this run again (a scenario file is named by its path). */
+export function replayCommand(scenario: Scenario, seed: number, bugs: readonly string[], strategy: Strategy = 'random'): string {
+  return ['npx stairwell run', scenarioArgument(scenario), '--seed', String(seed), ...bugs.flatMap((b) => ['--bug', b]), ...(strategy === 'random' ? [] : ['--strategy', strategy])].join(' ');
 }
