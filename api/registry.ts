@@ -98,7 +98,7 @@ export function registryProblems(scenarios: readonly Scenario[], invariants: rea
     else if (!home.invariants.includes(b.invariant) && !ENGINE_INVARIANTS.some((e) => e.id === b.invariant)) problems.push(`bug ${b.id} is caught by ${b.invariant}, which its scenario ${b.scenario} does not check`);
     if (!described.has(b.invariant)) problems.push(`bug ${b.id} is caught by ${b.invariant}, which no invariant describes`);
     if (!b.appliesTo.includes(b.scenario)) problems.push(`bug ${b.id} does not apply to its own scenario ${b.scenario}`);
-    for (const name of b.appliesTo) if (!byName.has(name)) problems.push(`bug ${b.id} applies to scenario ${name}, which does not exist`);
+    for (const name of b.appliesTo) if (name !== b.scenario && !byName.has(name)) problems.push(`bug ${b.id} applies to scenario ${name}, which does not exist`);
   }
   return problems;
 }
