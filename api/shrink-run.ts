@@ -11,7 +11,7 @@ import type { RunConfig } from '../sim/run-config.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { execute } from './execute.ts';
 
-/** The default budget of a shrink, in runs (README, "Shrinking", for what it buys). */
+/** The default budget of a shrink, in runs (docs/commands.md, `shrink`, for what it buys). */
 export const SHRINK_RUNS = 4000;
 
 export interface ShrinkRequest {
@@ -56,7 +56,7 @@ interface Arm {
  * candidates replayed by position; every other candidate replayed aligned on its labels (an edit
  * that removes a draw leaves the choices after it on their own questions: this halves the steps
  * of Crucible takeovers); and candidates ordered by the tape alone. A greedy shrink ends where
- * its path leads, and no one path is best everywhere (README, "Shrinking"): the result with the
+ * its path leads, and no one path is best everywhere (docs/commands.md, `shrink`): the result with the
  * fewest decisions is kept, then the fewest steps.
  */
 const ARMS: readonly Arm[] = [

@@ -20,7 +20,7 @@ export function sweepMemory(packageRoot: string, budgetSeconds: number): SweepMe
   const began = performance.now();
   const r = spawnSync(process.execPath, [join(packageRoot, 'cli', 'bin.mjs'), ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const elapsedSeconds = Number(((performance.now() - began) / 1000).toFixed(2));
-  // Exit 1 is a finding (a longer sweep reaches the README's open finding, seed 5699): the figures still hold.
+  // Exit 1 is a finding (a longer sweep reaches docs/protocols.md's open finding, seed 5699): the figures still hold.
   const result = r.status === 0 || r.status === 1 ? (JSON.parse(r.stdout) as { seeds: number; peakRssMb: number }) : { seeds: 0, peakRssMb: 0 };
   return { command: `npx stairwell ${args.join(' ')}`, budgetSeconds, elapsedSeconds, seeds: result.seeds, peakRssMb: result.peakRssMb, exitStatus: r.status };
 }

@@ -26,7 +26,7 @@ export interface CommandSpec {
 
 const BUG: OptionSpec = { name: 'bug', kind: 'list', value: 'ID', help: 'turn on a bug switch of the registry (repeatable; `stairwell list` shows them and the scenarios each applies to)' };
 const STRATEGY: OptionSpec = { name: 'strategy', kind: 'value', value: 'S', help: 'how runs search: random (default), swarm, pct, or coverage (a search over many runs: sweep and museum only)' };
-const JSON_OUT: OptionSpec = { name: 'json', kind: 'json', value: 'F.json', help: 'the result as JSON (README, "JSON output"): in F.json, or on stdout when no file follows' };
+const JSON_OUT: OptionSpec = { name: 'json', kind: 'json', value: 'F.json', help: 'the result as JSON (docs/commands.md, "JSON output"): in F.json, or on stdout when no file follows' };
 const JUNIT: OptionSpec = { name: 'junit', kind: 'value', value: 'F.xml', help: 'the result as JUnit XML, the format CI systems render' };
 const QUIET: OptionSpec = { name: 'quiet', kind: 'bool', help: 'no progress lines on stderr' };
 /** Which events `run`, `replay` and `shrink` print of a failing run: its story unless told otherwise. */

@@ -1,4 +1,4 @@
-// How a command ends. Exit status (the contract CI relies on; README, "Exit status"):
+// How a command ends. Exit status (the contract CI relies on; docs/commands.md, "Exit status"):
 //   0  clean: no violation (museum: every bug found and every fixed protocol clean; merge: every
 //      shard present and complete)
 //   1  a violation was found (or a museum bug was missed, or a merge lacks a shard)

@@ -15,7 +15,7 @@ export function violationJson(v: Violation | null): object | null {
   return v === null ? null : { invariant: v.invariant, step: v.step, timeMs: v.timeMs, phase: v.phase, message: v.message };
 }
 
-/** What `run`, `replay` and `shrink` print of a run's events (README, "Reading a story"). */
+/** What `run`, `replay` and `shrink` print of a run's events (docs/how-it-works.md, "Reading a story"). */
 export interface EventView {
   /** Every event instead of the story. */
   readonly all: boolean;

@@ -1,4 +1,4 @@
-// What `sweep --json` writes and `merge` reads and writes (README, "JSON output"), and the
+// What `sweep --json` writes and `merge` reads and writes (docs/commands.md, "JSON output"), and the
 // summary lines both print.
 
 import type { Covered } from '../api/sweep-plan.ts';

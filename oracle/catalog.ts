@@ -36,7 +36,7 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   { id: 'C-I2', kind: 'safety', text: 'once YouAreNoLongerActive is sent on a connection, no IO from it runs' },
   { id: 'C-I3', kind: 'safety', text: 'a Disabled upstairs has every client Stopping(Disabled) or parked in Connecting{New, WaitConnect}' },
   { id: 'C-I4', kind: 'safety', text: 'every activation or deactivation request gets exactly one reply (never two; after heal, one, unless its upstairs restarted or another was since given a higher generation)' },
-  { id: 'C-I5', kind: 'safety', text: 'client states follow §1.3 (asserted by the upstairs); clients are Active only while the upstairs is' },
+  { id: 'C-I5', kind: 'safety', text: 'client states follow the client state table of upstairs/states.ts (asserted by the upstairs); clients are Active only while the upstairs is' },
   { id: 'C-I7', kind: 'safety', text: 'when reconciliation ends, the three regions agree: equal (gen, flush) everywhere, nothing dirty' },
   { id: 'C-I8', kind: 'safety', text: 'live repair never has three clients repairing, and always an Active source; at most one client of an upstairs is being replaced at a time' },
   { id: 'C-I9', kind: 'safety', text: 'no block is overwritten by a lower-generation write (repairs exempt); an acknowledged, flushed write survives on two downstairs' },

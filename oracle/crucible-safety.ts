@@ -1,4 +1,4 @@
-// Safety invariants of Crucible (README, Crucible scenarios), checked after every step.
+// Safety invariants of Crucible (docs/protocols.md, the Crucible scenarios), checked after every step.
 // C-I1  A read-write downstairs has at most one active upstairs, and its active generation never
 //       goes down while it runs.
 // C-I2  Once a downstairs has sent YouAreNoLongerActive on a connection, no IO from that

@@ -2,8 +2,8 @@
 // (after O-L1..O-L3 hold: sagas finished, VMMs folded in and reaped). Each asks what a user loses:
 // O-L4  Each sled-agent's VMM table agrees with the database: no VMM runs that the database has
 //       deleted or that no instance holds (a zombie: a VM nobody can stop, burning the sled's CPU
-//       and memory), and no Destroyed VMM is kept once the database has its Destroyed state (RFD
-//       486 §6.1: it leaves the table once Nexus has acknowledged it).
+//       and memory), and no Destroyed VMM is kept once the database has its Destroyed state
+//       (RFD 486 §6.1: it leaves the table once Nexus has acknowledged it).
 // O-L5  Every saga's outcome is whole: no instance keeps a migration id; an unwound instance
 //       start or migration left no VMM of its own registered on a sled, and an unwound start no
 //       provisioning charge for its VMM.

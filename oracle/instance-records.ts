@@ -1,4 +1,4 @@
-// Record invariants of the instance lifecycle (README, Scenario `instance-lifecycle`), checked after every
+// Record invariants of the instance lifecycle (docs/protocols.md, scenario `instance-lifecycle`), checked after every
 // committed database write.
 // O-I2  An instance is in state Vmm exactly when it has an active VMM; the VMMs in its active and
 //       target slots are not deleted.

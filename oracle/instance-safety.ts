@@ -1,4 +1,4 @@
-// Safety invariants of the instance lifecycle (README, Scenario `instance-lifecycle`), checked after every step.
+// Safety invariants of the instance lifecycle (docs/protocols.md, scenario `instance-lifecycle`), checked after every step.
 // O-I1  VMM generations never go down, and a VMM's state never changes without a higher one.
 // O-I5  When a sled-agent answers "no such instance" for a VMM it once had, the database already
 //       shows that VMM terminal at a generation at least the last one the sled-agent published,

@@ -1,4 +1,4 @@
-// Safety invariants of Propolis (README, Scenario `propolis-start`), checked after every step of a
+// Safety invariants of Propolis (docs/protocols.md, scenario `propolis-start`), checked after every step of a
 // Propolis process (a VM's state changes only in its own steps, or by a crash).
 // P-I1  Every VCR request the queue took gets one reply, and only those get one (a second
 //       reply is a PANIC where it would be sent).

@@ -8,7 +8,7 @@
 //       live volume, and every agent that is up has destroyed every region and read-only
 //       downstairs it made (space nobody can reclaim otherwise). Soft-deleted volume rows may
 //       stay: upstream hard-deletes a volume only when it deletes the regions that name it
-//       (a snapshot volume whose replacement region went later keeps its row; README).
+//       (a snapshot volume whose replacement region went later keeps its row; docs/protocols.md).
 
 import { readOnlyTargets } from '../model/crucible/vcr-targets.ts';
 import type { AgentDurable } from '../model/crucible/agent/node.ts';

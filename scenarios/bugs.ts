@@ -55,7 +55,7 @@ export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'nexus/start-reregisters-after-crash',
     title: 'Nexus today (found here): a start saga re-run after a Nexus crash registers its VMM again without looking; if the sled-agent lost the VMM meanwhile (a crash) and Nexus marked it Failed and folded it, the sled-agent runs it again: a VM no instance holds, while the instance may be restarted elsewhere',
-    source: 'omicron b848b6df85 instance_start.rs sis_ensure_registered (no check of the VMM record), steno re-running the node in progress on recovery; found by this scenario (README)',
+    source: 'omicron b848b6df85 instance_start.rs sis_ensure_registered (no check of the VMM record), steno re-running the node in progress on recovery; found by this scenario (docs/protocols.md)',
     scenario: 'instance-lifecycle',
     appliesTo: [...INSTANCE_WORLD, ...PROPOLIS_WORLD, ...SNAPSHOT_WORLD],
     invariant: 'O-L4',
@@ -227,7 +227,7 @@ export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'nexus/rsr-step-stash-unlocked',
     title: 'Nexus today (found here): a step saga\'s stash names the old target from the swap until the step completes, and nothing claims it, so the step task makes a step for the stash; if the first step then unwinds (its VMM not Running), its undo cannot swap back onto a target freed meanwhile and the saga never ends',
-    source: 'omicron b848b6df85 region_snapshot_replacement_step.rs (task: the comment on old_snapshot_volume_id; saga: rssrs_create_fake_volume); found by this scenario (README)',
+    source: 'omicron b848b6df85 region_snapshot_replacement_step.rs (task: the comment on old_snapshot_volume_id; saga: rssrs_create_fake_volume); found by this scenario (docs/protocols.md)',
     scenario: 'region-snapshot-replacement',
     appliesTo: SNAPSHOT_WORLD,
     invariant: 'V-L1',
@@ -235,7 +235,7 @@ export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'nexus/snapshot-delete-no-undo',
     title: 'Nexus today (found here): a snapshot delete that unwinds after its volume\'s soft delete (no node of it has an undo) leaves the snapshot gone for its user and its region snapshots never deleted, so neither they nor the regions they were taken of are ever freed',
-    source: 'omicron b848b6df85 snapshot_delete.rs (ssd_delete_snapshot_record: no undo), volume_delete.rs (no undos); disk_delete.rs undoes its record delete (Faulted); found by this scenario under saga error injection (README)',
+    source: 'omicron b848b6df85 snapshot_delete.rs (ssd_delete_snapshot_record: no undo), volume_delete.rs (no undos); disk_delete.rs undoes its record delete (Faulted); found by this scenario under saga error injection (docs/protocols.md)',
     scenario: 'region-snapshot-replacement',
     appliesTo: SNAPSHOT_WORLD,
     invariant: 'V-L3',
@@ -243,7 +243,7 @@ export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'nexus/rsr-undo-drops-stash',
     title: 'Nexus today (found here): a replacement saga that unwinds after its volume was deleted mid-saga skips the swap back, so its stash still holds the old target\'s reference, and the undo hard-deletes the stash: the target is never freed, its record never goes, and the request never completes',
-    source: 'omicron b848b6df85 region_snapshot_replacement_{start,step}.rs (create_fake_volume undo: volume_hard_delete), volume.rs volume_replace_snapshot (a deleted volume is left alone); found by this scenario (README)',
+    source: 'omicron b848b6df85 region_snapshot_replacement_{start,step}.rs (create_fake_volume undo: volume_hard_delete), volume.rs volume_replace_snapshot (a deleted volume is left alone); found by this scenario (docs/protocols.md)',
     scenario: 'region-snapshot-replacement',
     appliesTo: SNAPSHOT_WORLD,
     invariant: 'V-L1',
@@ -252,7 +252,7 @@ export const BUG_DEFS: readonly BugDef[] = [
   {
     id: 'nexus/rsr-snapshot-still-creating',
     title: 'Nexus today (found here): a replacement requested for a region snapshot whose snapshot is still being created finds no snapshot volume and skips it; the snapshot saga then creates that volume naming the lost target, locked by the request, which no step may touch: the request never completes',
-    source: 'omicron b848b6df85 region_snapshot.rs find_region_snapshots_on_expunged_physical_disks (no snapshot state), snapshot_create.rs (volume record after the running snapshots), #7862 (the lock allows a volume that does not exist); found by this scenario (README)',
+    source: 'omicron b848b6df85 region_snapshot.rs find_region_snapshots_on_expunged_physical_disks (no snapshot state), snapshot_create.rs (volume record after the running snapshots), #7862 (the lock allows a volume that does not exist); found by this scenario (docs/protocols.md)',
     scenario: 'region-snapshot-replacement',
     appliesTo: SNAPSHOT_WORLD,
     invariant: 'V-L1',

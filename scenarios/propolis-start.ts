@@ -2,7 +2,7 @@
 // user while downstairs die for good (the operator expunges their disks and Nexus replaces their
 // regions from the spares), Propolis and Nexus crash, and links fail. The race it was built for:
 // propolis#841 and omicron#7398, a VM that starts against a dead downstairs and the replacement
-// VCR that should rescue it (README, Scenario `propolis-start`).
+// VCR that should rescue it (docs/protocols.md, scenario `propolis-start`).
 
 import { defineScenario, type Scenario } from '../api/scenario.ts';
 import { buildPropolisWorld, propolisFaultMenu } from './propolis-world.ts';

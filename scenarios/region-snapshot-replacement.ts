@@ -2,7 +2,7 @@
 // snapshots, moves disks on and off a running instance, and deletes any of them at any time,
 // while a physical disk fails and is expunged, agents and Nexus crash and links fail. Nexus moves
 // every volume that names a region snapshot on the lost disk to a new read-only region: the races
-// of omicron#7046, #6353 and #7790 (README, Scenario `region-snapshot-replacement`).
+// of omicron#7046, #6353 and #7790 (docs/protocols.md, scenario `region-snapshot-replacement`).
 
 import { defineScenario, type Scenario } from '../api/scenario.ts';
 import { buildSnapshotReplacementWorld, snapshotReplacementFaultMenu } from './snapshot-replacement-world.ts';

@@ -3,7 +3,7 @@
 // that stops a scenario reaching one fails the scenario tests, and `sweep --probes` names it.
 // Probes are named `saga.<saga>.<done|unwound|unwinds-at.<node>|undo.<node>|recovered-...>` (the
 // saga executor and recovery), and `<component>.<path>` where the model calls probe(env, name).
-// Paths that matter and are reached rarely or never are listed in the README ("Coverage probes").
+// Paths that matter and are reached rarely or never are listed in the docs/how-it-works.md ("Coverage probes").
 
 export const INSTANCE_LIFECYCLE_PROBES: readonly string[] = [
   'instance-reboot.no-vmm',

@@ -236,7 +236,7 @@ test('bench --json reports seeds to find per strategy and the shrinker beside fa
   t.true(power.strategies.random.median <= 51);
   const shrink = j.shrink[0];
   t.true(shrink.stairwell.sameInvariant && shrink.fastCheck.sameInvariant);
-  // The shrinker minimises decisions first, within twice the first run's steps (README, "Shrinking").
+  // The shrinker minimises decisions first, within twice the first run's steps (docs/commands.md, `shrink`).
   t.true(shrink.stairwell.decisions <= shrink.from.decisions);
   t.true(shrink.stairwell.steps <= 2 * shrink.from.steps);
 });

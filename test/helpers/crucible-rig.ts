@@ -177,7 +177,7 @@ export function versions(gen: number, flush: number): ExtentVersionsBody {
   return { gen: Array(n).fill(gen), flush: Array(n).fill(flush), dirty: Array(n).fill(false) };
 }
 
-/** Walk client `i` through negotiation (§1.4) as its downstairs would answer, up to WaitQuorum. */
+/** Walk client `i` through negotiation (HereIAm .. ExtentVersions) as its downstairs would answer, up to WaitQuorum. */
 export function negotiate(rig: UpRig, i: number, body: ExtentVersionsBody): void {
   expectLast(rig, i, 'HereIAm');
   fromDs(rig, i, { type: 'YesItsMe', version: CRUCIBLE_VERSION });

@@ -446,7 +446,7 @@ test('replace: the new target survives a restart (the durable VCR)', (t) => {
   t.deepEqual(again.upstairs.clients.map((c) => c.address), ['ds-1', 'ds-5', 'ds-3']);
 });
 
-// Deactivation (§1.2): only from Active; a final flush; clients stop once done; then Initializing.
+// Deactivation: only from Active; a final flush; clients stop once done; then Initializing.
 
 test('deactivate: refused unless Active; from Active, a final flush, then every client parked and one ok', (t) => {
   const rig = bootUpstairs();

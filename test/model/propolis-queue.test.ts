@@ -7,7 +7,7 @@ import type { Vcr } from '../../model/crucible/vcr.ts';
 // Propolis' request queue, derived from propolis 372a5744 bin/propolis-server/src/lib/vm/
 // request_queue.rs `mod test`: its seven unit tests, its three property tests with the same
 // reference models, and its saved regression cases. Upstream's queue accepts a Migrate while a
-// start is pending (a latent driver panic, README); that is the switch
+// start is pending (a latent driver panic, docs/protocols.md); that is the switch
 // propolis/migrate-accepted-while-starting, so the tests that expect it run with the switch on
 // (UPSTREAM), and their twins check the default, which denies it StartInProgress.
 
@@ -260,7 +260,7 @@ function dequeueModel(sequence: readonly Op[], bugs: ReadonlySet<string>): strin
       q.notifyRequestCompleted({ kind: 'Reboot' });
       m.rebootRequested = false;
     } else if (expected === 'Migrate' || expected === 'MigrateFails') {
-      // A migrate dequeued before its start was acknowledged: the driver would panic (README).
+      // A migrate dequeued before its start was acknowledged: the driver would panic (docs/protocols.md).
       if (q.state !== 'Running') return null;
       q.notifyRequestCompleted({ kind: 'MigrationOut', succeeded: expected === 'Migrate' });
       m.migrateOutRequested = false;

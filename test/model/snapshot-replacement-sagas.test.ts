@@ -147,7 +147,7 @@ test('a disk delete failing at any node leaves the disk Faulted, and deleting it
   }
 });
 
-// Found here (README "Findings", nexus/snapshot-delete-no-undo): upstream's snapshot delete has no
+// Found here (docs/protocols.md, "Findings", nexus/snapshot-delete-no-undo): upstream's snapshot delete has no
 // undo, so one that fails after its volume's soft delete leaves the snapshot gone for its user
 // (a second delete is NotFound) and, when it was their last user, its region snapshots and the
 // regions under them for good.

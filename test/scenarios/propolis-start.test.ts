@@ -68,7 +68,7 @@ test('propolis-start reaches what it is for: a downstairs dies, its region is re
   t.true(runningAfterKill > killed / 2, `${runningAfterKill} of ${killed} end with the VM running`);
 });
 
-test('two dead downstairs in one region set deadlock region replacement (kept out of the sweep by killsMax 1; README)', (t) => {
+test('two dead downstairs in one region set deadlock region replacement (kept out of the sweep by killsMax 1; docs/protocols.md)', (t) => {
   // The shape of propolis-start with two kills allowed. The first failure with both kills must be
   // the deadlock: the second region's request refused while the first holds the volume, and the
   // first unable to finish because the VM's activation needs the second dead downstairs.

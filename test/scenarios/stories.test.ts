@@ -56,7 +56,7 @@ const KEY_EVENTS: Readonly<Record<string, readonly RegExp[]>> = {
   'nexus/hard-delete-leaks-usage': [/SagaUnwind/, /VolumeHardDelete \{"volumeId":"saga-\d+-stash"/],
   'nexus/rsr-step-stash-unlocked': [/RsrStepInsert \{[^}]*"volumeId":"saga-\d+-stash"|"volumeId":"saga-\d+-stash"/, /VolumeReplaceSnapshot/, /RsrStepTransition .*"to":"VolumeDeleted"/],
   // The snapshot delete unwinds after its soft delete: the story shows the injected saga errors
-  // and the deletes; the unwinding saga names no id of the violation (README, "Reading a story").
+  // and the deletes; the unwinding saga names no id of the violation (docs/how-it-works.md, "Reading a story").
   'nexus/snapshot-delete-no-undo': [/FAULT nemesis: saga errors on nexus-1/, /VolumeSoftDelete/],
   'nexus/rsr-undo-drops-stash': [/VolumeRepairLock \{"volumeId":"saga-\d+-stash"/, /RsrStepTransition .*"to":"Requested"/, /RsrStepTransition .*"to":"VolumeDeleted"/],
   'nexus/rsr-snapshot-still-creating': [/VolumeReplaceSnapshot/, /RsrStepTransition .*"to":"VolumeDeleted"/, /crash agent-1 for good/],

@@ -1,7 +1,7 @@
 // The run view of a 10,000-event run in a real browser: it keeps a bounded number of rows in the
 // page however far it scrolls, draws the last event at the end, and draws an arrow whose send is
 // above the window and whose delivery is below it. How fast it loads is measured, not tested
-// (the machines are shared): README, "Reading a story".
+// (the machines are shared): docs/how-it-works.md, "Reading a story".
 
 import test from 'ava';
 import type { Page } from 'playwright-core';
