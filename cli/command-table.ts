@@ -41,13 +41,13 @@ const SEED: OptionSpec = { name: 'seed', kind: 'value', value: 'N', help: 'the s
 export const COMMAND_TABLE: readonly CommandSpec[] = [
   {
     name: 'list',
-    synopsis: '[--json [F.json]]',
+    synopsis: '[file.ts] [--json [F.json]]',
     summary: 'scenarios, bug switches (and the scenarios each applies to), invariants, strategies',
     options: [JSON_OUT],
   },
   {
     name: 'run',
-    synopsis: '<scenario> --seed N [options]',
+    synopsis: '<scenario|file.ts> --seed N [options]',
     summary: 'run one seed; on a violation print its story (the events that led to it) and a replay command',
     options: [
       SEED,
@@ -62,7 +62,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   {
     name: 'sweep',
-    synopsis: '[<scenario>|all] --seeds A..B|random:N[@S] [options]',
+    synopsis: '[<scenario>|<file.ts>|all] --seeds A..B|random:N[@S] [options]',
     summary: 'run many seeds of one scenario or of all, on every core; exit 1 if any fails',
     options: [
       { name: 'seeds', kind: 'value', value: 'A..B|random:N[@S]', help: 'a range (generated as it runs: any size starts at once), or N seeds drawn from a start S (printed first; give @S to draw the same again)' },
@@ -94,7 +94,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   {
     name: 'shrink',
-    synopsis: '<F.json> | <scenario> --seed N [options]',
+    synopsis: '<F.json> | <scenario|file.ts> --seed N [options]',
     summary: 'cut a failing run down to a short tape that fails the same invariant, and print its story',
     options: [
       SEED,
@@ -110,7 +110,7 @@ export const COMMAND_TABLE: readonly CommandSpec[] = [
   },
   {
     name: 'view',
-    synopsis: '<F.json> | <scenario> --seed N [options]',
+    synopsis: '<F.json> | <scenario|file.ts> --seed N [options]',
     summary: 'write one self-contained HTML file of a run: lanes, messages, faults, decisions, its story unfolded, the state after any event',
     options: [
       SEED,

@@ -1,6 +1,6 @@
-// stairwell list: scenarios, bugs, invariants, strategies.
+// stairwell list [file.ts]: scenarios, bugs, invariants, strategies (of the built-in registry, or of a scenario file's).
 
-import { registry } from '../registry.ts';
+import { registry, scenarioFile } from '../registry.ts';
 import { describeFault } from '../../sim/nemesis.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
 import { one, outputPaths, type Parsed } from '../args.ts';
@@ -9,7 +9,7 @@ import { emitJson } from '../report.ts';
 import { usage } from '../exit.ts';
 
 export function list(p: Parsed): number {
-  if (p.positionals.length > 0) usage(`list takes no arguments, got ${p.positionals.join(' ')}`);
+  if (p.positionals.length > (scenarioFile() === null ? 0 : 1)) usage(`list takes at most one scenario file, got ${p.positionals.join(' ')}`);
   const json = one(p, 'json');
   checkOutputs(outputPaths(p, [['json', 'file']]), []);
   if (json !== undefined) {
