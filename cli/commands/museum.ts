@@ -11,40 +11,25 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { committedRun, exhibit, museumTapePath, type ExhibitRow } from '../../api/museum.ts';
+import type { BugEntry } from '../../api/registry.ts';
+import { SHRINK_RUNS } from '../../api/shrink-run.ts';
+import { tapeOf } from '../../api/tape.ts';
 import { BUGS } from '../../scenarios/index.ts';
-import { type BugEntry } from '../../api/registry.ts';
 import { decisionCount } from '../../sim/choice.ts';
-import type { RunOutcome } from '../../sim/runner.ts';
 import type { Strategy } from '../../sim/strategy.ts';
 import { bugSwitches, nonNegativeInt, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
 import { EXIT, usage } from '../exit.ts';
-import { execute } from '../../api/execute.ts';
-import { museumJunit, type MuseumVerdict } from '../junit.ts';
+import { museumJunit } from '../junit.ts';
 import { checkOutputs, outputs } from '../outputs.ts';
 import { packageRoot } from '../package-root.ts';
 import { ProgressLine } from '../progress.ts';
-import { emitJson, storyOf } from '../report.ts';
-import { runsToFind, searchRuns, seedsFrom } from '../../api/search-runs.ts';
-import { SHRINK_RUNS, shrinkRun } from '../../api/shrink-run.ts';
-import { readTape, tapeOf } from '../../api/tape.ts';
+import { emitJson } from '../report.ts';
 import { writeTape } from '../tape-file.ts';
 
-const DEFAULT_SEEDS = 2000;
-
-/** Where a bug's shrunk tape lives in a museum folder. */
-export function museumTapePath(dir: string, bugId: string): string {
-  return join(dir, `${bugId.replace(/\//g, '__')}.json`);
-}
-
-interface MuseumRow extends MuseumVerdict {
-  readonly shrunkSteps: number | null;
-  readonly shrunkDecisions: number | null;
-  /** Lines of the shrunk run's story (sim/story.ts): what a person reads. */
-  readonly storyLines: number | null;
-  /** Lines the story left out to stay within 30 (it says so in its last line). */
-  readonly storyLeftOut: number | null;
-  /** The wall-clock cap cut the shrink short. */
-  readonly shrinkCapped: boolean;
+/** A row of `museum --json`: the exhibit and where its tape is. */
+interface MuseumRow extends ExhibitRow {
+  readonly tape: string | null;
 }
 
 interface MuseumOptions {
@@ -78,7 +63,7 @@ export function museum(p: Parsed): number {
   const options: MuseumOptions = { strategy, budgetRuns, capMs, dir, update, progress: new ProgressLine({ quiet: json === '' || p.flags.has('quiet') }) };
   const rows: MuseumRow[] = [];
   for (const bug of BUGS.filter((b) => only.size === 0 || only.has(b.id))) {
-    const row = exhibit(bug, options, say);
+    const row = show(bug, options, say);
     rows.push(row);
     say(rowLine(row));
   }
@@ -88,77 +73,24 @@ export function museum(p: Parsed): number {
   return ok ? EXIT.ok : EXIT.violation;
 }
 
-/** One bug: find it, check the fixed protocol on the same seeds, shrink, keep the tape. */
-function exhibit(bug: BugEntry, o: MuseumOptions, say: (line: string) => void): MuseumRow {
+/** One bug through api/museum.ts, its tape written (or the committed one kept) and said. */
+function show(bug: BugEntry, o: MuseumOptions, say: (line: string) => void): MuseumRow {
   const scenario = scenarioNamed(bug.scenario);
-  const cap = bug.sweepSeeds ?? DEFAULT_SEEDS;
-  o.progress.update(`museum: ${bug.id}: looking for it in up to ${cap} seeds`);
-  const hit = runsToFind(scenario, [bug.id], o.strategy, bug.invariant, 1, cap);
-  const seed = hit?.seed ?? cap;
-  const fixedClean = fixedProtocolClean(bug, o.strategy, seed);
-  const row: MuseumRow = { id: bug.id, scenario: bug.scenario, invariant: bug.invariant, found: hit !== null, seedsToFind: hit === null ? null : seed, searchedSeeds: seed, shrunkSteps: null, shrunkDecisions: null, storyLines: null, storyLeftOut: null, shrinkCapped: false, shrinkSeconds: null, reproduced: false, fixedClean, tape: null };
-  if (hit === null) return row;
-  const shrunk = shrinkRun({
-    scenario,
-    bugs: [bug.id],
-    strategy: o.strategy,
-    seed,
-    values: hit.outcome.choices.values,
-    budgetRuns: o.budgetRuns,
-    capMs: o.capMs,
-    progress: (s) => {
-      if (o.progress.due()) o.progress.update(`museum: ${bug.id}: found at seed ${seed}; shrinking: best ${s.steps} steps, ${s.runs} runs`);
-    },
-  });
-  o.progress.clear();
-  const { result, final } = shrunk;
-  if (result === null || final === null) return row;
   const path = museumTapePath(o.dir, bug.id);
-  const committed = o.update ? committedRun(path, bug) : null;
-  const shrinkSeconds = Number((result.elapsedMs / 1000).toFixed(2));
-  const shrinkCapped = result.timedOut;
-  if (committed !== null && !simpler(final, committed)) {
-    say(`  kept ${path} (${decisionCount(committed.choices.values)} decisions, ${committed.steps} steps, still replays; this run's shrink reached ${decisionCount(final.choices.values)} decisions, ${final.steps} steps)`);
-    return { ...row, shrunkSteps: committed.steps, shrunkDecisions: decisionCount(committed.choices.values), ...storyCounts(committed), shrinkCapped, shrinkSeconds, reproduced: true, tape: path };
+  const committed = o.update ? committedRun(path, scenario, bug) : null;
+  const progress = (text: string, always: boolean): void => {
+    if (always || o.progress.due()) o.progress.update(text);
+  };
+  const found = exhibit(scenario, bug, { strategy: o.strategy, budgetRuns: o.budgetRuns, capMs: o.capMs, committed, progress });
+  o.progress.clear();
+  if (found.kept !== null && found.shrunk !== null) {
+    say(`  kept ${path} (${found.row.shrunkDecisions} decisions, ${found.row.shrunkSteps} steps, still replays; this run's shrink reached ${decisionCount(found.shrunk.choices.values)} decisions, ${found.shrunk.steps} steps)`);
+    return { ...found.row, tape: path };
   }
-  const written = writeTape(path, tapeOf(final, { scenario, bugs: [bug.id], strategy: o.strategy, seed }), `the shrunk tape of ${bug.id}`);
+  if (found.write === null) return { ...found.row, tape: null };
+  const written = writeTape(path, tapeOf(found.write, { scenario, bugs: [bug.id], strategy: o.strategy, seed: found.seed }), `the shrunk tape of ${bug.id}`);
   if (written === path) say(`  wrote ${path}`);
-  // `final` is the shrunk tape replayed by position: whether it reproduces is its verdict.
-  return { ...row, shrunkSteps: final.steps, shrunkDecisions: decisionCount(final.choices.values), ...storyCounts(final), shrinkCapped, shrinkSeconds, reproduced: final.violation?.invariant === bug.invariant, tape: written };
-}
-
-function storyCounts(outcome: RunOutcome): { storyLines: number | null; storyLeftOut: number | null } {
-  const story = storyOf(outcome);
-  return { storyLines: story?.lines.length ?? null, storyLeftOut: story?.leftOut ?? null };
-}
-
-/** A new shrunk run replaces the committed one if it has fewer decisions, or as many in fewer steps. */
-function simpler(a: RunOutcome, b: RunOutcome): boolean {
-  const da = decisionCount(a.choices.values);
-  const db = decisionCount(b.choices.values);
-  return da < db || (da === db && a.steps < b.steps);
-}
-
-/** The fixed protocol over the runs that found the bug: the same seeds (a coverage search of as many runs). */
-function fixedProtocolClean(bug: BugEntry, strategy: Strategy, seeds: number): boolean {
-  for (const r of searchRuns(scenarioNamed(bug.scenario), [], strategy, seedsFrom(1, seeds), 1)) {
-    if (r.outcome.violation !== null) return false;
-  }
-  return true;
-}
-
-/** The run of the committed tape at `path` if it still fails the bug's invariant, else null. */
-function committedRun(path: string, bug: BugEntry): RunOutcome | null {
-  let outcome: RunOutcome;
-  try {
-    const tape = readTape(path);
-    if (tape.scenario !== bug.scenario || tape.bugs.join() !== bug.id) return null;
-    const values = tape.choices.map((c) => c[2]);
-    outcome = execute({ scenario: scenarioNamed(tape.scenario), bugs: tape.bugs, seed: tape.seed, strategy: strategyNamed(tape.strategy), ...(tape.config === undefined ? {} : { config: tape.config }), tape: { values, labels: tape.choices.map((c) => c[0]) }, trace: true }).outcome;
-  } catch {
-    return null; // missing or unreadable: the new tape replaces it
-  }
-  return outcome.violation?.invariant === bug.invariant ? outcome : null;
+  return { ...found.row, tape: written };
 }
 
 function rowLine(r: MuseumRow): string {
