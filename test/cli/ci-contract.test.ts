@@ -39,12 +39,12 @@ test('--version prints the package version; help, --help and -h print a command\
   for (const args of [['sweep', '--help'], ['sweep', '-h'], ['help', 'sweep']]) {
     const r = stairwell(...args);
     t.is(r.status, 0, args.join(' '));
-    t.regex(r.stdout, /^Usage: stairwell sweep \[<scenario>\|all\] --seeds A\.\.B\|random:N\[@S\] \[options\]/, args.join(' '));
+    t.regex(r.stdout, /^Usage: stairwell sweep \[<scenario>\|<file\.ts>\|all\] --seeds A\.\.B\|random:N\[@S\]\s+\[options\]/, args.join(' '));
     for (const flag of ['--seeds', '--workers', '--shard', '--seconds', '--max-failures', '--junit', '--quiet', '--check-determinism']) t.true(r.stdout.includes(flag), `${args.join(' ')} names ${flag}`);
   }
   const run = stairwell('run', '--help');
   t.is(run.status, 0);
-  t.regex(run.stdout, /Usage: stairwell run <scenario> --seed N/);
+  t.regex(run.stdout, /Usage: stairwell run <scenario\|file\.ts> --seed N/);
   const all = stairwell('help');
   t.is(all.status, 0);
   for (const command of ['list', 'run', 'sweep', 'merge', 'replay', 'shrink', 'museum', 'bench']) t.regex(all.stdout, new RegExp(`\\n  ${command} `));
