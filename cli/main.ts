@@ -17,7 +17,7 @@ import { sweep } from './commands/sweep.ts';
 import { view } from './commands/view.ts';
 import { InputError } from '../api/input-error.ts';
 import { EXIT, stackOf } from './exit.ts';
-import { useRegistryFor } from './registry.ts';
+import { scenarioFile, useRegistryFor } from './registry.ts';
 import { outputs } from './outputs.ts';
 import { packageVersion } from './package-root.ts';
 
@@ -60,12 +60,18 @@ function failed(error: unknown, debug: boolean): number {
   return internalError(error, debug);
 }
 
+/**
+ * An error no command expected. With a scenario file loaded it may be the file's own world code
+ * (its setup or oracle: protocol code's errors are findings), so the line says both; exit 3.
+ */
 export function internalError(error: unknown, debug: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
+  const file = scenarioFile();
+  const whose = file === null ? 'a bug in stairwell, not a finding' : `in the setup or oracle of ${file}, or a bug in stairwell; not a finding`;
   process.stderr.write(
     debug
       ? `stairwell: internal error: ${stackOf(error)}\n`
-      : `stairwell: internal error: ${message.split('\n')[0]} (a bug in stairwell, not a finding; --debug or STAIRWELL_DEBUG=1 prints the stack)\n`,
+      : `stairwell: internal error: ${message.split('\n')[0]} (${whose}; --debug or STAIRWELL_DEBUG=1 prints the stack)\n`,
   );
   return EXIT.internal;
 }

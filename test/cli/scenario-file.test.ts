@@ -67,6 +67,18 @@ for (const [what, source, expected] of BAD_FILES) {
   });
 }
 
+test("an exception in a scenario file's own oracle is exit 3, naming the file and the seed, not blamed on stairwell alone", (t) => {
+  const path = join(dir, 'broken-oracle.ts');
+  writeFileSync(path, `import { defineScenario } from 'stairwell';
+export default defineScenario({ name: 'broken', summary: '', invariants: ['PANIC'], setup: (sim) => {
+  sim.addNode({ id: 'a', initDurable: () => null, boot: (env) => (env.setTimer(5, 't'), {}) });
+  return { afterStep: () => { throw new TypeError('oracle bug'); }, unmetGoal: () => null };
+} });`);
+  const r = stairwell('sweep', path, '--seeds', '1..3', '--workers', '1');
+  t.is(r.status, 3, r.stdout);
+  t.regex(r.stderr, /^stairwell: internal error: while running broken seed 1: oracle bug \(in the setup or oracle of .*broken-oracle\.ts, or a bug in stairwell; not a finding; --debug/m);
+});
+
 test('a switch the file does not define is refused like any unknown switch', (t) => {
   const r = stairwell('run', LEASE, '--seed', '1', '--bug', 'crucible/disable-one-client');
   t.is(r.status, 2);
