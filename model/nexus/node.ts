@@ -2,8 +2,17 @@
 // CockroachDB. On boot it recovers the sagas it owned. Its API handlers are flows; its background
 // tasks run on periodic timers (or when kicked), one pass at a time per task: an activation that
 // finds a pass still running is skipped, as Nexus's background task driver does.
+//
+// Fault model: Nexus may crash at any moment (the nemesis's `crash`): its passes, its sagas in
+// flight and its timers die with it, and on restart it recovers from the saga log the sagas it
+// owned (steno's recovery) and starts its background tasks again. Its calls to CockroachDB and
+// to sled-agents may be lost or late (a partition, loss, delay), so every call has a timeout and
+// every pass or saga step is written to be re-run; messages from sled-agents may be duplicated
+// or reordered (generation numbers decide). A second Nexus runs the same tasks at the same time:
+// the updater lock and the saga log's ownership keep them from stepping on each other. Saga error
+// injection (a `signal` fault) makes saga nodes fail, to reach the undo paths.
 
-import { panic, unreachable } from '../assert.ts';
+import { panic, panicUnless, unreachable } from '../assert.ts';
 import type { SledVmmState } from '../common/vmm-state.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../../ports/index.ts';
 import { abandonedVmmReaperPass } from './abandoned-vmm-reaper.ts';
@@ -38,80 +47,92 @@ const PASSES: Record<BackgroundTask, (ctx: NexusContext) => Flow<void>> = {
 };
 
 export function nexus(config: NexusConfig, bugs: Bugs): NodeDef<null> {
-  return {
-    id: config.id,
-    initDurable: () => null,
-    boot(env: Env): Process {
-      const running = new Set<BackgroundTask>();
-      const ctx: NexusContext = {
-        env,
-        config,
-        bugs,
-        kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
-        localSagas: new Set(),
-        sagaErrors: { armed: false },
-      };
-      for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
-        env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
-      }
-      env.spawn('saga recovery', recoverSagas(ctx));
-      function* activation(task: BackgroundTask): Flow<void> {
-        try {
-          yield* PASSES[task](ctx);
-        } finally {
-          running.delete(task);
-        }
-      }
-      return {
-        onMessage(_env: Env, _from: NodeId, message: unknown): void {
-          if (!isSagaInjectError(message)) return panic(`Nexus: unexpected message ${JSON.stringify(message)}`);
-          setSagaInjection(ctx, message);
-        },
-        onTimer(_env: Env, tag: unknown): void {
-          const { task, periodic } = tag as Tag;
-          if (periodic) env.setTimer(config.periodsMs[task]!, tag);
-          if (running.has(task)) return;
-          running.add(task);
-          env.spawn(task, activation(task));
-        },
-        onRequest(_env: Env, _from: NodeId, request: unknown): Flow<NexusReply> {
-          const r = request as NexusRequest;
-          switch (r.type) {
-            case 'InstanceCreate':
-              return instanceCreate(ctx, r.instanceId, r.autoRestartPolicy);
-            case 'InstanceView':
-              return instanceView(ctx, r.instanceId);
-            case 'InstanceStart':
-              return instanceStartApi(ctx, r.instanceId);
-            case 'InstanceStop':
-              return instanceStopApi(ctx, r.instanceId);
-            case 'InstanceReboot':
-              return instanceRebootApi(ctx, r.instanceId);
-            case 'InstanceDelete':
-              return instanceDeleteApi(ctx, r.instanceId);
-            case 'InstanceMigrate':
-              return instanceMigrateApi(ctx, r.instanceId, r.dstSledId);
-            case 'CpapiVmmPut':
-              return vmmPut(ctx, r.vmmId, r.state);
-            case 'PhysicalDiskExpunge':
-              return physicalDiskExpunge(ctx, r.downstairs);
-            case 'CpapiUpstairsRepairFinish':
-              return repairFinished(ctx, r);
-            case 'DiskCreate':
-            case 'DiskDelete':
-            case 'DiskAttach':
-            case 'DiskDetach':
-            case 'SnapshotCreate':
-            case 'SnapshotDelete':
-            case 'StorageList':
-              return serveStorage(ctx, r);
-            default:
-              return unreachable(r, 'Nexus request');
-          }
-        },
-      };
-    },
-  };
+  return { id: config.id, initDurable: () => null, boot: (env) => new NexusNode(env, config, bugs) };
+}
+
+/** One Nexus process: its background tasks' timers, the passes running, and its API. */
+class NexusNode implements Process {
+  readonly #ctx: NexusContext;
+  /** Background tasks with a pass running: an activation that finds one is skipped. */
+  readonly #running = new Set<BackgroundTask>();
+
+  constructor(env: Env, config: NexusConfig, bugs: Bugs) {
+    this.#ctx = {
+      env,
+      config,
+      bugs,
+      kick: (task) => env.setTimer(0, { type: 'Activate', task, periodic: false } satisfies Tag),
+      localSagas: new Set(),
+      sagaErrors: { armed: false },
+    };
+    // Each task's first activation at a drawn phase, so two Nexus instances do not run in lockstep.
+    for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
+      panicUnless(periodMs > 0, `Nexus: background task ${task} needs a positive period`);
+      env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
+    }
+    env.spawn('saga recovery', recoverSagas(this.#ctx));
+  }
+
+  onMessage(_env: Env, _from: NodeId, message: unknown): void {
+    if (!isSagaInjectError(message)) return panic(`Nexus: unexpected message ${JSON.stringify(message)}`);
+    setSagaInjection(this.#ctx, message);
+  }
+
+  onTimer(_env: Env, tag: unknown): void {
+    const { task, periodic } = tag as Tag;
+    panicUnless(task in PASSES, 'Nexus: an activation of an unknown background task');
+    const { env, config } = this.#ctx;
+    if (periodic) env.setTimer(config.periodsMs[task]!, tag);
+    if (this.#running.has(task)) return;
+    this.#running.add(task);
+    env.spawn(task, this.#activation(task));
+  }
+
+  *#activation(task: BackgroundTask): Flow<void> {
+    panicUnless(this.#running.has(task), `Nexus: a pass of ${task} runs unmarked`);
+    try {
+      yield* PASSES[task](this.#ctx);
+    } finally {
+      this.#running.delete(task);
+    }
+  }
+
+  onRequest(_env: Env, _from: NodeId, request: unknown): Flow<NexusReply> {
+    const ctx = this.#ctx;
+    const r = request as NexusRequest;
+    switch (r.type) {
+      case 'InstanceCreate':
+        return instanceCreate(ctx, r.instanceId, r.autoRestartPolicy);
+      case 'InstanceView':
+        return instanceView(ctx, r.instanceId);
+      case 'InstanceStart':
+        return instanceStartApi(ctx, r.instanceId);
+      case 'InstanceStop':
+        return instanceStopApi(ctx, r.instanceId);
+      case 'InstanceReboot':
+        return instanceRebootApi(ctx, r.instanceId);
+      case 'InstanceDelete':
+        return instanceDeleteApi(ctx, r.instanceId);
+      case 'InstanceMigrate':
+        return instanceMigrateApi(ctx, r.instanceId, r.dstSledId);
+      case 'CpapiVmmPut':
+        return vmmPut(ctx, r.vmmId, r.state);
+      case 'PhysicalDiskExpunge':
+        return physicalDiskExpunge(ctx, r.downstairs);
+      case 'CpapiUpstairsRepairFinish':
+        return repairFinished(ctx, r);
+      case 'DiskCreate':
+      case 'DiskDelete':
+      case 'DiskAttach':
+      case 'DiskDetach':
+      case 'SnapshotCreate':
+      case 'SnapshotDelete':
+      case 'StorageList':
+        return serveStorage(ctx, r);
+      default:
+        return unreachable(r, 'Nexus request');
+    }
+  }
 }
 
 function* physicalDiskExpunge(ctx: NexusContext, downstairs: string): Flow<NexusReply> {

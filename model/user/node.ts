@@ -4,7 +4,13 @@
 // client it retries a request until it gets a final answer: timeouts, 503 and 409 are tried again
 // after a pause (bounded), Ok and 400/404 end the request. It remembers, per instance, the last
 // thing it asked for: the oracle holds the system to it.
+//
+// Fault model: the user sits outside the rack and never crashes; its requests and Nexus's
+// answers may be lost or late (a timeout, tried again at another Nexus: so a request may take
+// effect twice, as a real client's retry does), and a Nexus may answer 503 while it is cut off
+// from the database. What it remembers is what it asked for, not what happened.
 
+import { panicUnless } from '../assert.ts';
 import { call, sleep, between, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { AutoRestartPolicy } from '../common/vmm-state.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
@@ -88,112 +94,132 @@ function notYet(reply: PropolisReply | null): boolean {
 }
 
 export function user(config: UserConfig): NodeDef<null> {
-  return {
-    id: config.id,
-    initDurable: () => null,
-    boot(env: Env): UserProcess {
-      const lastAsked = new Map<string, UserAction>();
-      const deleted = new Set<string>();
-      const finished = new Set<string>();
-      const abandoned: string[] = [];
+  return { id: config.id, initDurable: () => null, boot: (env): UserProcess => new UserNode(env, config) };
+}
 
-      /** `final`: error codes that end the request rather than being tried again. */
-      function* request(req: NexusRequest, final: readonly string[] = ['InvalidRequest', 'NotFound']): Flow<NexusReply | null> {
-        for (let attempt = 0; attempt < config.attemptsMax; attempt++) {
-          const nexus = config.nexus[env.choose('user.nexus', config.nexus.length)]!;
-          const r = yield* call<NexusReply>(nexus, req, config.timeoutMs);
-          if (r.ok && (r.reply.type !== 'Error' || final.includes(r.reply.code))) return r.reply;
-          yield* sleep(RETRY_PAUSE_MS);
-        }
-        abandoned.push(`${req.type} ${'instanceId' in req ? req.instanceId : ''}`);
-        return null;
+/** The user's process: one script per instance, and what it asked for, which the oracle reads. */
+class UserNode implements UserProcess {
+  readonly lastAsked = new Map<string, UserAction>();
+  readonly deleted = new Set<string>();
+  readonly finished = new Set<string>();
+  readonly abandoned: string[] = [];
+  readonly #env: Env;
+  readonly #config: UserConfig;
+
+  constructor(env: Env, config: UserConfig) {
+    panicUnless(config.nexus.length > 0 && config.ops.length > 0 && config.attemptsMax > 0, 'user: needs a Nexus, operations and attempts');
+    this.#env = env;
+    this.#config = config;
+    for (const instance of config.instances) env.spawn(`user ${instance.id}`, this.#script(instance));
+  }
+
+  /** `final`: error codes that end the request rather than being tried again. */
+  *#request(req: NexusRequest, final: readonly string[] = ['InvalidRequest', 'NotFound']): Flow<NexusReply | null> {
+    const { nexus, attemptsMax, timeoutMs } = this.#config;
+    for (let attempt = 0; attempt < attemptsMax; attempt++) {
+      const to = nexus[this.#env.choose('user.nexus', nexus.length)]!;
+      const r = yield* call<NexusReply>(to, req, timeoutMs);
+      if (r.ok && (r.reply.type !== 'Error' || final.includes(r.reply.code))) return r.reply;
+      yield* sleep(RETRY_PAUSE_MS);
+    }
+    this.abandoned.push(`${req.type} ${'instanceId' in req ? req.instanceId : ''}`);
+    return null;
+  }
+
+  *#ask(instanceId: string, action: UserAction): Flow<NexusReply | null> {
+    panicUnless(!this.deleted.has(instanceId), `user: asked to ${action} ${instanceId} after deleting it`);
+    this.lastAsked.set(instanceId, action);
+    const type = action === 'start' ? 'InstanceStart' : action === 'stop' ? 'InstanceStop' : 'InstanceDelete';
+    return yield* this.#request({ type, instanceId });
+  }
+
+  /** Poll until the instance is in one of `states`; the last state seen. */
+  *#waitFor(instanceId: string, states: readonly string[]): Flow<string | null> {
+    let state: string | null = null;
+    for (let i = 0; i < WAIT_POLLS_MAX; i++) {
+      const view = yield* this.#request({ type: 'InstanceView', instanceId });
+      if (view === null) return null;
+      state = view.type === 'Ok' ? view.state : null;
+      if (state !== null && states.includes(state)) return state;
+      yield* sleep(RETRY_PAUSE_MS);
+    }
+    return state;
+  }
+
+  *#waitStopped(instanceId: string): Flow<void> {
+    yield* this.#waitFor(instanceId, ['Stopped', 'Failed']);
+  }
+
+  /** Start, and start again (a few rounds) while it settles Stopped; maybe a misbehaving client, maybe a change of mind. */
+  *#start(instanceId: string): Flow<void> {
+    const env = this.#env;
+    for (let round = 0; round < START_ROUNDS; round++) {
+      const reply = yield* this.#ask(instanceId, 'start');
+      if (reply?.type !== 'Ok') return;
+      const { rogue, changeOfMind: mind, timeoutMs } = this.#config;
+      // The misbehaving client: a Reboot or a migration out, sent to every Propolis (it does not know which runs the VM).
+      if (rogue !== undefined && flip(env, 'user.rogue', rogue.perMille)) env.spawn('rogue client', rogueClient(env, rogue, timeoutMs));
+      if (mind !== undefined && flip(env, 'user.changeOfMind', mind.perMille)) {
+        yield* sleep(between(env, 'user.stopAfterMs', 0, mind.stopAfterMsMax));
+        yield* this.#ask(instanceId, 'stop');
+        return;
       }
+      const settled = yield* this.#waitFor(instanceId, ['Running', 'Stopped', 'Failed']);
+      if (settled !== 'Stopped' && settled !== 'Failed') return;
+    }
+  }
 
-      function* ask(instanceId: string, action: UserAction): Flow<NexusReply | null> {
-        lastAsked.set(instanceId, action);
-        const type = action === 'start' ? 'InstanceStart' : action === 'stop' ? 'InstanceStop' : 'InstanceDelete';
-        return yield* request({ type, instanceId });
-      }
+  /**
+   * Best effort, as a migration: a reboot the instance is in no state for (400) is not tried
+   * again. One accepted asks for the instance to run: it counts as a start. One refused has
+   * set the intent to Running all the same (instance_reboot sets it before it asks), so a
+   * Failed instance may be restarted: after a stop, the user expects either.
+   */
+  *#reboot(instanceId: string): Flow<void> {
+    const reply = yield* this.#request({ type: 'InstanceReboot', instanceId }, ['InvalidRequest', 'NotFound', 'Conflict']);
+    if (reply?.type === 'Ok') this.lastAsked.set(instanceId, 'start');
+    else if (reply !== null && this.lastAsked.get(instanceId) !== 'start') this.lastAsked.set(instanceId, 'reboot');
+  }
 
-      /** Poll until the instance is in one of `states`; the last state seen. */
-      function* waitFor(instanceId: string, states: readonly string[]): Flow<string | null> {
-        let state: string | null = null;
-        for (let i = 0; i < WAIT_POLLS_MAX; i++) {
-          const view = yield* request({ type: 'InstanceView', instanceId });
-          if (view === null) return null;
-          state = view.type === 'Ok' ? view.state : null;
-          if (state !== null && states.includes(state)) return state;
-          yield* sleep(RETRY_PAUSE_MS);
-        }
-        return state;
-      }
+  /** Best effort: a migration the instance is in no state for is not tried again. */
+  *#migrate(instanceId: string): Flow<void> {
+    const sleds = this.#config.sleds;
+    const dstSledId = sleds[this.#env.choose('user.dstSled', sleds.length)]!;
+    yield* this.#request({ type: 'InstanceMigrate', instanceId, dstSledId }, ['InvalidRequest', 'NotFound', 'Conflict']);
+  }
 
-      function* waitStopped(instanceId: string): Flow<void> {
-        yield* waitFor(instanceId, ['Stopped', 'Failed']);
-      }
+  *#restart(instanceId: string): Flow<void> {
+    yield* this.#ask(instanceId, 'stop');
+    yield* this.#waitStopped(instanceId);
+    yield* this.#start(instanceId);
+  }
 
-      /** The misbehaving client: a Reboot or a migration out, sent to every Propolis (it does not know which runs the VM). */
-      function* start(instanceId: string): Flow<void> {
-        for (let round = 0; round < START_ROUNDS; round++) {
-          const reply = yield* ask(instanceId, 'start');
-          if (reply?.type !== 'Ok') return;
-          const rogue = config.rogue;
-          if (rogue !== undefined && flip(env, 'user.rogue', rogue.perMille)) env.spawn('rogue client', rogueClient(env, rogue, config.timeoutMs));
-          const mind = config.changeOfMind;
-          if (mind !== undefined && flip(env, 'user.changeOfMind', mind.perMille)) {
-            yield* sleep(between(env, 'user.stopAfterMs', 0, mind.stopAfterMsMax));
-            yield* ask(instanceId, 'stop');
-            return;
-          }
-          const settled = yield* waitFor(instanceId, ['Running', 'Stopped', 'Failed']);
-          if (settled !== 'Stopped' && settled !== 'Failed') return;
-        }
-      }
+  *#op(instanceId: string, op: UserOp): Flow<void> {
+    if (op === 'start') yield* this.#start(instanceId);
+    else if (op === 'stop') yield* this.#ask(instanceId, 'stop');
+    else if (op === 'reboot') yield* this.#reboot(instanceId);
+    else if (op === 'migrate') yield* this.#migrate(instanceId);
+    else yield* this.#restart(instanceId);
+  }
 
-      /**
-       * Best effort, as a migration: a reboot the instance is in no state for (400) is not tried
-       * again. One accepted asks for the instance to run: it counts as a start. One refused has
-       * set the intent to Running all the same (instance_reboot sets it before it asks), so a
-       * Failed instance may be restarted: after a stop, the user expects either.
-       */
-      function* reboot(instanceId: string): Flow<void> {
-        const reply = yield* request({ type: 'InstanceReboot', instanceId }, ['InvalidRequest', 'NotFound', 'Conflict']);
-        if (reply?.type === 'Ok') lastAsked.set(instanceId, 'start');
-        else if (reply !== null && lastAsked.get(instanceId) !== 'start') lastAsked.set(instanceId, 'reboot');
-      }
-
-      function* script(instance: UserInstance): Flow<void> {
-        const instanceId = instance.id;
-        yield* request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
-        if (config.startFirst) yield* start(instanceId);
-        const ops = between(env, 'user.ops', 1, config.opsMax);
-        for (let i = 0; i < ops; i++) {
-          yield* sleep(between(env, 'user.thinkMs', 0, config.thinkMsMax));
-          const op = config.ops[env.choose('user.op', config.ops.length)]!;
-          if (op === 'start') yield* start(instanceId);
-          else if (op === 'stop') yield* ask(instanceId, 'stop');
-          else if (op === 'reboot') yield* reboot(instanceId);
-          else if (op === 'migrate') {
-            // Best effort: a migration the instance is in no state for is not tried again.
-            const dstSledId = config.sleds[env.choose('user.dstSled', config.sleds.length)]!;
-            yield* request({ type: 'InstanceMigrate', instanceId, dstSledId }, ['InvalidRequest', 'NotFound', 'Conflict']);
-          } else {
-            yield* ask(instanceId, 'stop');
-            yield* waitStopped(instanceId);
-            yield* start(instanceId);
-          }
-        }
-        if (flip(env, 'user.delete', config.deletePerMille)) {
-          yield* ask(instanceId, 'stop');
-          yield* waitStopped(instanceId);
-          const reply = yield* ask(instanceId, 'delete');
-          if (reply?.type === 'Ok') deleted.add(instanceId);
-        }
-        finished.add(instanceId);
-      }
-
-      for (const instance of config.instances) env.spawn(`user ${instance.id}`, script(instance));
-      return { lastAsked, deleted, finished, abandoned };
-    },
-  };
+  *#script(instance: UserInstance): Flow<void> {
+    const env = this.#env;
+    const config = this.#config;
+    const instanceId = instance.id;
+    yield* this.#request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
+    if (config.startFirst) yield* this.#start(instanceId);
+    const ops = between(env, 'user.ops', 1, config.opsMax);
+    for (let i = 0; i < ops; i++) {
+      yield* sleep(between(env, 'user.thinkMs', 0, config.thinkMsMax));
+      yield* this.#op(instanceId, config.ops[env.choose('user.op', config.ops.length)]!);
+    }
+    if (flip(env, 'user.delete', config.deletePerMille)) {
+      yield* this.#ask(instanceId, 'stop');
+      yield* this.#waitStopped(instanceId);
+      const reply = yield* this.#ask(instanceId, 'delete');
+      if (reply?.type === 'Ok') this.deleted.add(instanceId);
+    }
+    panicUnless(!this.finished.has(instanceId), `user: the script of ${instanceId} ran twice`);
+    this.finished.add(instanceId);
+  }
 }
