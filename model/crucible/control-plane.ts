@@ -7,7 +7,14 @@
 // below one already handed out. A retry keeps its generation unless another activation got a
 // higher one meanwhile. Deactivations (a VM stop and start, control-deactivate.ts) and target
 // replacements (control-replace.ts) run beside the activations.
+//
+// Fault model: the control plane is Nexus's stand-in in the Crucible scenarios and does not
+// crash. Its messages to an upstairs and the replies may be lost or late (it asks again after
+// `retryMs`, up to `attemptsMax` times, a reply to an old request still counts); an upstairs may
+// crash and come back (it says Booted): its unanswered requests died with it, and it is asked
+// again, at a new generation if it owned the region set.
 
+import { panicUnless } from '../assert.ts';
 import { between, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import { Deactivator, type DeactivateTag } from './control-deactivate.ts';
 import { Replacer, type Replacement, type ReplacementStatus, type ReplaceTag } from './control-replace.ts';
@@ -67,102 +74,131 @@ export interface ActivationRequest {
 type Tag = { readonly type: 'Activate'; readonly index: number; readonly attempt: number };
 
 export function controlPlane(config: ControlConfig): NodeDef<null> {
-  return {
-    id: config.id,
-    initDurable: () => null,
-    boot(env: Env): ControlProcess {
-      const requests = new Map<string, ActivationRequest>();
-      const activated = new Map<NodeId, number>();
-      const settled = new Set<number>();
-      const started = new Set<number>();
-      const script = config.activations.map((a) => ({ ...a }));
-      const replacer = new Replacer(env, config.replacements ?? [], 500, 40);
-      const deactivator = new Deactivator(env, config.id, config.deactivations ?? [], config.attemptsMax, requests, (upstairs, afterMs) => {
-        activated.delete(upstairs);
-        script.push({ upstairs, gen: 0, afterMs: 0 });
-        env.setTimer(afterMs, { type: 'Activate', index: script.length - 1, attempt: 0 } satisfies Tag);
-      });
-      let topGen = 0; // the highest generation handed out so far
-      let topIndex = -1; // the activation it went to
-      const delayOf = (a: Activation): number => (a.afterMsMax === undefined ? a.afterMs : between(env, 'control.activateAfterMs', a.afterMs, a.afterMsMax));
-      if (script.length > 0) env.setTimer(delayOf(script[0]!), { type: 'Activate', index: 0, attempt: 0 } satisfies Tag);
-      const indexOf = new Map<string, number>();
-      let owner: NodeId | null = null;
-      const succeeded = (index: number): void => {
-        const following = script[index + 1];
-        if (following !== undefined && !settled.has(index + 1)) env.setTimer(delayOf(following), { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
-      };
-      return {
-        requests,
-        activated,
-        script,
-        replacements: replacer.statuses,
-        onTimer(_env: Env, tag: unknown): void {
-          if ((tag as ReplaceTag).type === 'Replace') return replacer.onTimer(tag as ReplaceTag);
-          const { index, attempt } = tag as Tag;
-          if ((tag as DeactivateTag).type === 'Deactivate') return deactivator.onTimer(tag as DeactivateTag);
-          const a = script[index]!;
-          if (settled.has(index) || attempt >= config.attemptsMax) return;
-          if (attempt === 0 && started.has(index)) return; // already under way
-          started.add(index);
-          if (attempt === 0 || topIndex !== index) {
-            // A first send, or a retry after another activation got a higher generation (Nexus
-            // re-reads the volume): never hand out a generation at or below one already given.
-            a.gen = Math.max(a.gen, topGen + 1);
-            topGen = a.gen;
-            topIndex = index;
-          }
-          const requestId = env.mintId(`${config.id}-activate`);
-          requests.set(requestId, { kind: 'activate', upstairs: a.upstairs, gen: a.gen, replies: 0, ok: null, lostInCrash: false });
-          indexOf.set(requestId, index);
-          env.send(a.upstairs, { type: 'GoActiveWithGen', requestId, gen: a.gen });
-          env.setTimer(config.retryMs, { type: 'Activate', index, attempt: attempt + 1 } satisfies Tag);
-        },
-        onMessage(_env: Env, from: NodeId, message: unknown): void {
-          if ((message as { type: string }).type === 'Booted') {
-            // Requests the crashed incarnation never answered died with it.
-            for (const r of requests.values()) if (r.upstairs === from && r.replies === 0) r.lostInCrash = true;
-            const pending = [...started].filter((index) => !settled.has(index) && script[index]!.upstairs === from);
-            deactivator.onBooted(from);
-            if (from === owner) {
-              // The upstairs that last took the region set: again, at a new generation.
-              for (const index of pending) settled.add(index);
-              activated.delete(from);
-              script.push({ upstairs: from, gen: 0, afterMs: 0 });
-              env.setTimer(0, { type: 'Activate', index: script.length - 1, attempt: 0 } satisfies Tag);
-              return;
-            }
-            // An activation still under way is asked for again at once, at the generation it was
-            // given: the new process has a new session, and the downstairs may still hold the old.
-            for (const index of pending) env.setTimer(0, { type: 'Activate', index, attempt: 1 } satisfies Tag);
-            return;
-          }
-          const reply = message as UpstairsReply;
-          if (reply.type === 'ReplaceReply') return replacer.onReply(reply);
-          if (reply.type === 'DeactivateReply') return deactivator.onReply(reply, from);
-          if (reply.type !== 'ActivationReply') return;
-          const r = requests.get(reply.requestId);
-          if (r === undefined) return;
-          r.replies++;
-          r.ok = reply.ok;
-          const index = indexOf.get(reply.requestId)!;
-          if (reply.ok) {
-            if (!settled.has(index)) succeeded(index);
-            settled.add(index);
-            activated.set(from, script[index]!.gen);
-            if (script[index]!.gen === Math.max(...activated.values())) owner = from;
-          } else if (reply.error === 'GenerationNumberTooLow') {
-            // The regions have moved past this generation (an interrupted reconciliation flushes
-            // at max_gen): activate again one generation up, as Nexus would by bumping the VCR.
-            settled.add(index);
-            script.push({ upstairs: from, gen: 0, afterMs: 0 });
-            env.setTimer(0, { type: 'Activate', index: script.length - 1, attempt: 0 } satisfies Tag);
-          } else if (reply.error !== 'UpstairsActivateInProgress') {
-            settled.add(index); // refused for good
-            script[index]!.refused = true;
-          }
-        },
-      };
-    },
-  };
+  return { id: config.id, initDurable: () => null, boot: (env): ControlProcess => new ControlPlane(env, config) };
+}
+
+/** The control plane's process: the activation script, its requests and replies, and the deactivations and replacements beside them. */
+class ControlPlane implements ControlProcess {
+  readonly requests = new Map<string, ActivationRequest>();
+  readonly activated = new Map<NodeId, number>();
+  readonly script: Activation[];
+  readonly replacements: readonly ReplacementStatus[];
+  readonly #env: Env;
+  readonly #config: ControlConfig;
+  /** Activations answered for good (ok, or refused). */
+  readonly #settled = new Set<number>();
+  readonly #started = new Set<number>();
+  readonly #replacer: Replacer;
+  readonly #deactivator: Deactivator;
+  /** The highest generation handed out so far, and the activation it went to. */
+  #topGen = 0;
+  #topIndex = -1;
+  readonly #indexOf = new Map<string, number>();
+  /** The upstairs that last took the region set (the highest generation activated). */
+  #owner: NodeId | null = null;
+
+  constructor(env: Env, config: ControlConfig) {
+    this.#env = env;
+    this.#config = config;
+    this.script = config.activations.map((a) => ({ ...a }));
+    this.#replacer = new Replacer(env, config.replacements ?? [], 500, 40);
+    this.replacements = this.#replacer.statuses;
+    this.#deactivator = new Deactivator(env, config.id, config.deactivations ?? [], config.attemptsMax, this.requests, (upstairs, afterMs) => {
+      this.activated.delete(upstairs);
+      this.#activateAgain(upstairs, afterMs);
+    });
+    if (this.script.length > 0) env.setTimer(this.#delayOf(this.script[0]!), { type: 'Activate', index: 0, attempt: 0 } satisfies Tag);
+  }
+
+  #delayOf(a: Activation): number {
+    return a.afterMsMax === undefined ? a.afterMs : between(this.#env, 'control.activateAfterMs', a.afterMs, a.afterMsMax);
+  }
+
+  /** A new activation of `upstairs` at the end of the script (a generation up, fixed when it is sent). */
+  #activateAgain(upstairs: NodeId, afterMs: number): void {
+    this.script.push({ upstairs, gen: 0, afterMs: 0 });
+    this.#env.setTimer(afterMs, { type: 'Activate', index: this.script.length - 1, attempt: 0 } satisfies Tag);
+  }
+
+  #succeeded(index: number): void {
+    const following = this.script[index + 1];
+    if (following !== undefined && !this.#settled.has(index + 1)) this.#env.setTimer(this.#delayOf(following), { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
+  }
+
+  onTimer(_env: Env, tag: unknown): void {
+    if ((tag as ReplaceTag).type === 'Replace') return this.#replacer.onTimer(tag as ReplaceTag);
+    if ((tag as DeactivateTag).type === 'Deactivate') return this.#deactivator.onTimer(tag as DeactivateTag);
+    this.#activate(tag as Tag);
+  }
+
+  /** Send an activation (or a retry of it), at a generation never at or below one already handed out. */
+  #activate({ index, attempt }: Tag): void {
+    const a = this.script[index]!;
+    panicUnless(a !== undefined, `control: no activation ${index} in the script`);
+    if (this.#settled.has(index) || attempt >= this.#config.attemptsMax) return;
+    if (attempt === 0 && this.#started.has(index)) return; // already under way
+    this.#started.add(index);
+    if (attempt === 0 || this.#topIndex !== index) {
+      // A first send, or a retry after another activation got a higher generation (Nexus
+      // re-reads the volume): never hand out a generation at or below one already given.
+      a.gen = Math.max(a.gen, this.#topGen + 1);
+      this.#topGen = a.gen;
+      this.#topIndex = index;
+    }
+    panicUnless(a.gen >= 1 && a.gen <= this.#topGen, 'control: an activation sent at a generation not handed out');
+    const requestId = this.#env.mintId(`${this.#config.id}-activate`);
+    this.requests.set(requestId, { kind: 'activate', upstairs: a.upstairs, gen: a.gen, replies: 0, ok: null, lostInCrash: false });
+    this.#indexOf.set(requestId, index);
+    this.#env.send(a.upstairs, { type: 'GoActiveWithGen', requestId, gen: a.gen });
+    this.#env.setTimer(this.#config.retryMs, { type: 'Activate', index, attempt: attempt + 1 } satisfies Tag);
+  }
+
+  onMessage(_env: Env, from: NodeId, message: unknown): void {
+    if ((message as { type: string }).type === 'Booted') return this.#onBooted(from);
+    const reply = message as UpstairsReply;
+    if (reply.type === 'ReplaceReply') return this.#replacer.onReply(reply);
+    if (reply.type === 'DeactivateReply') return this.#deactivator.onReply(reply, from);
+    if (reply.type === 'ActivationReply') this.#onActivationReply(from, reply);
+  }
+
+  /** An upstairs restarted: what its crashed incarnation never answered died with it. */
+  #onBooted(from: NodeId): void {
+    for (const r of this.requests.values()) if (r.upstairs === from && r.replies === 0) r.lostInCrash = true;
+    const pending = [...this.#started].filter((index) => !this.#settled.has(index) && this.script[index]!.upstairs === from);
+    this.#deactivator.onBooted(from);
+    if (from === this.#owner) {
+      // The upstairs that last took the region set: again, at a new generation.
+      for (const index of pending) this.#settled.add(index);
+      this.activated.delete(from);
+      this.#activateAgain(from, 0);
+      return;
+    }
+    // An activation still under way is asked for again at once, at the generation it was
+    // given: the new process has a new session, and the downstairs may still hold the old.
+    for (const index of pending) this.#env.setTimer(0, { type: 'Activate', index, attempt: 1 } satisfies Tag);
+  }
+
+  #onActivationReply(from: NodeId, reply: Extract<UpstairsReply, { type: 'ActivationReply' }>): void {
+    const r = this.requests.get(reply.requestId);
+    if (r === undefined) return;
+    panicUnless(r.kind === 'activate' && r.upstairs === from, `control: activation reply ${reply.requestId} from ${from}, not from the upstairs it was sent to`);
+    r.replies++;
+    r.ok = reply.ok;
+    const index = this.#indexOf.get(reply.requestId)!;
+    const gen = this.script[index]!.gen;
+    if (reply.ok) {
+      if (!this.#settled.has(index)) this.#succeeded(index);
+      this.#settled.add(index);
+      this.activated.set(from, gen);
+      if (gen === Math.max(...this.activated.values())) this.#owner = from;
+    } else if (reply.error === 'GenerationNumberTooLow') {
+      // The regions have moved past this generation (an interrupted reconciliation flushes
+      // at max_gen): activate again one generation up, as Nexus would by bumping the VCR.
+      this.#settled.add(index);
+      this.#activateAgain(from, 0);
+    } else if (reply.error !== 'UpstairsActivateInProgress') {
+      this.#settled.add(index); // refused for good
+      this.script[index]!.refused = true;
+    }
+  }
 }
