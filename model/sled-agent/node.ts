@@ -7,6 +7,13 @@
 // of the VMM is out of date by generation. The bug switch `sled-agent/remove-before-notify`
 // restores the simulated sled-agent's historical order (omicron#7282: sim_poke removes a
 // Destroyed VMM from its collection first and notifies Nexus after).
+//
+// Fault model: a sled-agent may crash (its table, its publications and migrations in flight are
+// lost: a restarted sled-agent knows no VMM), be partitioned from either Nexus (both ways or one
+// way) or isolated; its calls to Nexus may be lost, late or duplicated, so a publication is
+// retried with backoff until acknowledged (`publishAttempts`), and Nexus accepts a state only
+// with a higher generation. Nexus's calls to it may be lost or late too (Nexus times out and
+// tries again): every handler answers a repeated request as it answered the first.
 
 import { panicUnless, unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
@@ -69,161 +76,182 @@ function vcrReplace(vmm: SimVmm | undefined, request: Extract<SledAgentRequest, 
 }
 
 export function simSledAgent(config: SledAgentConfig, bugs: Bugs): NodeDef<null> {
-  const removeBeforeNotify = bugs.has('sled-agent/remove-before-notify');
-  return {
-    id: config.id,
-    initDurable: () => null,
-    boot(env: Env): SledAgentProcess {
-      const vmms = new Map<string, SimVmm>();
-      /** Where each migration target's VMM comes from. */
-      const migrationSources = new Map<string, MigrationSource>();
+  return { id: config.id, initDurable: () => null, boot: (env): SledAgentProcess => new SimSledAgent(env, config, bugs.has('sled-agent/remove-before-notify')) };
+}
 
-      const scheduleProgress = (vmm: SimVmm): void => {
-        if (vmm.progressing || nextState(vmm) === null) return;
-        vmm.progressing = true;
-        env.setTimer(between(env, 'sled.progressMs', config.progressMsMin, config.progressMsMax), { type: 'Progress', vmmId: vmm.id } satisfies Tag);
-      };
+/** One simulated sled-agent process: its VMM table (volatile), the API Nexus calls, publication and migrations. */
+class SimSledAgent implements SledAgent, SledAgentProcess {
+  readonly env: Env;
+  readonly config: SledAgentConfig;
+  readonly vmms = new Map<string, SimVmm>();
+  readonly migrationsOut = new Map<string, 'Completed' | 'Failed'>();
+  /** Where each migration target's VMM comes from. */
+  readonly #migrationSources = new Map<string, MigrationSource>();
+  readonly #removeBeforeNotify: boolean;
 
-      const sled: SledAgent = {
-        env,
-        config,
-        vmms,
-        migrationsOut: new Map(),
-        transition(vmm, to) {
-          advance(vmm, to);
-          if (to === 'Destroyed' && removeBeforeNotify) {
-            vmms.delete(vmm.id);
-            env.log(`VMM ${vmm.id} removed from the table before its final state was published`);
-          }
-          sled.publish(vmm);
-          scheduleProgress(vmm);
-        },
-        publish(vmm) {
-          if (vmm.publishing) return; // the running publisher sends the newest state next
-          vmm.publishing = true;
-          env.spawn(`publish ${vmm.id}`, publisher(env, config, vmm, sledVmmStateOf, vmms, isTerminal));
-        },
-      };
+  constructor(env: Env, config: SledAgentConfig, removeBeforeNotify: boolean) {
+    panicUnless(config.nexus.length > 0 && config.progressMsMin <= config.progressMsMax, 'sled-agent: needs a Nexus and a progress window');
+    this.env = env;
+    this.config = config;
+    this.#removeBeforeNotify = removeBeforeNotify;
+  }
 
-      const stateReply = (vmm: SimVmm): SledAgentReply => ({ type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) });
+  /** What the viewer shows of it: the table. */
+  inspect(): unknown {
+    return { vmms: this.vmms };
+  }
 
-      /**
-       * sim/sled_agent.rs instance_unregister, sim/instance.rs terminate (rude termination): the
-       * VMM is forced to Failed and any migration it was in fails, one generation up each; it
-       * leaves the table unpublished, and the answer carries that last state (Nexus's callers, the
-       * start and migrate undos, only look at whether it answered).
-       */
-      function unregister(vmmId: string): SledAgentReply {
-        const vmm = vmms.get(vmmId);
-        if (vmm === undefined) return { type: 'VmmUnregistered', vmmId, state: null };
-        for (const side of ['migrationIn', 'migrationOut'] as const) {
-          const m = vmm[side];
-          if (m !== null && !isMigrationTerminal(m.state)) advanceMigration(vmm, side, 'Failed');
-        }
-        if (!isTerminal(vmm.state)) advance(vmm, 'Failed');
-        vmms.delete(vmmId);
-        env.log(`VMM ${vmmId} unregistered (${vmm.state}): removed from the table`);
-        panicUnless(isTerminal(vmm.state), `VMM ${vmmId} unregistered while ${vmm.state}`);
-        return { type: 'VmmUnregistered', vmmId, state: sledVmmStateOf(vmm) };
+  #scheduleProgress(vmm: SimVmm): void {
+    if (vmm.progressing || nextState(vmm) === null) return;
+    vmm.progressing = true;
+    this.env.setTimer(between(this.env, 'sled.progressMs', this.config.progressMsMin, this.config.progressMsMax), { type: 'Progress', vmmId: vmm.id } satisfies Tag);
+  }
+
+  transition(vmm: SimVmm, to: SimVmm['state']): void {
+    const gen = vmm.gen;
+    advance(vmm, to);
+    panicUnless(vmm.state === to && vmm.gen > gen, `VMM ${vmm.id}: a transition to ${to} must raise its generation`);
+    if (to === 'Destroyed' && this.#removeBeforeNotify) {
+      this.vmms.delete(vmm.id);
+      this.env.log(`VMM ${vmm.id} removed from the table before its final state was published`);
+    }
+    this.publish(vmm);
+    this.#scheduleProgress(vmm);
+  }
+
+  publish(vmm: SimVmm): void {
+    if (vmm.publishing) return; // the running publisher sends the newest state next
+    vmm.publishing = true;
+    this.env.spawn(`publish ${vmm.id}`, publisher(this.env, this.config, vmm, sledVmmStateOf, this.vmms, isTerminal));
+  }
+
+  onTimer(_env: Env, tag: unknown): void {
+    const t = tag as Tag;
+    const vmm = this.vmms.get(t.vmmId);
+    if (vmm === undefined) return;
+    if (t.type === 'MigrationTimeout') {
+      // The target never said how it ended: the source takes its VMM back.
+      if (vmm.migrationOut?.migrationId === t.migrationId && vmm.migrationOut.state === 'InProgress') failMigrationOut(this, vmm);
+      return;
+    }
+    panicUnless(vmm.progressing, `VMM ${vmm.id}: a progress step it did not schedule`);
+    vmm.progressing = false;
+    const to = nextState(vmm);
+    if (to !== null) this.transition(vmm, to);
+  }
+
+  onCall(_env: Env, _from: NodeId, request: unknown): SledAgentReply {
+    const r = request as SledAgentRequest;
+    switch (r.type) {
+      case 'VmmRegister':
+        return this.#register(r);
+      case 'VmmPutState':
+        return this.#putState(r);
+      case 'VmmMigrateIn':
+        return this.#migrateIn(r.vmmId);
+      case 'MigrateOutStart':
+        return migrateOutStart(this, r.vmmId, r.migrationId);
+      case 'MigrateOutFinish':
+        return migrateOutFinish(this, r.vmmId, r.migrationId, r.ok);
+      case 'VmmUnregister':
+        return this.#unregister(r.vmmId);
+      case 'VmmVcrReplace':
+        return vcrReplace(this.vmms.get(r.vmmId), r);
+      case 'VmmDiskVolumeStatus':
+        // The simulated VMM has no upstairs to report on.
+        return { type: 'NoSuchInstance', vmmId: r.vmmId };
+      case 'VmmGetState': {
+        const vmm = this.vmms.get(r.vmmId);
+        return vmm === undefined ? { type: 'NoSuchInstance', vmmId: r.vmmId } : stateReply(vmm);
       }
+      default:
+        return unreachable(r, 'sled-agent request');
+    }
+  }
 
-      /**
-       * sim/instance.rs request_transition(Reboot): a Running VM goes Rebooting, then Running again,
-       * each published; a second reboot meanwhile is ignored; in any other state, 400.
-       */
-      function reboot(vmm: SimVmm): SledAgentReply {
-        if (vmm.state === 'Rebooting') return stateReply(vmm);
-        if (vmm.state !== 'Running' || vmm.target !== 'Running') return { type: 'Refused', vmmId: vmm.id, message: `can't request Reboot of a VMM ${vmm.state}` };
-        sled.transition(vmm, 'Rebooting');
-        panicUnless(nextState(vmm) === 'Running', `VMM ${vmm.id} rebooting towards ${nextState(vmm)}`);
-        return stateReply(vmm);
-      }
+  /** sim/sled_agent.rs instance_register: a VMM already in the table is answered as it is. */
+  #register(request: Extract<SledAgentRequest, { type: 'VmmRegister' }>): SledAgentReply {
+    let vmm = this.vmms.get(request.vmmId);
+    if (vmm === undefined) {
+      vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
+      for (const disk of request.disks ?? []) vmm.disks.set(disk.backendId, disk.vcr);
+      this.vmms.set(vmm.id, vmm);
+      this.env.log(`VMM ${vmm.id} registered (${vmm.state})`);
+      if (request.migration !== null) this.#migrationSources.set(vmm.id, request.migration);
+      this.publish(vmm);
+      this.#scheduleProgress(vmm);
+    }
+    panicUnless(vmm.instanceId === request.instanceId, `VMM ${vmm.id} registered again for another instance`);
+    return stateReply(vmm);
+  }
 
-      function serve(request: SledAgentRequest): SledAgentReply {
-        switch (request.type) {
-          case 'VmmRegister': {
-            let vmm = vmms.get(request.vmmId);
-            if (vmm === undefined) {
-              vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
-              for (const disk of request.disks ?? []) vmm.disks.set(disk.backendId, disk.vcr);
-              vmms.set(vmm.id, vmm);
-              env.log(`VMM ${vmm.id} registered (${vmm.state})`);
-              if (request.migration !== null) migrationSources.set(vmm.id, request.migration);
-              sled.publish(vmm);
-              scheduleProgress(vmm);
-            }
-            return stateReply(vmm);
-          }
-          case 'VmmPutState': {
-            const vmm = vmms.get(request.vmmId);
-            if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
-            if (request.target === 'Running' && vmm.target === null) {
-              vmm.target = 'Running';
-              scheduleProgress(vmm);
-            }
-            // Never asked to run: no VM to stop, the VMM is Destroyed at once (sim/instance.rs
-            // request_transition: Stopped with Starting as the next resting state).
-            if (request.target === 'Reboot') return reboot(vmm);
-            if (request.target === 'Stopped' && vmm.target === null && vmm.state === 'Starting') {
-              vmm.target = 'Stopped';
-              sled.transition(vmm, 'Destroyed');
-            }
-            if (request.target === 'Stopped' && vmm.target !== 'Stopped') {
-              vmm.target = 'Stopped';
-              // A stop ends a migration this VMM is part of, on either side.
-              if (vmm.migrationOut?.state === 'InProgress') failMigrationOut(sled, vmm);
-              if (vmm.migrationIn?.state === 'Pending' || vmm.migrationIn?.state === 'InProgress') advanceMigration(vmm, 'migrationIn', 'Failed');
-              if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Rebooting' || vmm.state === 'Migrating') sled.transition(vmm, 'Stopping');
-            }
-            return stateReply(vmm);
-          }
-          case 'VmmMigrateIn': {
-            const vmm = vmms.get(request.vmmId);
-            const source = migrationSources.get(request.vmmId);
-            if (vmm === undefined || source === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
-            if (vmm.migrationIn?.state === 'Pending') env.spawn(`migrate in ${vmm.id}`, migrateIn(sled, vmm, source));
-            return stateReply(vmm);
-          }
-          case 'MigrateOutStart':
-            return migrateOutStart(sled, request.vmmId, request.migrationId);
-          case 'MigrateOutFinish':
-            return migrateOutFinish(sled, request.vmmId, request.migrationId, request.ok);
-          case 'VmmUnregister':
-            return unregister(request.vmmId);
-          case 'VmmVcrReplace':
-            return vcrReplace(vmms.get(request.vmmId), request);
-          case 'VmmDiskVolumeStatus':
-            // The simulated VMM has no upstairs to report on.
-            return { type: 'NoSuchInstance', vmmId: request.vmmId };
-          case 'VmmGetState': {
-            const vmm = vmms.get(request.vmmId);
-            return vmm === undefined ? { type: 'NoSuchInstance', vmmId: request.vmmId } : stateReply(vmm);
-          }
-          default:
-            return unreachable(request, 'sled-agent request');
-        }
-      }
+  #putState(request: Extract<SledAgentRequest, { type: 'VmmPutState' }>): SledAgentReply {
+    const vmm = this.vmms.get(request.vmmId);
+    if (vmm === undefined) return { type: 'NoSuchInstance', vmmId: request.vmmId };
+    if (request.target === 'Running' && vmm.target === null) {
+      vmm.target = 'Running';
+      this.#scheduleProgress(vmm);
+    }
+    if (request.target === 'Reboot') return this.#reboot(vmm);
+    // Never asked to run: no VM to stop, the VMM is Destroyed at once (sim/instance.rs
+    // request_transition: Stopped with Starting as the next resting state).
+    if (request.target === 'Stopped' && vmm.target === null && vmm.state === 'Starting') {
+      vmm.target = 'Stopped';
+      this.transition(vmm, 'Destroyed');
+    }
+    if (request.target === 'Stopped' && vmm.target !== 'Stopped') this.#stop(vmm);
+    return stateReply(vmm);
+  }
 
+  /** A stop ends a migration this VMM is part of, on either side, and stops the VM. */
+  #stop(vmm: SimVmm): void {
+    vmm.target = 'Stopped';
+    if (vmm.migrationOut?.state === 'InProgress') failMigrationOut(this, vmm);
+    if (vmm.migrationIn?.state === 'Pending' || vmm.migrationIn?.state === 'InProgress') advanceMigration(vmm, 'migrationIn', 'Failed');
+    if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Rebooting' || vmm.state === 'Migrating') this.transition(vmm, 'Stopping');
+  }
 
-      return {
-        vmms,
-        onTimer(_env: Env, tag: unknown): void {
-          const t = tag as Tag;
-          const vmm = vmms.get(t.vmmId);
-          if (vmm === undefined) return;
-          if (t.type === 'MigrationTimeout') {
-            // The target never said how it ended: the source takes its VMM back.
-            if (vmm.migrationOut?.migrationId === t.migrationId && vmm.migrationOut.state === 'InProgress') failMigrationOut(sled, vmm);
-            return;
-          }
-          vmm.progressing = false;
-          const to = nextState(vmm);
-          if (to !== null) sled.transition(vmm, to);
-        },
-        onCall(_env: Env, _from: NodeId, request: unknown): SledAgentReply {
-          return serve(request as SledAgentRequest);
-        },
-      };
-    },
-  };
+  #migrateIn(vmmId: string): SledAgentReply {
+    const vmm = this.vmms.get(vmmId);
+    const source = this.#migrationSources.get(vmmId);
+    if (vmm === undefined || source === undefined) return { type: 'NoSuchInstance', vmmId };
+    if (vmm.migrationIn?.state === 'Pending') this.env.spawn(`migrate in ${vmm.id}`, migrateIn(this, vmm, source));
+    return stateReply(vmm);
+  }
+
+  /**
+   * sim/sled_agent.rs instance_unregister, sim/instance.rs terminate (rude termination): the
+   * VMM is forced to Failed and any migration it was in fails, one generation up each; it
+   * leaves the table unpublished, and the answer carries that last state (Nexus's callers, the
+   * start and migrate undos, only look at whether it answered).
+   */
+  #unregister(vmmId: string): SledAgentReply {
+    const vmm = this.vmms.get(vmmId);
+    if (vmm === undefined) return { type: 'VmmUnregistered', vmmId, state: null };
+    for (const side of ['migrationIn', 'migrationOut'] as const) {
+      const m = vmm[side];
+      if (m !== null && !isMigrationTerminal(m.state)) advanceMigration(vmm, side, 'Failed');
+    }
+    if (!isTerminal(vmm.state)) advance(vmm, 'Failed');
+    this.vmms.delete(vmmId);
+    this.env.log(`VMM ${vmmId} unregistered (${vmm.state}): removed from the table`);
+    panicUnless(isTerminal(vmm.state) && !this.vmms.has(vmmId), `VMM ${vmmId} unregistered while ${vmm.state}`);
+    return { type: 'VmmUnregistered', vmmId, state: sledVmmStateOf(vmm) };
+  }
+
+  /**
+   * sim/instance.rs request_transition(Reboot): a Running VM goes Rebooting, then Running again,
+   * each published; a second reboot meanwhile is ignored; in any other state, 400.
+   */
+  #reboot(vmm: SimVmm): SledAgentReply {
+    if (vmm.state === 'Rebooting') return stateReply(vmm);
+    if (vmm.state !== 'Running' || vmm.target !== 'Running') return { type: 'Refused', vmmId: vmm.id, message: `can't request Reboot of a VMM ${vmm.state}` };
+    this.transition(vmm, 'Rebooting');
+    panicUnless(nextState(vmm) === 'Running', `VMM ${vmm.id} rebooting towards ${nextState(vmm)}`);
+    return stateReply(vmm);
+  }
+}
+
+function stateReply(vmm: SimVmm): SledAgentReply {
+  return { type: 'VmmState', vmmId: vmm.id, runtime: runtimeOf(vmm), state: sledVmmStateOf(vmm) };
 }
