@@ -10,6 +10,14 @@
 // jobs so that no IO reaches a closed extent, and we assert it (upstream would fail the IO).
 // A restart reopens every extent, as a new process opens the region.
 //
+// Fault model: a downstairs may crash and restart (its region is durable, flushed or not: a
+// crash here keeps dirty writes, as the extent files keep what was written; its connections,
+// the active one included, and the extents live repair had closed are lost), be partitioned from
+// an upstairs, or lose a message on a connection, which breaks it (the gap in the sequence
+// numbers is noticed, the connection closed, the upstairs reconnects). An upstairs that dies
+// or is cut off falls silent: its connection is dropped after `idleMsMax`. A peer's repair
+// server may not answer (the repair fails, and says so).
+//
 // Our addition (not found in the source): a read-write downstairs also refuses a generation below
 // the highest it has promoted since it booted. Without it the takeover sweep finds an old upstairs,
 // reconnecting as Offline, promoted again in the moment the new one's connection is down (C-I1,
@@ -20,7 +28,7 @@
 // active at one generation, the split brain the generation rules exist to prevent).
 
 import { panicUnless } from '../../assert.ts';
-import type { Bugs, Env, NodeDef, NodeId, Process } from '../../../ports/index.ts';
+import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../../../ports/index.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type RepairReply, type RepairRequest, type UpstairsMessage } from '../protocol.ts';
 import { extentData, extentVersions, flushExtent, flushRegion, newRegion, readBlock, replaceExtent, writeBlock, type Region } from './region.ts';
 import { call } from '../../../ports/index.ts';
@@ -64,214 +72,255 @@ export function downstairs(config: DownstairsConfig, bugs: Bugs): NodeDef<{ regi
   return {
     id: config.id,
     initDurable: () => ({ region: newRegion(config.region) }),
-    boot(env: Env, durable): DownstairsProcess {
-      const region = durable.region;
-      const conns = new Map<string, DsConnection>();
-      let active: DsConnection | null = null;
-      let highestGen = 0; // promoted since boot
-      /** Extents closed by live repair, until reopened. */
-      const closed = new Set<number>();
-      /** Accepted beside `active` by the planted bug only. */
-      const alsoActive = new Set<DsConnection>();
-
-      const send = (c: DsConnection, message: DownstairsMessage): void => {
-        env.send(c.node, { type: 'Frame', conn: c.conn, seq: ++c.outSeq, message } satisfies Framed<DownstairsMessage>);
-      };
-      const close = (c: DsConnection, reason: string): void => {
-        send(c, { type: 'Closed', reason });
-        conns.delete(c.conn);
-        if (active === c) active = null;
-        alsoActive.delete(c);
-      };
-
-      const promote = (c: DsConnection, m: Extract<UpstairsMessage, { type: 'PromoteToActive' }>): void => {
-        if (c.state !== 'ConnectedToUpstairs') return; // out of order: dropped
-        if (m.upstairsId !== c.upstairsId || m.sessionId !== c.sessionId) {
-          send(c, { type: 'UuidMismatch', expected: c.upstairsId });
-          return close(c, 'UuidMismatch');
-        }
-        if (!config.readOnly && m.gen < highestGen) return close(c, `generation ${m.gen} below ${highestGen}, promoted before`);
-        if (!config.readOnly && active !== null && active !== c) {
-          const same = active.upstairsId === m.upstairsId && active.sessionId === m.sessionId && active.gen === m.gen;
-          if (m.gen === active.gen && !same && !acceptEqual) return close(c, `generation ${m.gen} already active for another session`);
-          if (m.gen === active.gen && !same) {
-            alsoActive.add(c); // the planted bug: both stay active
-            c.gen = m.gen;
-            c.state = 'PromotedToActive';
-            return send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
-          }
-          if (m.gen > active.gen) {
-            const old = active;
-            send(old, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
-            conns.delete(old.conn); // dropped, with everything it had queued
-            active = null;
-          }
-        }
-        c.gen = m.gen;
-        c.state = 'PromotedToActive';
-        if (config.readOnly) replaceReadOnlySession(c, m);
-        if (!config.readOnly) {
-          active = c;
-          highestGen = Math.max(highestGen, m.gen);
-          closed.clear(); // promote_to_active re-opens any closed extents
-        }
-        send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
-      };
-
-      /** Read-only: the same upstairs promoted from a new session replaces its old one (on_new_connection_replacing). */
-      function replaceReadOnlySession(c: DsConnection, m: Extract<UpstairsMessage, { type: 'PromoteToActive' }>): void {
-        for (const old of [...conns.values()]) {
-          if (old === c || old.upstairsId !== m.upstairsId || old.state === 'ConnectedToUpstairs') continue;
-          send(old, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
-          conns.delete(old.conn);
-        }
-      }
-
-      function handle(c: DsConnection, m: UpstairsMessage): void {
-        switch (m.type) {
-          case 'HereIAm':
-            return; // only as a connection's first message
-          case 'PromoteToActive':
-            return promote(c, m);
-          case 'RegionInfoPlease':
-            if (c.state !== 'PromotedToActive') return close(c, 'BadNegotiationOrder');
-            c.state = 'SentRegionInfo';
-            return send(c, { type: 'RegionInfo', region: region.definition });
-          case 'ExtentVersionsPlease':
-            if (c.state !== 'SentRegionInfo') return close(c, 'BadNegotiationOrder');
-            c.state = 'Running';
-            return send(c, { type: 'ExtentVersions', ...extentVersions(region) });
-          case 'LastFlush':
-            // No answer (message version 13 removed LastFlushAck): the replay follows at once.
-            if (c.state !== 'SentRegionInfo') return close(c, 'BadNegotiationOrder');
-            c.state = 'Running';
-            return;
-          case 'Ruok':
-            return send(c, { type: 'Imok' });
-          default:
-            return io(c, m);
-        }
-      }
-
-      /** IO and reconciliation run only for the active (or read-only), Running connection. */
-      function io(c: DsConnection, m: Exclude<UpstairsMessage, { type: 'HereIAm' | 'PromoteToActive' | 'RegionInfoPlease' | 'ExtentVersionsPlease' | 'LastFlush' | 'Ruok' }>): void {
-        if (c.state !== 'Running' || (!config.readOnly && active !== c && !alsoActive.has(c))) return close(c, 'IO from a connection that is not the active one');
-        switch (m.type) {
-          case 'Write':
-            assertOpen(m.extent, m.jobId);
-            writeBlock(region, m.extent, m.block, m.data);
-            return send(c, { type: 'WriteAck', jobId: m.jobId });
-          case 'Read':
-            assertOpen(m.extent, m.jobId);
-            return send(c, { type: 'ReadResponse', jobId: m.jobId, data: readBlock(region, m.extent, m.block) });
-          case 'Flush':
-            flushRegion(region, m.flushNumber, m.gen, m.extentLimit);
-            return send(c, { type: 'FlushAck', jobId: m.jobId });
-          case 'ExtentFlush':
-            flushExtent(region, m.extent, m.flushNumber, m.gen);
-            return send(c, { type: 'RepairAckId', repairId: m.repairId });
-          case 'ExtentRepair':
-            env.spawn(`repair extent ${m.extent}`, repairFrom(c, m.extent, m.source, (error) => (error === null ? { type: 'RepairAckId', repairId: m.repairId } : { type: 'ExtentError', repairId: m.repairId, error })));
-            return;
-          // Upstream closes and reopens the extent's files; the model keeps no file handles, so
-          // these only take part in the exchange (a client lost between them aborts it).
-          case 'ExtentClose':
-          case 'ExtentReopen':
-            return send(c, { type: 'RepairAckId', repairId: m.repairId });
-          default:
-            return liveRepair(c, m);
-        }
-      }
-
-      /** Live repair's jobs: close (after a flush on a healthy client), repair or no-op, reopen. */
-      function liveRepair(c: DsConnection, m: Extract<UpstairsMessage, { type: 'ExtentLiveFlushClose' | 'ExtentLiveClose' | 'ExtentLiveRepair' | 'ExtentLiveNoOp' | 'ExtentLiveReopen' }>): void {
-        switch (m.type) {
-          case 'ExtentLiveFlushClose':
-          case 'ExtentLiveClose': {
-            assertOpen(m.extent, m.jobId);
-            if (m.type === 'ExtentLiveFlushClose') flushExtent(region, m.extent, m.flushNumber, m.gen);
-            closed.add(m.extent);
-            const { gen, flush, dirty } = region.extents[m.extent]!;
-            return send(c, { type: 'ExtentLiveCloseAck', jobId: m.jobId, gen, flush, dirty });
-          }
-          case 'ExtentLiveRepair':
-            panicUnless(closed.has(m.extent), `job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
-            env.spawn(`live repair extent ${m.extent}`, repairFrom(c, m.extent, m.source, (error) => ({ type: 'ExtentLiveRepairAckId', jobId: m.jobId, error })));
-            return;
-          case 'ExtentLiveNoOp':
-            return send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
-          case 'ExtentLiveReopen':
-            closed.delete(m.extent);
-            return send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
-        }
-      }
-
-      /** The upstairs orders its jobs so no IO reaches an extent live repair has closed. */
-      function assertOpen(extent: number, jobId: number): void {
-        panicUnless(!closed.has(extent), `job ${jobId}: IO to extent ${extent}, closed for live repair`);
-      }
-
-      /** A repair: fetch the extent from the source's repair server and replace ours; `ack` says how to answer. */
-      function* repairFrom(c: DsConnection, extent: number, source: string, ack: (error: string | null) => DownstairsMessage) {
-        const r = yield* call<RepairReply>(source, { type: 'ExtentFetch', extent } satisfies RepairRequest, 500);
-        if (conns.get(c.conn) !== c) return;
-        if (!r.ok || r.reply.type !== 'ExtentData') return send(c, ack('source unavailable'));
-        replaceExtent(region, extent, r.reply);
-        send(c, ack(null));
-      }
-
-      env.setTimer(config.idleMsMax, IDLE_CHECK);
-      return {
-        region,
-        active: () => (active === null ? [...alsoActive] : [active, ...alsoActive]),
-        connections: conns,
-        onTimer(): void {
-          // The peer died or cannot reach us: drop silently (nobody is there to tell).
-          for (const c of [...conns.values()]) {
-            if (env.now() - c.heardMs <= config.idleMsMax) continue;
-            conns.delete(c.conn);
-            if (c === active) active = null;
-            alsoActive.delete(c);
-          }
-          env.setTimer(config.idleMsMax, IDLE_CHECK);
-        },
-        onMessage(_env: Env, from: NodeId, message: unknown): void {
-          const frame = message as Framed<UpstairsMessage>;
-          const m = frame.message;
-          if (m.type === 'HereIAm') {
-            for (const old of conns.values()) {
-              // The same upstairs session reconnecting has given its old connection up. One from
-              // a process that restarted (another session) stays until it falls silent.
-              if (old.node !== from || old.sessionId !== m.sessionId) continue;
-              conns.delete(old.conn);
-              if (old === active) active = null;
-              alsoActive.delete(old);
-            }
-            const c: DsConnection = { node: from, conn: frame.conn, inSeq: frame.seq, outSeq: 0, state: 'ConnectedToUpstairs', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen, readOnly: m.readOnly, heardMs: env.now() };
-            conns.set(frame.conn, c);
-            if (m.version !== CRUCIBLE_VERSION) {
-              send(c, { type: 'VersionMismatch', version: CRUCIBLE_VERSION });
-              return close(c, 'VersionMismatch');
-            }
-            if (m.readOnly !== config.readOnly) {
-              send(c, { type: 'ReadOnlyMismatch' });
-              return close(c, 'ReadOnlyMismatch');
-            }
-            return send(c, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
-          }
-          const c = conns.get(frame.conn);
-          if (c === undefined || c.node !== from) return; // a closed connection's stragglers
-          c.heardMs = env.now();
-          if (frame.seq !== c.inSeq + 1) return close(c, 'connection broke (a message was lost)');
-          c.inSeq = frame.seq;
-          handle(c, m);
-        },
-        onCall(_env: Env, _from: NodeId, request: unknown): RepairReply {
-          const r = request as RepairRequest;
-          if (r.extent < 0 || r.extent >= region.extents.length) return { type: 'ExtentUnavailable' };
-          return { type: 'ExtentData', ...extentData(region, r.extent) };
-        },
-      };
-    },
+    boot: (env, durable): DownstairsProcess => new Downstairs(env, config, durable.region, acceptEqual),
   };
+}
+
+type PromoteToActive = Extract<UpstairsMessage, { type: 'PromoteToActive' }>;
+type IoMessage = Exclude<UpstairsMessage, { type: 'HereIAm' | 'PromoteToActive' | 'RegionInfoPlease' | 'ExtentVersionsPlease' | 'LastFlush' | 'Ruok' }>;
+type LiveRepairMessage = Extract<UpstairsMessage, { type: 'ExtentLiveFlushClose' | 'ExtentLiveClose' | 'ExtentLiveRepair' | 'ExtentLiveNoOp' | 'ExtentLiveReopen' }>;
+
+/** One downstairs process: its region (durable), its connections and the active one (volatile). */
+class Downstairs implements DownstairsProcess {
+  readonly region: Region;
+  readonly connections = new Map<string, DsConnection>();
+  readonly #env: Env;
+  readonly #config: DownstairsConfig;
+  readonly #acceptEqual: boolean;
+  #active: DsConnection | null = null;
+  /** The highest generation promoted since boot. */
+  #highestGen = 0;
+  /** Extents closed by live repair, until reopened. */
+  readonly #closed = new Set<number>();
+  /** Accepted beside the active connection by the planted bug only. */
+  readonly #alsoActive = new Set<DsConnection>();
+
+  constructor(env: Env, config: DownstairsConfig, region: Region, acceptEqual: boolean) {
+    panicUnless(region.extents.length === config.region.extentCount, `downstairs ${config.id}: its region has ${region.extents.length} extents, not ${config.region.extentCount}`);
+    this.#env = env;
+    this.#config = config;
+    this.region = region;
+    this.#acceptEqual = acceptEqual;
+    env.setTimer(config.idleMsMax, IDLE_CHECK);
+  }
+
+  active(): readonly DsConnection[] {
+    return this.#active === null ? [...this.#alsoActive] : [this.#active, ...this.#alsoActive];
+  }
+
+  #send(c: DsConnection, message: DownstairsMessage): void {
+    this.#env.send(c.node, { type: 'Frame', conn: c.conn, seq: ++c.outSeq, message } satisfies Framed<DownstairsMessage>);
+  }
+
+  /** Forget a connection, silently: nobody is told. */
+  #drop(c: DsConnection): void {
+    this.connections.delete(c.conn);
+    if (this.#active === c) this.#active = null;
+    this.#alsoActive.delete(c);
+  }
+
+  #close(c: DsConnection, reason: string): void {
+    this.#send(c, { type: 'Closed', reason });
+    this.#drop(c);
+  }
+
+  /** The peer died or cannot reach us: drop silently (nobody is there to tell). */
+  onTimer(): void {
+    for (const c of [...this.connections.values()]) {
+      if (this.#env.now() - c.heardMs <= this.#config.idleMsMax) continue;
+      this.#drop(c);
+    }
+    this.#env.setTimer(this.#config.idleMsMax, IDLE_CHECK);
+  }
+
+  onMessage(_env: Env, from: NodeId, message: unknown): void {
+    const frame = message as Framed<UpstairsMessage>;
+    const m = frame.message;
+    if (m.type === 'HereIAm') return this.#hereIAm(from, frame.conn, frame.seq, m);
+    const c = this.connections.get(frame.conn);
+    if (c === undefined || c.node !== from) return; // a closed connection's stragglers
+    c.heardMs = this.#env.now();
+    if (frame.seq !== c.inSeq + 1) return this.#close(c, 'connection broke (a message was lost)');
+    c.inSeq = frame.seq;
+    this.#handle(c, m);
+  }
+
+  /** A new connection: the version and read-only checks of negotiation, then YesItsMe. */
+  #hereIAm(from: NodeId, conn: string, seq: number, m: Extract<UpstairsMessage, { type: 'HereIAm' }>): void {
+    for (const old of this.connections.values()) {
+      // The same upstairs session reconnecting has given its old connection up. One from
+      // a process that restarted (another session) stays until it falls silent.
+      if (old.node !== from || old.sessionId !== m.sessionId) continue;
+      this.#drop(old);
+    }
+    const c: DsConnection = { node: from, conn, inSeq: seq, outSeq: 0, state: 'ConnectedToUpstairs', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen, readOnly: m.readOnly, heardMs: this.#env.now() };
+    this.connections.set(conn, c);
+    if (m.version !== CRUCIBLE_VERSION) {
+      this.#send(c, { type: 'VersionMismatch', version: CRUCIBLE_VERSION });
+      return this.#close(c, 'VersionMismatch');
+    }
+    if (m.readOnly !== this.#config.readOnly) {
+      this.#send(c, { type: 'ReadOnlyMismatch' });
+      return this.#close(c, 'ReadOnlyMismatch');
+    }
+    this.#send(c, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+  }
+
+  #handle(c: DsConnection, m: UpstairsMessage): void {
+    switch (m.type) {
+      case 'HereIAm':
+        return; // only as a connection's first message
+      case 'PromoteToActive':
+        return this.#promote(c, m);
+      case 'RegionInfoPlease':
+        if (c.state !== 'PromotedToActive') return this.#close(c, 'BadNegotiationOrder');
+        c.state = 'SentRegionInfo';
+        return this.#send(c, { type: 'RegionInfo', region: this.region.definition });
+      case 'ExtentVersionsPlease':
+        if (c.state !== 'SentRegionInfo') return this.#close(c, 'BadNegotiationOrder');
+        c.state = 'Running';
+        return this.#send(c, { type: 'ExtentVersions', ...extentVersions(this.region) });
+      case 'LastFlush':
+        // No answer (message version 13 removed LastFlushAck): the replay follows at once.
+        if (c.state !== 'SentRegionInfo') return this.#close(c, 'BadNegotiationOrder');
+        c.state = 'Running';
+        return;
+      case 'Ruok':
+        return this.#send(c, { type: 'Imok' });
+      default:
+        return this.#io(c, m);
+    }
+  }
+
+  #promote(c: DsConnection, m: PromoteToActive): void {
+    if (c.state !== 'ConnectedToUpstairs') return; // out of order: dropped
+    if (m.upstairsId !== c.upstairsId || m.sessionId !== c.sessionId) {
+      this.#send(c, { type: 'UuidMismatch', expected: c.upstairsId });
+      return this.#close(c, 'UuidMismatch');
+    }
+    const readOnly = this.#config.readOnly;
+    if (!readOnly && m.gen < this.#highestGen) return this.#close(c, `generation ${m.gen} below ${this.#highestGen}, promoted before`);
+    if (!readOnly && this.#active !== null && this.#active !== c && !this.#takeOver(c, this.#active, m)) return;
+    c.gen = m.gen;
+    c.state = 'PromotedToActive';
+    if (readOnly) this.#replaceReadOnlySession(c, m);
+    if (!readOnly) {
+      this.#active = c;
+      this.#highestGen = Math.max(this.#highestGen, m.gen);
+      this.#closed.clear(); // promote_to_active re-opens any closed extents
+      panicUnless(this.#active.gen === this.#highestGen, `downstairs: the active connection is at ${c.gen}, below ${this.#highestGen}`);
+    }
+    this.#send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
+  }
+
+  /**
+   * Another connection is active: an equal generation from another session is refused (or, the
+   * planted bug, accepted beside it), a higher one takes over and the old one is told and
+   * dropped with everything it had queued. Whether the promotion goes on as usual.
+   */
+  #takeOver(c: DsConnection, active: DsConnection, m: PromoteToActive): boolean {
+    const same = active.upstairsId === m.upstairsId && active.sessionId === m.sessionId && active.gen === m.gen;
+    if (m.gen === active.gen && !same && !this.#acceptEqual) {
+      this.#close(c, `generation ${m.gen} already active for another session`);
+      return false;
+    }
+    if (m.gen === active.gen && !same) {
+      this.#alsoActive.add(c); // the planted bug: both stay active
+      c.gen = m.gen;
+      c.state = 'PromotedToActive';
+      this.#send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
+      return false;
+    }
+    if (m.gen > active.gen) {
+      this.#send(active, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
+      this.connections.delete(active.conn); // dropped, with everything it had queued
+      this.#active = null;
+    }
+    return true;
+  }
+
+  /** Read-only: the same upstairs promoted from a new session replaces its old one (on_new_connection_replacing). */
+  #replaceReadOnlySession(c: DsConnection, m: PromoteToActive): void {
+    for (const old of [...this.connections.values()]) {
+      if (old === c || old.upstairsId !== m.upstairsId || old.state === 'ConnectedToUpstairs') continue;
+      this.#send(old, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
+      this.connections.delete(old.conn);
+    }
+  }
+
+  /** IO and reconciliation run only for the active (or read-only), Running connection. */
+  #io(c: DsConnection, m: IoMessage): void {
+    if (c.state !== 'Running' || (!this.#config.readOnly && this.#active !== c && !this.#alsoActive.has(c))) return this.#close(c, 'IO from a connection that is not the active one');
+    const region = this.region;
+    switch (m.type) {
+      case 'Write':
+        this.#assertOpen(m.extent, m.jobId);
+        writeBlock(region, m.extent, m.block, m.data);
+        return this.#send(c, { type: 'WriteAck', jobId: m.jobId });
+      case 'Read':
+        this.#assertOpen(m.extent, m.jobId);
+        return this.#send(c, { type: 'ReadResponse', jobId: m.jobId, data: readBlock(region, m.extent, m.block) });
+      case 'Flush':
+        flushRegion(region, m.flushNumber, m.gen, m.extentLimit);
+        return this.#send(c, { type: 'FlushAck', jobId: m.jobId });
+      case 'ExtentFlush':
+        flushExtent(region, m.extent, m.flushNumber, m.gen);
+        return this.#send(c, { type: 'RepairAckId', repairId: m.repairId });
+      case 'ExtentRepair':
+        this.#env.spawn(`repair extent ${m.extent}`, this.#repairFrom(c, m.extent, m.source, (error) => (error === null ? { type: 'RepairAckId', repairId: m.repairId } : { type: 'ExtentError', repairId: m.repairId, error })));
+        return;
+      // Upstream closes and reopens the extent's files; the model keeps no file handles, so
+      // these only take part in the exchange (a client lost between them aborts it).
+      case 'ExtentClose':
+      case 'ExtentReopen':
+        return this.#send(c, { type: 'RepairAckId', repairId: m.repairId });
+      default:
+        return this.#liveRepair(c, m);
+    }
+  }
+
+  /** Live repair's jobs: close (after a flush on a healthy client), repair or no-op, reopen. */
+  #liveRepair(c: DsConnection, m: LiveRepairMessage): void {
+    switch (m.type) {
+      case 'ExtentLiveFlushClose':
+      case 'ExtentLiveClose': {
+        this.#assertOpen(m.extent, m.jobId);
+        if (m.type === 'ExtentLiveFlushClose') flushExtent(this.region, m.extent, m.flushNumber, m.gen);
+        this.#closed.add(m.extent);
+        const { gen, flush, dirty } = this.region.extents[m.extent]!;
+        return this.#send(c, { type: 'ExtentLiveCloseAck', jobId: m.jobId, gen, flush, dirty });
+      }
+      case 'ExtentLiveRepair':
+        panicUnless(this.#closed.has(m.extent), `job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
+        this.#env.spawn(`live repair extent ${m.extent}`, this.#repairFrom(c, m.extent, m.source, (error) => ({ type: 'ExtentLiveRepairAckId', jobId: m.jobId, error })));
+        return;
+      case 'ExtentLiveNoOp':
+        return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
+      case 'ExtentLiveReopen':
+        this.#closed.delete(m.extent);
+        return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
+    }
+  }
+
+  /** The upstairs orders its jobs so no IO reaches an extent live repair has closed. */
+  #assertOpen(extent: number, jobId: number): void {
+    panicUnless(extent >= 0 && extent < this.region.extents.length, `job ${jobId}: no extent ${extent}`);
+    panicUnless(!this.#closed.has(extent), `job ${jobId}: IO to extent ${extent}, closed for live repair`);
+  }
+
+  /** A repair: fetch the extent from the source's repair server and replace ours; `ack` says how to answer. */
+  *#repairFrom(c: DsConnection, extent: number, source: string, ack: (error: string | null) => DownstairsMessage): Flow<void> {
+    const r = yield* call<RepairReply>(source, { type: 'ExtentFetch', extent } satisfies RepairRequest, 500);
+    if (this.connections.get(c.conn) !== c) return;
+    if (!r.ok || r.reply.type !== 'ExtentData') return this.#send(c, ack('source unavailable'));
+    replaceExtent(this.region, extent, r.reply);
+    this.#send(c, ack(null));
+  }
+
+  /** The repair endpoint: a whole extent, for a peer downstairs repairing from this one. */
+  onCall(_env: Env, _from: NodeId, request: unknown): RepairReply {
+    const r = request as RepairRequest;
+    if (r.extent < 0 || r.extent >= this.region.extents.length) return { type: 'ExtentUnavailable' };
+    return { type: 'ExtentData', ...extentData(this.region, r.extent) };
+  }
 }
