@@ -1,6 +1,6 @@
 // How a sled-agent tells Nexus about a VMM (cpapi_vmms_put): the newest state, retried with backoff
-// until acknowledged; a state that changed meanwhile is sent next with a fresh budget. RFD 486
-// §6.1: a Destroyed VMM leaves the sled-agent's table only once Nexus has acknowledged that state,
+// until acknowledged; a state that changed meanwhile is sent next with a fresh budget.
+// RFD 486 §6.1: a Destroyed VMM leaves the sled-agent's table only once Nexus has acknowledged that state,
 // so a later "no such instance" can only reach a caller whose view is out of date by generation.
 
 import type { SledVmmState, VmmState } from '../common/vmm-state.ts';

@@ -1,10 +1,10 @@
 // A Crucible upstairs (upstairs/src/{upstairs,client,downstairs}.rs): three DownstairsClients
 // brought to agreement before the guest sees a byte, and kept there.
 // - Activation (GoActiveWithGen) from Initializing or Disabled stores the generation and connects
-//   the clients; each negotiates (§1.4) to WaitQuorum; with all three there, collation and
-//   reconciliation (reconcile.ts), then Active and the one reply to the request.
+//   the clients; each negotiates (HereIAm .. ExtentVersions) to WaitQuorum; with all three there,
+//   collation and reconciliation (reconcile.ts), then Active and the one reply to the request.
 // - A client that loses its connection reconnects: while Active as Offline (its jobs held and
-//   replayed, §1.6) or, past the hold limit, as Faulted (repaired from an Active peer).
+//   replayed) or, past the hold limit, as Faulted (repaired from an Active peer).
 // - set_disabled (#1721): on YouAreNoLongerActive, UuidMismatch, an incompatible session or a
 //   collation refusal the upstairs becomes Disabled: every client stops (or stays parked in
 //   WaitConnect) and a pending activation is answered with the error; only a new activation
@@ -27,6 +27,14 @@
 //   in WaitQuorum, the others join as they get there; no collation, reconciliation or live repair
 //   (a client back Faulted is Active at once); a guest write is refused (ModifyingReadOnlyRegion)
 //   and a guest flush acked at once.
+//
+// Fault model: the upstairs may crash (everything but its targets is lost: jobs, connections,
+// the activation under way; it says Booted to the control plane and is activated again); a
+// downstairs may crash, be cut off, or lose a message on a connection, which breaks it (a gap in
+// the sequence numbers), and one that falls silent is found by the keep-alive (`deadAfterMs`);
+// another upstairs may take the region set over at a higher generation (YouAreNoLongerActive);
+// a reply to the control plane or the guest may be lost (they ask again). Every client
+// transition is checked against the client state machine (states.ts), a panic if not allowed.
 
 import { panic, panicUnless } from '../../assert.ts';
 import { probe, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../../ports/index.ts';
@@ -76,560 +84,649 @@ export interface UpstairsDurable {
 }
 
 export function upstairs(config: UpstairsConfig, bugs: Bugs): NodeDef<UpstairsDurable> {
-  const oneClient = bugs.has('crucible/disable-one-client');
-  const panicOnStopping = bugs.has('crucible/replace-while-initializing');
   return {
     id: config.id,
     initDurable: () => ({ targets: [...config.downstairs] }),
-    boot(env: Env, durable: UpstairsDurable): UpstairsProcess {
-      const up: Upstairs = {
-        env,
-        bugs,
-        upstairsId: config.upstairsId,
-        readOnly: config.readOnly === true,
-        sessionId: env.mintId(`${config.id}-session`),
-        region: config.region,
-        state: { kind: 'Initializing' },
-        gen: 0,
-        clients: durable.targets.map((address, index) => ({
-          index,
-          address,
-          state: connecting('WaitConnect', 'New'),
-          conn: null,
-          outSeq: 0,
-          inSeq: 0,
-          lastHeardMs: 0,
-          newestDoneActive: 0,
-          regionId: null,
-          versions: null,
-        })),
-        nextFlush: 0,
-        nextJobId: 0,
-        jobs: new Map(),
-        queued: [],
-        reconciliation: null,
-        repair: null,
-        answered: new Map(),
-        log: (text) => env.log(text),
-      };
-      env.setTimer(config.keepAliveMs, { type: 'KeepAlive' } satisfies Tag);
-      env.send(config.control, { type: 'Booted' });
-
-      const send = (client: DownstairsClient, message: UpstairsMessage): void => {
-        if (client.conn === null) return;
-        env.send(client.address, { type: 'Frame', conn: client.conn, seq: ++client.outSeq, message } satisfies Framed<UpstairsMessage>);
-      };
-      const ports: LiveRepairPorts = {
-        send,
-        setClient: (client, next) => setClient(client, next),
-        fault: (client, why) => {
-          up.log(`client ${client.index}: faulted (${why})`);
-          skipClientJobs(up, client); // fault_client skips its jobs first
-          stopClient(client, 'Fault');
-        },
-        notifyFinished: (targets, succeeded) => notifyRepair('Live', targets, succeeded),
-        probe: (name) => probe(env, name),
-      };
-
-      const setClient = (client: DownstairsClient, next: DsState): void => {
-        const was = client.state;
-        checkTransition(client.index, was, next, up.state);
-        up.log(`client ${client.index}: ${describeDs(was)} -> ${describeDs(next)}`);
-        client.state = next;
-      };
-
-      const answer = (requestId: string, node: NodeId, ok: boolean, error: string | null): void => {
-        up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
-        env.send(node, { type: 'ActivationReply', requestId, ok, error } satisfies UpstairsReply);
-      };
-      let activationFrom: NodeId = '';
-
-      const connect = (client: DownstairsClient): void => {
-        const mode = client.state.kind === 'Connecting' ? client.state.mode : 'New';
-        client.conn = env.mintId(`${config.id}-conn`);
-        client.outSeq = 0;
-        client.inSeq = 0;
-        client.lastHeardMs = env.now();
-        client.versions = null;
-        if (client.state.kind !== 'Connecting' || client.state.state !== 'Start') setClient(client, connecting('Start', mode));
-        send(client, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen, readOnly: up.readOnly });
-      };
-
-      /** A client's IO task ended: pick its mode (§1.3 reinitialize) and maybe reconnect. */
-      const reinitialize = (client: DownstairsClient): void => {
-        const s = client.state;
-        const active = up.state.kind === 'Active';
-        let mode = s.kind === 'Connecting' ? s.mode : 'New';
-        // No replay while a live repair runs (downstairs.rs reinitialize: can_replay): Faulted.
-        const canReplay = up.repair === null && inProgressFor(up, client).length <= config.holdMax;
-        if (s.kind === 'Active') mode = canReplay ? 'Offline' : 'Faulted';
-        else if (s.kind === 'LiveRepair') mode = 'Faulted';
-        else if (s.kind === 'Stopping') {
-          if (s.reason === 'Fault') mode = 'Faulted';
-          else if (s.reason === 'Disabled' || s.reason === 'Deactivated') mode = 'New';
-          else if (s.reason === 'NegotiationFailed') mode = active ? 'Faulted' : 'New';
-          else mode = active ? 'Replaced' : 'New';
-        }
-        if (mode === 'Faulted') skipClientJobs(up, client);
-        probe(env, `upstairs.client-back-as.${mode}`);
-        client.conn = null;
-        const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
-        setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', mode));
-        if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
-        progressDeactivation(); // a client lost while deactivating is stopped, not awaited
-      };
-
-      const stopClient = (client: DownstairsClient, reason: ClientStopReason): void => {
-        const s = client.state;
-        if (s.kind === 'Stopping') return;
-        setClient(client, { kind: 'Stopping', reason });
-        client.conn = null;
-        env.setTimer(TASK_STOP_MS, { type: 'TaskStopped', client: client.index } satisfies Tag);
-        // A reconciling client's task ending aborts the reconciliation (§1.5), e.g. a replace.
-        if (s.kind === 'Connecting' && s.state === 'Reconcile' && up.reconciliation !== null) abortReconciliation(`client ${client.index} stopped (${reason})`);
-      };
-
-      const setDisabled = (offender: DownstairsClient, reason: string): void => {
-        if (oneClient) {
-          // Before #1721: only the offending client, back to Initializing, the reply dropped.
-          up.log(`upstairs: client ${offender.index} disabled (${reason}); upstairs -> Initializing`);
-          up.state = { kind: 'Initializing' };
-          stopClient(offender, 'Disabled');
-          return;
-        }
-        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
-        const deactivating = up.state.kind === 'Deactivating' ? up.state.requestId : null;
-        up.log(`upstairs: ${up.state.kind} -> Disabled(${reason})`);
-        probe(env, `upstairs.disabled.${up.state.kind}.${/^[A-Za-z]+/.exec(reason)?.[0] ?? 'other'}`);
-        up.state = { kind: 'Disabled', reason };
-        up.reconciliation = null;
-        dropLiveRepair();
-        if (pending !== null) answer(pending, activationFrom, false, reason);
-        if (deactivating !== null) answerDeactivate(deactivating, false, reason);
-        for (const client of up.clients) {
-          const s = client.state;
-          if (s.kind === 'Connecting' && s.mode === 'New' && s.state === 'WaitConnect') continue;
-          stopClient(client, 'Disabled');
-        }
-      };
-
-      /** A connection is gone (closed, broken, or silent too long). */
-      const connectionLost = (client: DownstairsClient, why: string): void => {
-        up.log(`client ${client.index}: connection lost (${why})`);
-        const s = client.state;
-        if (s.kind === 'Stopping') return;
-        if (s.kind === 'Connecting' && s.state === 'Reconcile') return abortReconciliation(`client ${client.index} lost`);
-        if (s.kind === 'Connecting') {
-          client.conn = null;
-          const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
-          setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', s.mode));
-          if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
-          return;
-        }
-        reinitialize(client);
-      };
-
-      const abortReconciliation = (why: string): void => {
-        up.log(`upstairs: reconciliation aborted (${why})`);
-        probe(env, 'upstairs.reconciliation.aborted');
-        up.reconciliation = null;
-        notifyRepair('Reconciliation', everyTarget(), false);
-        for (const client of up.clients) {
-          const s = client.state;
-          if (s.kind === 'Connecting' && s.state === 'Reconcile') stopClient(client, 'NegotiationFailed');
-        }
-      };
-
-      const goActive = (): void => {
-        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
-        for (const client of up.clients) setClient(client, { kind: 'Active' });
-        up.state = { kind: 'Active' };
-        up.log(`upstairs: Active at generation ${up.gen}`);
-        if (pending !== null) answer(pending, activationFrom, true, null);
-        drainQueued();
-      };
-
-      /** With all three in WaitQuorum: collate, then reconcile or go Active. */
-      const tryCollate = (): void => {
-        if (up.state.kind !== 'GoActive') return;
-        if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum' && c.state.mode === 'New')) return;
-        const result = collate(up, up.clients.map((c) => c.versions!));
-        probe(env, `upstairs.collate.${result.kind}`);
-        if (result.kind === 'Refused') return setDisabled(up.clients[0]!, result.reason);
-        if (result.kind === 'Ready') {
-          up.nextFlush = result.maxFlush;
-          return goActive();
-        }
-        up.reconciliation = result.plan;
-        for (const client of up.clients) setClient(client, connecting('Reconcile', 'New'));
-        nextRepairStep();
-      };
-
-      // Reconciliation involves everyone (downstairs.rs notify_reconcile_finished): its notice names
-      // all three targets, whichever extents each one needed.
-      const everyTarget = (): string[] => up.clients.map((c) => c.address);
-
-      const notifyRepair = (repairType: 'Reconciliation' | 'Live', targets: readonly string[], succeeded: boolean): void => {
-        if (config.notifyRepairs === true) env.send(config.control, { type: 'RepairFinished', repairType, targets, succeeded } satisfies UpstairsReply);
-      };
-
-      const nextRepairStep = (): void => {
-        const plan = up.reconciliation;
-        if (plan === null) return;
-        const step = plan.steps.shift();
-        if (step === undefined) {
-          up.reconciliation = null;
-          up.nextFlush = plan.maxFlush;
-          notifyRepair('Reconciliation', everyTarget(), true);
-          return goActive();
-        }
-        const repairId = ++up.nextJobId;
-        plan.current = { repairId, waiting: new Set(step.targets) };
-        for (const t of step.targets) send(up.clients[t]!, step.message(repairId));
-      };
-
-      /**
-       * An Offline client back (client.rs, RegionInfo in mode Offline): told the last flush and
-       * Active at once, every job it has not done replayed after it, no answer awaited (message
-       * version 13 removed LastFlushAck). Too much to replay: Faulted, to be repaired from a peer
-       * (upstream faults an Offline client when its backlog passes the limits; we look when it
-       * comes back).
-       */
-      const replayOffline = (client: DownstairsClient): void => {
-        const backlog = inProgressFor(up, client);
-        setClient(client, { kind: 'Active' });
-        if (backlog.length > config.holdMax) return stopClient(client, 'Fault');
-        send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
-        for (const job of backlog) if (!job.held) send(client, job.message(client.index));
-        panicUnless(client.state.kind === 'Active', `client ${client.index} not Active after its replay`);
-      };
-
-      /** skip_live_repair: nothing a read-only upstairs did needs repairing; a client back is Active. */
-      const skipLiveRepair = (): void => {
-        for (const c of up.clients) {
-          if (c.state.kind === 'Connecting' && c.state.state === 'LiveRepairReady') setClient(c, { kind: 'Active' });
-        }
-      };
-
-      /** The upstairs left Active mid-repair: nothing will send what the repair held. */
-      const dropLiveRepair = (): void => {
-        if (up.repair === null) return;
-        up.log('live repair dropped: the upstairs left Active');
-        up.repair = null;
-        skipHeldJobs(up);
-      };
-
-      /**
-       * reconcile_from_live_repair_ready: all three clients came back needing repair while Active,
-       * so there is no source; they are reconciled as at activation (no generation check).
-       * Departure (the fix of crucible/reconcile-ties-to-lowest): an extent dirty on several
-       * clients with equal generation and flush is taken from the one that did the newest job
-       * while Active, which saw every write the others did, not from the lowest client, which may
-       * have missed writes acknowledged since (a lost acknowledged write, even after a later flush
-       * succeeds). Jobs done in live repair do not count: its unrepaired extents are stale.
-       */
-      const reconcileFromLiveRepairReady = (): void => {
-        const versions = up.clients.map((c) => c.versions ?? panic(`client ${c.index}: LiveRepairReady without extent versions`));
-        const maxFlush = Math.max(0, ...versions.flatMap((v) => v.flush)) + 1;
-        const maxGen = Math.max(0, ...versions.flatMap((v) => v.gen)) + 1;
-        probe(env, 'upstairs.live-repair.all-need-repair');
-        up.nextFlush = maxFlush;
-        const newestFirst = [...up.clients].sort((a, b) => b.newestDoneActive - a.newestDoneActive || a.index - b.index).map((c) => c.index);
-        const tieOrder = up.bugs.has('crucible/reconcile-ties-to-lowest') ? undefined : newestFirst;
-        const plan = planReconciliation(up, versions, maxFlush, maxGen, tieOrder);
-        if (plan === null) {
-          for (const client of up.clients) setClient(client, { kind: 'Active' });
-          return; // the upstairs stayed Active: no guest request waits in the queue
-        }
-        up.reconciliation = plan;
-        for (const client of up.clients) setClient(client, connecting('Reconcile', 'New'));
-        nextRepairStep();
-      };
-
-      /**
-       * connect_ro_region_set / on_reconciliation_skipped: a read-only upstairs needs no quorum and
-       * no reconciliation: the clients in WaitQuorum are Active (the first makes the upstairs
-       * Active and answers the activation); while deactivating they are stopped instead.
-       */
-      const connectReadOnlyRegionSet = (): void => {
-        panicUnless(up.readOnly, 'the read-only region set of a read-write upstairs');
-        const ready = up.clients.filter((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum');
-        if (up.state.kind === 'Deactivating') return ready.forEach((c) => stopClient(c, 'Deactivated'));
-        if (up.state.kind !== 'GoActive' && up.state.kind !== 'Active') return;
-        const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
-        for (const client of ready) setClient(client, { kind: 'Active' });
-        if (pending === null) return;
-        up.state = { kind: 'Active' };
-        up.log(`upstairs: Active (read-only) with ${ready.length} client(s)`);
-        answer(pending, activationFrom, true, null);
-        drainQueued();
-      };
-
-      /** ensure_downstairs_consistency, after every event: move live repair on, or start it. */
-      const ensureConsistency = (): void => {
-        continueLiveRepair(up, ports);
-        if (up.state.kind !== 'Active' || up.reconciliation !== null) return;
-        if (up.readOnly) return skipLiveRepair();
-        if (checkLiveRepairStart(up, ports) === 'AllNeedRepair') reconcileFromLiveRepairReady();
-      };
-
-      /** RegionInfo: an Offline client is replayed; any other asks for the extent versions. */
-      function onRegionInfo(client: DownstairsClient, region: RegionDefinition): void {
-        const s = client.state;
-        if (s.kind !== 'Connecting' || s.state !== 'WaitForRegionInfo') return stopClient(client, 'NegotiationFailed');
-        if (client.regionId !== null && client.regionId !== region.regionId && s.mode !== 'Replaced' && up.state.kind === 'Active') {
-          panic(`client ${client.index}: region changed from ${client.regionId} to ${region.regionId} while Active`);
-        }
-        client.regionId = region.regionId;
-        if (s.mode === 'Offline') return replayOffline(client);
-        setClient(client, connecting('GetExtentVersions', s.mode));
-        send(client, { type: 'ExtentVersionsPlease' });
-      }
-
-      /** ExtentVersions: a New (or not yet active Replaced) client waits for quorum; any other is live-repaired. */
-      function onExtentVersions(client: DownstairsClient, body: ExtentVersionsBody): void {
-        const s = client.state;
-        if (s.kind !== 'Connecting' || s.state !== 'GetExtentVersions') return stopClient(client, 'NegotiationFailed');
-        if (s.mode === 'Offline') panic(`client ${client.index}: ExtentVersions in mode Offline`);
-        client.versions = { gen: body.gen, flush: body.flush, dirty: body.dirty };
-        if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
-          setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
-          return up.readOnly ? connectReadOnlyRegionSet() : tryCollate();
-        }
-        setClient(client, connecting('LiveRepairReady', s.mode)); // ensureConsistency starts the repair
-      }
-
-      /** A reconciliation step done on one client. */
-      function onRepairAck(client: DownstairsClient, repairId: number): void {
-        const current = up.reconciliation?.current;
-        if (current === undefined || current === null || current.repairId !== repairId) return; // another step's: ignored
-        // downstairs.rs on_reconciliation_ack panics on an ack from a client the step skipped.
-        panicUnless(current.waiting.has(client.index), `client ${client.index}: an ack for reconciliation step ${repairId}, which it was not sent or already answered`);
-        current.waiting.delete(client.index);
-        if (current.waiting.size === 0) nextRepairStep();
-      }
-
-      function onFrame(client: DownstairsClient, m: DownstairsMessage): void {
-        const s = client.state;
-        const negotiating = s.kind === 'Connecting' ? s.state : null;
-        switch (m.type) {
-          case 'Closed':
-            return connectionLost(client, `closed by the downstairs: ${m.reason}`);
-          case 'Imok':
-            return;
-          // client.rs / upstairs.rs: a version mismatch is retried (the rack may be mid-update);
-          // mismatched settings are likely for good, and disable the upstairs.
-          case 'VersionMismatch':
-            return stopClient(client, 'NegotiationFailed');
-          case 'ReadOnlyMismatch':
-            return setDisabled(client, 'IncompatibleSettings');
-          case 'UuidMismatch':
-            return setDisabled(client, 'UuidMismatch');
-          case 'YouAreNoLongerActive':
-            return setDisabled(client, `YouAreNoLongerActive: generation ${m.newGen} took over`);
-          case 'YesItsMe':
-            if (negotiating !== 'Start') return stopClient(client, 'NegotiationFailed');
-            setClient(client, connecting('WaitForPromote', (s as { mode: 'New' }).mode));
-            return send(client, { type: 'PromoteToActive', upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen });
-          case 'YouAreNowActive':
-            if (negotiating !== 'WaitForPromote') return stopClient(client, 'NegotiationFailed');
-            if (m.upstairsId !== up.upstairsId || m.sessionId !== up.sessionId || m.gen !== up.gen) return setDisabled(client, 'IncompatibleSession');
-            setClient(client, connecting('WaitForRegionInfo', (s as { mode: 'New' }).mode));
-            return send(client, { type: 'RegionInfoPlease' });
-          case 'RegionInfo':
-            return onRegionInfo(client, m.region);
-          case 'ExtentVersions':
-            return onExtentVersions(client, m);
-          case 'RepairAckId':
-            return onRepairAck(client, m.repairId);
-          case 'ExtentError':
-            return abortReconciliation(`client ${client.index}: ${m.error}`);
-          case 'ExtentLiveCloseAck':
-            return jobDone(up, client, m.jobId, null, { gen: m.gen, flush: m.flush, dirty: m.dirty });
-          case 'ExtentLiveRepairAckId':
-            return m.error === null ? jobDone(up, client, m.jobId, null) : jobFailed(up, client, m.jobId);
-          case 'ExtentLiveAckId':
-            return jobDone(up, client, m.jobId, null);
-          case 'WriteAck':
-          case 'FlushAck':
-            jobDone(up, client, m.jobId, null);
-            return progressDeactivation();
-          case 'ReadResponse':
-            jobDone(up, client, m.jobId, m.data);
-            return progressDeactivation();
-        }
-      }
-
-      const guestRequest = (from: NodeId, r: GuestRequest): void => {
-        const replyTo = { node: from, requestId: r.requestId };
-        if (up.state.kind !== 'Active') {
-          if (up.state.kind === 'Disabled' || up.state.kind === 'Deactivating') {
-            const error = up.state.kind === 'Disabled' ? `upstairs is Disabled: ${up.state.reason}` : 'UpstairsDeactivating';
-            env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok: false, data: null, error } satisfies UpstairsReply);
-          } else {
-            up.queued.push({ node: from, request: r });
-          }
-          return;
-        }
-        if (up.readOnly && r.type !== 'GuestRead') return readOnlyGuestRequest(from, r);
-        switch (r.type) {
-          case 'GuestWrite': {
-            const data = { writeId: r.writeId, gen: up.gen };
-            submit(up, ports, { kind: 'Write', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data }) });
-            break;
-          }
-          case 'GuestRead':
-            submit(up, ports, { kind: 'Read', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }) });
-            break;
-          case 'GuestFlush':
-            submitFlush(replyTo);
-            break;
-        }
-        faultOverfullOffline();
-      };
-      /** A read-only upstairs refuses a write and acks a flush at once (nothing to make durable). */
-      const readOnlyGuestRequest = (from: NodeId, r: GuestRequest): void => {
-        const ok = r.type === 'GuestFlush';
-        env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok, data: null, error: ok ? null : 'ModifyingReadOnlyRegion' } satisfies UpstairsReply);
-      };
-      /**
-       * An Offline client whose held jobs pass the limit is Faulted at once, to be repaired from a
-       * peer when it comes back, not replayed (dummy_downstairs_tests.rs
-       * test_job_fault_condition_offline: IO_OUTSTANDING_MAX_JOBS).
-       */
-      const faultOverfullOffline = (): void => {
-        for (const client of up.clients) {
-          const s = client.state;
-          if (s.kind !== 'Connecting' || s.mode !== 'Offline' || inProgressFor(up, client).length <= config.holdMax) continue;
-          probe(env, 'upstairs.offline-faulted');
-          stopClient(client, 'Fault');
-          panicUnless(client.state.kind === 'Stopping', `client ${client.index} not stopped when faulted`);
-        }
-      };
-      const submitFlush = (replyTo: { node: NodeId; requestId: string } | null): void => {
-        submit(up, ports, flushJob(up, replyTo));
-      };
-      const drainQueued = (): void => {
-        const waiting = up.queued.splice(0);
-        for (const q of waiting) guestRequest(q.node, q.request as GuestRequest);
-      };
-
-      const activate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'GoActiveWithGen' }>): void => {
-        const s = up.state;
-        if (s.kind === 'Initializing' || s.kind === 'Disabled') {
-          up.gen = r.gen;
-          activationFrom = from;
-          up.state = { kind: 'GoActive', requestId: r.requestId };
-          up.log(`upstairs: GoActive at generation ${r.gen}`);
-          for (const client of up.clients) {
-            const cs = client.state;
-            if (cs.kind === 'Connecting' && cs.state === 'WaitConnect') connect(client);
-            else if (cs.kind === 'Connecting' && cs.state === 'WaitQuorum') tryCollate();
-            else if (cs.kind === 'Stopping' && panicOnStopping) panic(`GoActive with client ${client.index} ${describeDs(cs)} (crucible#1716)`);
-            else if (cs.kind !== 'Connecting' && cs.kind !== 'Stopping') panic(`GoActive with client ${client.index} ${describeDs(cs)}`);
-          }
-          return;
-        }
-        if (s.kind === 'Active' && r.gen === up.gen) return answer(r.requestId, from, true, null);
-        const error = s.kind === 'GoActive' ? (r.gen === up.gen ? 'UpstairsActivateInProgress' : 'GenerationNumberInvalid') : s.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'GenerationNumberInvalid';
-        answer(r.requestId, from, false, error);
-      };
-
-      let deactivationFrom: NodeId = '';
-      const answerDeactivate = (requestId: string, ok: boolean, error: string | null): void => {
-        up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
-        env.send(deactivationFrom, { type: 'DeactivateReply', requestId, ok, error } satisfies UpstairsReply);
-      };
-      const deactivate = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Deactivate' }>): void => {
-        if (up.state.kind !== 'Active') {
-          env.send(from, { type: 'DeactivateReply', requestId: r.requestId, ok: false, error: up.state.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'UpstairsInactive' } satisfies UpstairsReply);
-          return;
-        }
-        deactivationFrom = from;
-        submitFlush(null);
-        up.state = { kind: 'Deactivating', requestId: r.requestId };
-        up.log('upstairs: Active -> Deactivating (final flush)');
-        progressDeactivation();
-      };
-      /** Stop each client that is done with its jobs; once all are parked, Initializing and reply. */
-      const progressDeactivation = (): void => {
-        if (up.state.kind !== 'Deactivating') return;
-        for (const client of up.clients) {
-          const s = client.state;
-          if (s.kind === 'Stopping' || (s.kind === 'Connecting' && s.state === 'WaitConnect' && s.mode === 'New')) continue;
-          if (s.kind === 'Active' && inProgressFor(up, client).length > 0) continue; // still flushing
-          if (s.kind !== 'Active') skipClientJobs(up, client); // Offline or repairing: it will not finish them
-          stopClient(client, 'Deactivated');
-        }
-        if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitConnect' && c.state.mode === 'New')) return;
-        const requestId = up.state.requestId;
-        up.state = { kind: 'Initializing' };
-        up.log('upstairs: Deactivating -> Initializing');
-        dropLiveRepair(); // a repair still finishing its last flush: a new activation starts afresh
-        answerDeactivate(requestId, true, null);
-      };
-
-      const replace = (from: NodeId, r: Extract<UpstairsRequest, { type: 'Replace' }>): void => {
-        const { result, client, why } = checkReplace(up, r.old, r.new);
-        probe(env, `upstairs.replace.${result}`);
-        if (client !== null) {
-          up.log(`upstairs: replace client ${client.index}: ${r.old} -> ${r.new}`);
-          skipClientJobs(up, client);
-          client.address = r.new;
-          durable.targets[client.index] = r.new;
-          stopClient(client, 'Replacing'); // a client already stopping comes back at the new address
-        }
-        env.send(from, { type: 'ReplaceReply', requestId: r.requestId, result, why } satisfies UpstairsReply);
-      };
-
-      function handleMessage(from: NodeId, message: unknown): void {
-        const m = message as { type: string };
-        if (m.type === 'Frame') {
-          const frame = message as Framed<DownstairsMessage>;
-          const client = up.clients.find((c) => c.address === from);
-          if (client === undefined || client.conn !== frame.conn) return; // an old connection's stragglers
-          if (frame.seq !== client.inSeq + 1) return connectionLost(client, 'a message was lost');
-          client.inSeq = frame.seq;
-          client.lastHeardMs = env.now();
-          return onFrame(client, frame.message);
-        }
-        const r = message as UpstairsRequest;
-        if (r.type === 'GoActiveWithGen') return activate(from, r);
-        if (r.type === 'Replace') return replace(from, r);
-        if (r.type === 'Deactivate') return deactivate(from, r);
-        return guestRequest(from, r);
-      }
-
-      function handleTimer(t: Tag): void {
-        if (t.type === 'KeepAlive') {
-          env.setTimer(config.keepAliveMs, t);
-          for (const client of up.clients) {
-            if (client.conn === null) continue;
-            if (env.now() - client.lastHeardMs > config.deadAfterMs) connectionLost(client, 'no answer to keep-alive');
-            else send(client, { type: 'Ruok' });
-          }
-          return;
-        }
-        const client = up.clients[t.client]!;
-        if (t.type === 'TaskStopped') {
-          if (client.state.kind === 'Stopping') reinitialize(client);
-          return progressDeactivation();
-        }
-        const s = client.state;
-        if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) connect(client);
-      }
-
-      return {
-        upstairs: up,
-        onMessage(_env: Env, from: NodeId, message: unknown): void {
-          handleMessage(from, message);
-          ensureConsistency();
-        },
-        onTimer(_env: Env, tag: unknown): void {
-          handleTimer(tag as Tag);
-          ensureConsistency();
-        },
-      };
-    },
+    boot: (env, durable): UpstairsProcess => new UpstairsNode(env, config, bugs, durable),
   };
+}
+
+/** One upstairs process: the Upstairs state (volatile but for the targets), and a method per event. */
+class UpstairsNode implements UpstairsProcess {
+  readonly upstairs: Upstairs;
+  readonly #env: Env;
+  readonly #config: UpstairsConfig;
+  readonly #durable: UpstairsDurable;
+  readonly #ports: LiveRepairPorts;
+  /** crucible/disable-one-client: only the offending client stops (before #1721). */
+  readonly #oneClient: boolean;
+  /** crucible/replace-while-initializing: a GoActive that finds a client stopping panics (crucible#1716). */
+  readonly #panicOnStopping: boolean;
+  /** Who asked for the activation under way, and for the deactivation: their replies go there. */
+  #activationFrom: NodeId = '';
+  #deactivationFrom: NodeId = '';
+
+  constructor(env: Env, config: UpstairsConfig, bugs: Bugs, durable: UpstairsDurable) {
+    panicUnless(durable.targets.length === 3, `upstairs ${config.id}: ${durable.targets.length} targets, not three`);
+    this.#env = env;
+    this.#config = config;
+    this.#durable = durable;
+    this.#oneClient = bugs.has('crucible/disable-one-client');
+    this.#panicOnStopping = bugs.has('crucible/replace-while-initializing');
+    const up: Upstairs = {
+      env,
+      bugs,
+      upstairsId: config.upstairsId,
+      readOnly: config.readOnly === true,
+      sessionId: env.mintId(`${config.id}-session`),
+      region: config.region,
+      state: { kind: 'Initializing' },
+      gen: 0,
+      clients: this.#durable.targets.map((address, index) => ({
+        index,
+        address,
+        state: connecting('WaitConnect', 'New'),
+        conn: null,
+        outSeq: 0,
+        inSeq: 0,
+        lastHeardMs: 0,
+        newestDoneActive: 0,
+        regionId: null,
+        versions: null,
+      })),
+      nextFlush: 0,
+      nextJobId: 0,
+      jobs: new Map(),
+      queued: [],
+      reconciliation: null,
+      repair: null,
+      answered: new Map(),
+      log: (text) => env.log(text),
+    };
+    this.upstairs = up;
+    env.setTimer(config.keepAliveMs, { type: 'KeepAlive' } satisfies Tag);
+    env.send(config.control, { type: 'Booted' });
+    this.#ports = {
+      send: (client, message) => this.#send(client, message),
+      setClient: (client, next) => this.#setClient(client, next),
+      fault: (client, why) => {
+        up.log(`client ${client.index}: faulted (${why})`);
+        skipClientJobs(up, client); // fault_client skips its jobs first
+        this.#stopClient(client, 'Fault');
+      },
+      notifyFinished: (targets, succeeded) => this.#notifyRepair('Live', targets, succeeded),
+      probe: (name) => probe(env, name),
+    };
+  }
+
+  onMessage(_env: Env, from: NodeId, message: unknown): void {
+    this.#handleMessage(from, message);
+    this.#ensureConsistency();
+  }
+
+  onTimer(_env: Env, tag: unknown): void {
+    this.#handleTimer(tag as Tag);
+    this.#ensureConsistency();
+  }
+
+  #send(client: DownstairsClient, message: UpstairsMessage): void {
+    const env = this.#env;
+    if (client.conn === null) return;
+    env.send(client.address, { type: 'Frame', conn: client.conn, seq: ++client.outSeq, message } satisfies Framed<UpstairsMessage>);
+  }
+
+  #setClient(client: DownstairsClient, next: DsState): void {
+    const up = this.upstairs;
+    const was = client.state;
+    checkTransition(client.index, was, next, up.state);
+    up.log(`client ${client.index}: ${describeDs(was)} -> ${describeDs(next)}`);
+    client.state = next;
+  }
+
+  #answer(requestId: string, node: NodeId, ok: boolean, error: string | null): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
+    env.send(node, { type: 'ActivationReply', requestId, ok, error } satisfies UpstairsReply);
+  }
+
+  #connect(client: DownstairsClient): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const config = this.#config;
+    const mode = client.state.kind === 'Connecting' ? client.state.mode : 'New';
+    client.conn = env.mintId(`${config.id}-conn`);
+    client.outSeq = 0;
+    client.inSeq = 0;
+    client.lastHeardMs = env.now();
+    client.versions = null;
+    if (client.state.kind !== 'Connecting' || client.state.state !== 'Start') this.#setClient(client, connecting('Start', mode));
+    this.#send(client, { type: 'HereIAm', version: CRUCIBLE_VERSION, upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen, readOnly: up.readOnly });
+  }
+
+  /** A client's IO task ended: pick its mode (client.rs reinitialize) and maybe reconnect. */
+  #reinitialize(client: DownstairsClient): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const config = this.#config;
+    const s = client.state;
+    const active = up.state.kind === 'Active';
+    let mode = s.kind === 'Connecting' ? s.mode : 'New';
+    // No replay while a live repair runs (downstairs.rs reinitialize: can_replay): Faulted.
+    const canReplay = up.repair === null && inProgressFor(up, client).length <= config.holdMax;
+    if (s.kind === 'Active') mode = canReplay ? 'Offline' : 'Faulted';
+    else if (s.kind === 'LiveRepair') mode = 'Faulted';
+    else if (s.kind === 'Stopping') {
+      if (s.reason === 'Fault') mode = 'Faulted';
+      else if (s.reason === 'Disabled' || s.reason === 'Deactivated') mode = 'New';
+      else if (s.reason === 'NegotiationFailed') mode = active ? 'Faulted' : 'New';
+      else mode = active ? 'Replaced' : 'New';
+    }
+    if (mode === 'Faulted') skipClientJobs(up, client);
+    probe(env, `upstairs.client-back-as.${mode}`);
+    client.conn = null;
+    const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
+    this.#setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', mode));
+    if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
+    this.#progressDeactivation(); // a client lost while deactivating is stopped, not awaited
+  }
+
+  #stopClient(client: DownstairsClient, reason: ClientStopReason): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const s = client.state;
+    if (s.kind === 'Stopping') return;
+    this.#setClient(client, { kind: 'Stopping', reason });
+    client.conn = null;
+    env.setTimer(TASK_STOP_MS, { type: 'TaskStopped', client: client.index } satisfies Tag);
+    // A reconciling client's task ending aborts the reconciliation, e.g. a replace.
+    if (s.kind === 'Connecting' && s.state === 'Reconcile' && up.reconciliation !== null) this.#abortReconciliation(`client ${client.index} stopped (${reason})`);
+  }
+
+  #setDisabled(offender: DownstairsClient, reason: string): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    if (this.#oneClient) {
+      // Before #1721: only the offending client, back to Initializing, the reply dropped.
+      up.log(`upstairs: client ${offender.index} disabled (${reason}); upstairs -> Initializing`);
+      up.state = { kind: 'Initializing' };
+      this.#stopClient(offender, 'Disabled');
+      return;
+    }
+    const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+    const deactivating = up.state.kind === 'Deactivating' ? up.state.requestId : null;
+    up.log(`upstairs: ${up.state.kind} -> Disabled(${reason})`);
+    probe(env, `upstairs.disabled.${up.state.kind}.${/^[A-Za-z]+/.exec(reason)?.[0] ?? 'other'}`);
+    up.state = { kind: 'Disabled', reason };
+    up.reconciliation = null;
+    this.#dropLiveRepair();
+    if (pending !== null) this.#answer(pending, this.#activationFrom, false, reason);
+    if (deactivating !== null) this.#answerDeactivate(deactivating, false, reason);
+    for (const client of up.clients) {
+      const s = client.state;
+      if (s.kind === 'Connecting' && s.mode === 'New' && s.state === 'WaitConnect') continue;
+      this.#stopClient(client, 'Disabled');
+    }
+    // set_disabled (#1721): every client stops, or stays parked, and nothing is left half done.
+    panicUnless(up.state.kind === 'Disabled' && up.repair === null && up.reconciliation === null, 'upstairs: Disabled with a repair or a reconciliation left');
+  }
+
+  /** A connection is gone (closed, broken, or silent too long). */
+  #connectionLost(client: DownstairsClient, why: string): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    up.log(`client ${client.index}: connection lost (${why})`);
+    const s = client.state;
+    if (s.kind === 'Stopping') return;
+    if (s.kind === 'Connecting' && s.state === 'Reconcile') return this.#abortReconciliation(`client ${client.index} lost`);
+    if (s.kind === 'Connecting') {
+      client.conn = null;
+      const autoConnect = up.state.kind === 'Active' || up.state.kind === 'GoActive';
+      this.#setClient(client, connecting(autoConnect ? 'Start' : 'WaitConnect', s.mode));
+      if (autoConnect) env.setTimer(RECONNECT_MS, { type: 'Reconnect', client: client.index } satisfies Tag);
+      return;
+    }
+    this.#reinitialize(client);
+  }
+
+  #abortReconciliation(why: string): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    up.log(`upstairs: reconciliation aborted (${why})`);
+    probe(env, 'upstairs.reconciliation.aborted');
+    up.reconciliation = null;
+    this.#notifyRepair('Reconciliation', this.#everyTarget(), false);
+    for (const client of up.clients) {
+      const s = client.state;
+      if (s.kind === 'Connecting' && s.state === 'Reconcile') this.#stopClient(client, 'NegotiationFailed');
+    }
+  }
+
+  #goActive(): void {
+    const up = this.upstairs;
+    const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+    for (const client of up.clients) this.#setClient(client, { kind: 'Active' });
+    up.state = { kind: 'Active' };
+    up.log(`upstairs: Active at generation ${up.gen}`);
+    if (pending !== null) this.#answer(pending, this.#activationFrom, true, null);
+    panicUnless(up.reconciliation === null && up.clients.every((c) => c.state.kind === 'Active'), 'upstairs: Active with a reconciliation under way or a client not Active');
+    this.#drainQueued();
+  }
+
+  /** With all three in WaitQuorum: collate, then reconcile or go Active. */
+  #tryCollate(): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    if (up.state.kind !== 'GoActive') return;
+    if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum' && c.state.mode === 'New')) return;
+    const result = collate(up, up.clients.map((c) => c.versions!));
+    probe(env, `upstairs.collate.${result.kind}`);
+    if (result.kind === 'Refused') return this.#setDisabled(up.clients[0]!, result.reason);
+    if (result.kind === 'Ready') {
+      up.nextFlush = result.maxFlush;
+      return this.#goActive();
+    }
+    up.reconciliation = result.plan;
+    for (const client of up.clients) this.#setClient(client, connecting('Reconcile', 'New'));
+    this.#nextRepairStep();
+  }
+
+  // Reconciliation involves everyone (downstairs.rs notify_reconcile_finished): its notice names
+  // all three targets, whichever extents each one needed.
+  #everyTarget(): string[] {
+    const up = this.upstairs;
+    return up.clients.map((c) => c.address);
+  }
+
+  #notifyRepair(repairType: 'Reconciliation' | 'Live', targets: readonly string[], succeeded: boolean): void {
+    const env = this.#env;
+    const config = this.#config;
+    if (config.notifyRepairs === true) env.send(config.control, { type: 'RepairFinished', repairType, targets, succeeded } satisfies UpstairsReply);
+  }
+
+  #nextRepairStep(): void {
+    const up = this.upstairs;
+    const plan = up.reconciliation;
+    if (plan === null) return;
+    const step = plan.steps.shift();
+    if (step === undefined) {
+      up.reconciliation = null;
+      up.nextFlush = plan.maxFlush;
+      this.#notifyRepair('Reconciliation', this.#everyTarget(), true);
+      return this.#goActive();
+    }
+    const repairId = ++up.nextJobId;
+    plan.current = { repairId, waiting: new Set(step.targets) };
+    for (const t of step.targets) this.#send(up.clients[t]!, step.message(repairId));
+  }
+
+  /**
+   * An Offline client back (client.rs, RegionInfo in mode Offline): told the last flush and
+   * Active at once, every job it has not done replayed after it, no answer awaited (message
+   * version 13 removed LastFlushAck). Too much to replay: Faulted, to be repaired from a peer
+   * (upstream faults an Offline client when its backlog passes the limits; we look when it
+   * comes back).
+   */
+  #replayOffline(client: DownstairsClient): void {
+    const up = this.upstairs;
+    const config = this.#config;
+    const backlog = inProgressFor(up, client);
+    this.#setClient(client, { kind: 'Active' });
+    if (backlog.length > config.holdMax) return this.#stopClient(client, 'Fault');
+    this.#send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
+    for (const job of backlog) if (!job.held) this.#send(client, job.message(client.index));
+    panicUnless(client.state.kind === 'Active', `client ${client.index} not Active after its replay`);
+  }
+
+  /** skip_live_repair: nothing a read-only upstairs did needs repairing; a client back is Active. */
+  #skipLiveRepair(): void {
+    const up = this.upstairs;
+    for (const c of up.clients) {
+      if (c.state.kind === 'Connecting' && c.state.state === 'LiveRepairReady') this.#setClient(c, { kind: 'Active' });
+    }
+  }
+
+  /** The upstairs left Active mid-repair: nothing will send what the repair held. */
+  #dropLiveRepair(): void {
+    const up = this.upstairs;
+    if (up.repair === null) return;
+    up.log('live repair dropped: the upstairs left Active');
+    up.repair = null;
+    skipHeldJobs(up);
+  }
+
+  /**
+   * reconcile_from_live_repair_ready: all three clients came back needing repair while Active,
+   * so there is no source; they are reconciled as at activation (no generation check).
+   * Departure (the fix of crucible/reconcile-ties-to-lowest): an extent dirty on several
+   * clients with equal generation and flush is taken from the one that did the newest job
+   * while Active, which saw every write the others did, not from the lowest client, which may
+   * have missed writes acknowledged since (a lost acknowledged write, even after a later flush
+   * succeeds). Jobs done in live repair do not count: its unrepaired extents are stale.
+   */
+  #reconcileFromLiveRepairReady(): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const versions = up.clients.map((c) => c.versions ?? panic(`client ${c.index}: LiveRepairReady without extent versions`));
+    const maxFlush = Math.max(0, ...versions.flatMap((v) => v.flush)) + 1;
+    const maxGen = Math.max(0, ...versions.flatMap((v) => v.gen)) + 1;
+    probe(env, 'upstairs.live-repair.all-need-repair');
+    up.nextFlush = maxFlush;
+    const newestFirst = [...up.clients].sort((a, b) => b.newestDoneActive - a.newestDoneActive || a.index - b.index).map((c) => c.index);
+    const tieOrder = up.bugs.has('crucible/reconcile-ties-to-lowest') ? undefined : newestFirst;
+    const plan = planReconciliation(up, versions, maxFlush, maxGen, tieOrder);
+    if (plan === null) {
+      for (const client of up.clients) this.#setClient(client, { kind: 'Active' });
+      return; // the upstairs stayed Active: no guest request waits in the queue
+    }
+    up.reconciliation = plan;
+    for (const client of up.clients) this.#setClient(client, connecting('Reconcile', 'New'));
+    this.#nextRepairStep();
+  }
+
+  /**
+   * connect_ro_region_set / on_reconciliation_skipped: a read-only upstairs needs no quorum and
+   * no reconciliation: the clients in WaitQuorum are Active (the first makes the upstairs
+   * Active and answers the activation); while deactivating they are stopped instead.
+   */
+  #connectReadOnlyRegionSet(): void {
+    const up = this.upstairs;
+    panicUnless(up.readOnly, 'the read-only region set of a read-write upstairs');
+    const ready = up.clients.filter((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitQuorum');
+    if (up.state.kind === 'Deactivating') return ready.forEach((c) => this.#stopClient(c, 'Deactivated'));
+    if (up.state.kind !== 'GoActive' && up.state.kind !== 'Active') return;
+    const pending = up.state.kind === 'GoActive' ? up.state.requestId : null;
+    for (const client of ready) this.#setClient(client, { kind: 'Active' });
+    if (pending === null) return;
+    up.state = { kind: 'Active' };
+    up.log(`upstairs: Active (read-only) with ${ready.length} client(s)`);
+    this.#answer(pending, this.#activationFrom, true, null);
+    this.#drainQueued();
+  }
+
+  /** ensure_downstairs_consistency, after every event: move live repair on, or start it. */
+  #ensureConsistency(): void {
+    const up = this.upstairs;
+    continueLiveRepair(up, this.#ports);
+    if (up.state.kind !== 'Active' || up.reconciliation !== null) return;
+    if (up.readOnly) return this.#skipLiveRepair();
+    if (checkLiveRepairStart(up, this.#ports) === 'AllNeedRepair') this.#reconcileFromLiveRepairReady();
+  }
+
+  /** RegionInfo: an Offline client is replayed; any other asks for the extent versions. */
+  #onRegionInfo(client: DownstairsClient, region: RegionDefinition): void {
+    const up = this.upstairs;
+    const s = client.state;
+    if (s.kind !== 'Connecting' || s.state !== 'WaitForRegionInfo') return this.#stopClient(client, 'NegotiationFailed');
+    if (client.regionId !== null && client.regionId !== region.regionId && s.mode !== 'Replaced' && up.state.kind === 'Active') {
+      panic(`client ${client.index}: region changed from ${client.regionId} to ${region.regionId} while Active`);
+    }
+    client.regionId = region.regionId;
+    if (s.mode === 'Offline') return this.#replayOffline(client);
+    this.#setClient(client, connecting('GetExtentVersions', s.mode));
+    this.#send(client, { type: 'ExtentVersionsPlease' });
+  }
+
+  /** ExtentVersions: a New (or not yet active Replaced) client waits for quorum; any other is live-repaired. */
+  #onExtentVersions(client: DownstairsClient, body: ExtentVersionsBody): void {
+    const up = this.upstairs;
+    const s = client.state;
+    if (s.kind !== 'Connecting' || s.state !== 'GetExtentVersions') return this.#stopClient(client, 'NegotiationFailed');
+    if (s.mode === 'Offline') panic(`client ${client.index}: ExtentVersions in mode Offline`);
+    client.versions = { gen: body.gen, flush: body.flush, dirty: body.dirty };
+    if (s.mode === 'New' || (s.mode === 'Replaced' && up.state.kind !== 'Active')) {
+      this.#setClient(client, connecting('WaitQuorum', s.mode === 'Replaced' ? 'Replaced' : 'New'));
+      return up.readOnly ? this.#connectReadOnlyRegionSet() : this.#tryCollate();
+    }
+    this.#setClient(client, connecting('LiveRepairReady', s.mode)); // ensureConsistency starts the repair
+  }
+
+  /** A reconciliation step done on one client. */
+  #onRepairAck(client: DownstairsClient, repairId: number): void {
+    const up = this.upstairs;
+    const current = up.reconciliation?.current;
+    if (current === undefined || current === null || current.repairId !== repairId) return; // another step's: ignored
+    // downstairs.rs on_reconciliation_ack panics on an ack from a client the step skipped.
+    panicUnless(current.waiting.has(client.index), `client ${client.index}: an ack for reconciliation step ${repairId}, which it was not sent or already answered`);
+    current.waiting.delete(client.index);
+    if (current.waiting.size === 0) this.#nextRepairStep();
+  }
+
+  #onFrame(client: DownstairsClient, m: DownstairsMessage): void {
+    const up = this.upstairs;
+    const s = client.state;
+    const negotiating = s.kind === 'Connecting' ? s.state : null;
+    switch (m.type) {
+      case 'Closed':
+        return this.#connectionLost(client, `closed by the downstairs: ${m.reason}`);
+      case 'Imok':
+        return;
+      // client.rs / upstairs.rs: a version mismatch is retried (the rack may be mid-update);
+      // mismatched settings are likely for good, and disable the upstairs.
+      case 'VersionMismatch':
+        return this.#stopClient(client, 'NegotiationFailed');
+      case 'ReadOnlyMismatch':
+        return this.#setDisabled(client, 'IncompatibleSettings');
+      case 'UuidMismatch':
+        return this.#setDisabled(client, 'UuidMismatch');
+      case 'YouAreNoLongerActive':
+        return this.#setDisabled(client, `YouAreNoLongerActive: generation ${m.newGen} took over`);
+      case 'YesItsMe':
+        if (negotiating !== 'Start') return this.#stopClient(client, 'NegotiationFailed');
+        this.#setClient(client, connecting('WaitForPromote', (s as { mode: 'New' }).mode));
+        return this.#send(client, { type: 'PromoteToActive', upstairsId: up.upstairsId, sessionId: up.sessionId, gen: up.gen });
+      case 'YouAreNowActive':
+        if (negotiating !== 'WaitForPromote') return this.#stopClient(client, 'NegotiationFailed');
+        if (m.upstairsId !== up.upstairsId || m.sessionId !== up.sessionId || m.gen !== up.gen) return this.#setDisabled(client, 'IncompatibleSession');
+        this.#setClient(client, connecting('WaitForRegionInfo', (s as { mode: 'New' }).mode));
+        return this.#send(client, { type: 'RegionInfoPlease' });
+      case 'RegionInfo':
+        return this.#onRegionInfo(client, m.region);
+      case 'ExtentVersions':
+        return this.#onExtentVersions(client, m);
+      case 'RepairAckId':
+        return this.#onRepairAck(client, m.repairId);
+      case 'ExtentError':
+        return this.#abortReconciliation(`client ${client.index}: ${m.error}`);
+      case 'ExtentLiveCloseAck':
+        return jobDone(up, client, m.jobId, null, { gen: m.gen, flush: m.flush, dirty: m.dirty });
+      case 'ExtentLiveRepairAckId':
+        return m.error === null ? jobDone(up, client, m.jobId, null) : jobFailed(up, client, m.jobId);
+      case 'ExtentLiveAckId':
+        return jobDone(up, client, m.jobId, null);
+      case 'WriteAck':
+      case 'FlushAck':
+        jobDone(up, client, m.jobId, null);
+        return this.#progressDeactivation();
+      case 'ReadResponse':
+        jobDone(up, client, m.jobId, m.data);
+        return this.#progressDeactivation();
+    }
+  }
+
+  #guestRequest(from: NodeId, r: GuestRequest): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const replyTo = { node: from, requestId: r.requestId };
+    if (up.state.kind !== 'Active') {
+      if (up.state.kind === 'Disabled' || up.state.kind === 'Deactivating') {
+        const error = up.state.kind === 'Disabled' ? `upstairs is Disabled: ${up.state.reason}` : 'UpstairsDeactivating';
+        env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok: false, data: null, error } satisfies UpstairsReply);
+      } else {
+        up.queued.push({ node: from, request: r });
+      }
+      return;
+    }
+    if (up.readOnly && r.type !== 'GuestRead') return this.#readOnlyGuestRequest(from, r);
+    switch (r.type) {
+      case 'GuestWrite': {
+        const data = { writeId: r.writeId, gen: up.gen };
+        submit(up, this.#ports, { kind: 'Write', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Write', jobId, extent: r.extent, block: r.block, data }) });
+        break;
+      }
+      case 'GuestRead':
+        submit(up, this.#ports, { kind: 'Read', replyTo, extent: r.extent, message: (jobId) => ({ type: 'Read', jobId, extent: r.extent, block: r.block }) });
+        break;
+      case 'GuestFlush':
+        this.#submitFlush(replyTo);
+        break;
+    }
+    this.#faultOverfullOffline();
+  }
+
+  /** A read-only upstairs refuses a write and acks a flush at once (nothing to make durable). */
+  #readOnlyGuestRequest(from: NodeId, r: GuestRequest): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const ok = r.type === 'GuestFlush';
+    env.send(from, { type: 'GuestReply', requestId: r.requestId, sessionId: up.sessionId, gen: up.gen, ok, data: null, error: ok ? null : 'ModifyingReadOnlyRegion' } satisfies UpstairsReply);
+  }
+
+  /**
+   * An Offline client whose held jobs pass the limit is Faulted at once, to be repaired from a
+   * peer when it comes back, not replayed (dummy_downstairs_tests.rs
+   * test_job_fault_condition_offline: IO_OUTSTANDING_MAX_JOBS).
+   */
+  #faultOverfullOffline(): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const config = this.#config;
+    for (const client of up.clients) {
+      const s = client.state;
+      if (s.kind !== 'Connecting' || s.mode !== 'Offline' || inProgressFor(up, client).length <= config.holdMax) continue;
+      probe(env, 'upstairs.offline-faulted');
+      this.#stopClient(client, 'Fault');
+      panicUnless(client.state.kind === 'Stopping', `client ${client.index} not stopped when faulted`);
+    }
+  }
+
+  #submitFlush(replyTo: { node: NodeId; requestId: string } | null): void {
+    const up = this.upstairs;
+    submit(up, this.#ports, flushJob(up, replyTo));
+  }
+
+  #drainQueued(): void {
+    const up = this.upstairs;
+    const waiting = up.queued.splice(0);
+    for (const q of waiting) this.#guestRequest(q.node, q.request as GuestRequest);
+  }
+
+  #activate(from: NodeId, r: Extract<UpstairsRequest, { type: 'GoActiveWithGen' }>): void {
+    const up = this.upstairs;
+    const s = up.state;
+    if (s.kind === 'Initializing' || s.kind === 'Disabled') {
+      up.gen = r.gen;
+      this.#activationFrom = from;
+      up.state = { kind: 'GoActive', requestId: r.requestId };
+      up.log(`upstairs: GoActive at generation ${r.gen}`);
+      for (const client of up.clients) {
+        const cs = client.state;
+        if (cs.kind === 'Connecting' && cs.state === 'WaitConnect') this.#connect(client);
+        else if (cs.kind === 'Connecting' && cs.state === 'WaitQuorum') this.#tryCollate();
+        else if (cs.kind === 'Stopping' && this.#panicOnStopping) panic(`GoActive with client ${client.index} ${describeDs(cs)} (crucible#1716)`);
+        else if (cs.kind !== 'Connecting' && cs.kind !== 'Stopping') panic(`GoActive with client ${client.index} ${describeDs(cs)}`);
+      }
+      return;
+    }
+    if (s.kind === 'Active' && r.gen === up.gen) return this.#answer(r.requestId, from, true, null);
+    const error = s.kind === 'GoActive' ? (r.gen === up.gen ? 'UpstairsActivateInProgress' : 'GenerationNumberInvalid') : s.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'GenerationNumberInvalid';
+    this.#answer(r.requestId, from, false, error);
+  }
+
+  #answerDeactivate(requestId: string, ok: boolean, error: string | null): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    up.answered.set(requestId, (up.answered.get(requestId) ?? 0) + 1);
+    env.send(this.#deactivationFrom, { type: 'DeactivateReply', requestId, ok, error } satisfies UpstairsReply);
+  }
+
+  #deactivate(from: NodeId, r: Extract<UpstairsRequest, { type: 'Deactivate' }>): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    if (up.state.kind !== 'Active') {
+      env.send(from, { type: 'DeactivateReply', requestId: r.requestId, ok: false, error: up.state.kind === 'Deactivating' ? 'UpstairsDeactivating' : 'UpstairsInactive' } satisfies UpstairsReply);
+      return;
+    }
+    this.#deactivationFrom = from;
+    this.#submitFlush(null);
+    up.state = { kind: 'Deactivating', requestId: r.requestId };
+    up.log('upstairs: Active -> Deactivating (final flush)');
+    this.#progressDeactivation();
+  }
+
+  /** Stop each client that is done with its jobs; once all are parked, Initializing and reply. */
+  #progressDeactivation(): void {
+    const up = this.upstairs;
+    if (up.state.kind !== 'Deactivating') return;
+    for (const client of up.clients) {
+      const s = client.state;
+      if (s.kind === 'Stopping' || (s.kind === 'Connecting' && s.state === 'WaitConnect' && s.mode === 'New')) continue;
+      if (s.kind === 'Active' && inProgressFor(up, client).length > 0) continue; // still flushing
+      if (s.kind !== 'Active') skipClientJobs(up, client); // Offline or repairing: it will not finish them
+      this.#stopClient(client, 'Deactivated');
+    }
+    if (!up.clients.every((c) => c.state.kind === 'Connecting' && c.state.state === 'WaitConnect' && c.state.mode === 'New')) return;
+    const requestId = up.state.requestId;
+    up.state = { kind: 'Initializing' };
+    up.log('upstairs: Deactivating -> Initializing');
+    this.#dropLiveRepair(); // a repair still finishing its last flush: a new activation starts afresh
+    this.#answerDeactivate(requestId, true, null);
+  }
+
+  #replace(from: NodeId, r: Extract<UpstairsRequest, { type: 'Replace' }>): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const { result, client, why } = checkReplace(up, r.old, r.new);
+    probe(env, `upstairs.replace.${result}`);
+    if (client !== null) {
+      up.log(`upstairs: replace client ${client.index}: ${r.old} -> ${r.new}`);
+      skipClientJobs(up, client);
+      client.address = r.new;
+      this.#durable.targets[client.index] = r.new;
+      this.#stopClient(client, 'Replacing'); // a client already stopping comes back at the new address
+    }
+    env.send(from, { type: 'ReplaceReply', requestId: r.requestId, result, why } satisfies UpstairsReply);
+  }
+
+  #handleMessage(from: NodeId, message: unknown): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const m = message as { type: string };
+    if (m.type === 'Frame') {
+      const frame = message as Framed<DownstairsMessage>;
+      const client = up.clients.find((c) => c.address === from);
+      if (client === undefined || client.conn !== frame.conn) return; // an old connection's stragglers
+      if (frame.seq !== client.inSeq + 1) return this.#connectionLost(client, 'a message was lost');
+      client.inSeq = frame.seq;
+      client.lastHeardMs = env.now();
+      return this.#onFrame(client, frame.message);
+    }
+    const r = message as UpstairsRequest;
+    if (r.type === 'GoActiveWithGen') return this.#activate(from, r);
+    if (r.type === 'Replace') return this.#replace(from, r);
+    if (r.type === 'Deactivate') return this.#deactivate(from, r);
+    return this.#guestRequest(from, r);
+  }
+
+  #handleTimer(t: Tag): void {
+    const up = this.upstairs;
+    const env = this.#env;
+    const config = this.#config;
+    if (t.type === 'KeepAlive') {
+      env.setTimer(config.keepAliveMs, t);
+      for (const client of up.clients) {
+        if (client.conn === null) continue;
+        if (env.now() - client.lastHeardMs > config.deadAfterMs) this.#connectionLost(client, 'no answer to keep-alive');
+        else this.#send(client, { type: 'Ruok' });
+      }
+      return;
+    }
+    const client = up.clients[t.client]!;
+    if (t.type === 'TaskStopped') {
+      if (client.state.kind === 'Stopping') this.#reinitialize(client);
+      return this.#progressDeactivation();
+    }
+    const s = client.state;
+    if (s.kind === 'Connecting' && s.state === 'Start' && client.conn === null && (up.state.kind === 'Active' || up.state.kind === 'GoActive')) this.#connect(client);
+  }
 }

@@ -46,7 +46,7 @@ const NEGOTIATION_NEXT: Readonly<Record<NegotiationState, readonly NegotiationSt
   LiveRepairReady: ['Reconcile'],
 };
 
-/** Whether `from -> to` is one of §1.3's edges, given the upstairs' state. Panics if not. */
+/** Whether `from -> to` is an edge of the client state machine (client.rs), given the upstairs' state. Panics if not. */
 export function checkTransition(client: number, from: DsState, to: DsState, upstairs: UpstairsState): void {
   const bad = (why: string): never => panic(`client ${client}: invalid transition ${describeDs(from)} -> ${describeDs(to)}: ${why}`);
   const upstairsActive = upstairs.kind === 'Active';
