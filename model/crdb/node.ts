@@ -1,5 +1,11 @@
 // CockroachDB as a node: every request is one transaction over the durable tables, answered in
 // the step it arrives in. Crashing it loses nothing that was committed.
+//
+// Fault model: the database is never crashed or partitioned by the nemesis (the scenarios model
+// a healthy CockroachDB cluster); what reaches it may be late or lost, and so may its answers,
+// over each Nexus's connection (in order, never duplicated). A transaction whose answer is lost
+// has still committed: its caller, timing out, cannot tell, which is why every query a saga
+// re-runs is written to be idempotent (a re-run of the same node finds its own write).
 
 import type { DbRequest } from './queries.ts';
 import { execute } from './datastore/execute.ts';

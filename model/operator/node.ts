@@ -1,6 +1,10 @@
 // The operator. Paged when a physical disk fails (a message from outside the system: the
 // hardware's alert), they expunge that disk through Nexus, asking again until Nexus says it is
 // done. Region replacement then starts from the expunged disk (nexus/region-replacement.ts).
+//
+// Fault model: the operator is outside the rack and never crashes; the page may come late (the
+// alert's drawn delay), and a request to Nexus may be lost, time out or meet a Nexus that cannot
+// reach the database: it is asked again, at most a bounded number of times.
 
 import { call, sleep, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { NexusReply } from '../nexus/api.ts';

@@ -6,6 +6,13 @@
 // handler awaits its oneshot). The upstairs of the VM's Crucible backends talk to their
 // downstairs from this node; their frames are routed to the client they belong to, and a repair
 // they report is passed on to Nexus (cpapi_upstairs_repair_finish).
+//
+// Fault model: a Propolis may crash (the VM, its queue and its upstairs are gone; the sled-agent's
+// monitor finds it silent or empty and reports the VMM Failed) or be cut off from the
+// downstairs; any call to it may be lost, late or repeated by a client that timed out, and a
+// misbehaving client may send it requests straight (a reboot or a migration mid-start): the
+// request queue decides what each state accepts. The downstairs its upstairs talk to may die
+// for good; a replacement VCR then has to reach the VM through the same queue.
 
 import { panic } from '../assert.ts';
 import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
