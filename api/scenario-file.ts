@@ -1,7 +1,8 @@
 // Scenarios from a file outside the package: `stairwell sweep ./lease/scenario.ts` (and run,
 // shrink, replay, view). The file is TypeScript or JavaScript, loaded through tsx; its default
-// export is a registry (`defineRegistry({ scenarios, invariants, bugs })`) or a single scenario
-// whose invariants the built-in catalog describes. The registry is checked as it loads, and
+// export is a registry (`defineRegistry({ scenarios, invariants, bugs })`), or a single scenario
+// that checks only the engine's own findings (PANIC, DETERMINISM, BOUND-STEPS: any other
+// invariant needs a registry to describe it). The registry is checked as it loads, and
 // `import 'stairwell'` in the file means this package (api/alias-hook.mjs).
 
 import { existsSync, statSync } from 'node:fs';

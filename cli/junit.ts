@@ -6,6 +6,7 @@
 // - museum: one testcase per bug, failing if the bug was not found, its shrunk tape does not
 //   replay, or the fixed protocol failed on the same seeds.
 
+import type { ExhibitRow } from '../api/museum.ts';
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { SweepFailure } from '../api/sweep-seed.ts';
 
@@ -58,18 +59,8 @@ function failureBody(failures: readonly SweepFailure[]): string {
   return lines.join('\n');
 }
 
-export interface MuseumVerdict {
-  readonly id: string;
-  readonly scenario: string;
-  readonly invariant: string;
-  readonly found: boolean;
-  readonly seedsToFind: number | null;
-  readonly searchedSeeds: number;
-  readonly reproduced: boolean;
-  readonly fixedClean: boolean;
-  readonly tape: string | null;
-  readonly shrinkSeconds: number | null;
-}
+/** What the JUnit report says of a bug: its exhibit (api/museum.ts) and where its tape is. */
+export type MuseumVerdict = Pick<ExhibitRow, 'id' | 'scenario' | 'invariant' | 'found' | 'seedsToFind' | 'searchedSeeds' | 'reproduced' | 'fixedClean' | 'shrinkSeconds'> & { readonly tape: string | null };
 
 export function museumJunit(rows: readonly MuseumVerdict[], strategy: string): string {
   const builder = junit.newBuilder();
