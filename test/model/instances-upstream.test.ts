@@ -107,8 +107,10 @@ function refusing(def: NodeDef<null>, armed: () => boolean, refused: { count: nu
     initDurable: def.initDurable,
     boot(env, durable) {
       const p = def.boot(env, durable) as SledAgentProcess;
+      // Delegate by hand: the sled-agent is a class, whose methods a spread would not copy.
       return {
-        ...p,
+        vmms: p.vmms,
+        onTimer: (e, tag) => p.onTimer!(e, tag),
         onCall(e, from, request) {
           const r = request as SledAgentRequest;
           if (armed() && (r.type === 'VmmPutState' || r.type === 'VmmGetState')) {
