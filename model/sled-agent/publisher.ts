@@ -3,6 +3,7 @@
 // RFD 486 §6.1: a Destroyed VMM leaves the sled-agent's table only once Nexus has acknowledged that state,
 // so a later "no such instance" can only reach a caller whose view is out of date by generation.
 
+import { panicUnless } from '../assert.ts';
 import type { SledVmmState, VmmState } from '../common/vmm-state.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import { call, sleep, type Env, type Flow, type NodeId } from '../../ports/index.ts';
@@ -31,6 +32,8 @@ const PUBLISH_BACKOFF_MS_MAX = 1000;
  * caller says otherwise).
  */
 export function* publisher<V extends Published>(env: Env, config: PublisherConfig, vmm: V, stateOf: (vmm: V) => SledVmmState, table: Map<string, V>, leaves: (state: VmmState) => boolean = (s) => s === 'Destroyed'): Flow<void> {
+  // One publisher per VMM: the caller marks it, and a second one would race the first's generations.
+  panicUnless(vmm.publishing, `VMM ${vmm.id}: a publisher started without the VMM marked publishing`);
   for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
     const version = vmm.version;
     const state = stateOf(vmm);
@@ -38,6 +41,7 @@ export function* publisher<V extends Published>(env: Env, config: PublisherConfi
     const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, state }, config.nexusTimeoutMs);
     if (r.ok && r.reply.type === 'Ok') {
       vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
+      panicUnless(!leaves(state.vmmState.state) || vmm.publishedGen === state.vmmState.gen, `VMM ${vmm.id}: a final state acknowledged below a generation already published`);
       if (leaves(state.vmmState.state) && table.get(vmm.id) === vmm) {
         table.delete(vmm.id);
         env.log(`VMM ${vmm.id} removed from the table: Nexus took its final state (${state.vmmState.state}, gen ${state.vmmState.gen})`);

@@ -3,6 +3,7 @@
 // recorded outputs and the node in progress runs again, so every action must be idempotent.
 // Each write is idempotent too: the executor repeats any whose answer was lost.
 
+import { panicUnless } from '../../assert.ts';
 import type { SagaRow } from '../tables.ts';
 import { write, type Tables } from '../tables.ts';
 
@@ -41,7 +42,10 @@ export function sagaUnwind(tables: Tables, sagaId: string, error: string): { ok:
 export function sagaNodeUndone(tables: Tables, sagaId: string, node: string): { ok: boolean } {
   const row = saga(tables, sagaId);
   if (row === null) return { ok: false };
-  if (!row.undone.includes(node)) write(tables, () => row.undone.push(node));
+  if (!row.undone.includes(node)) {
+    panicUnless(row.state === 'Unwinding', `saga ${sagaId}: undo of ${node} recorded while ${row.state}`);
+    write(tables, () => row.undone.push(node));
+  }
   return { ok: true };
 }
 
@@ -49,6 +53,9 @@ export function sagaFinish(tables: Tables, sagaId: string, state: 'Done' | 'Fail
   const row = saga(tables, sagaId);
   if (row === null) return { ok: false };
   if (row.state === 'Running' || row.state === 'Unwinding') {
+    // A saga that ran to its end is Done; one that unwound is Failed; each counted in flight once.
+    panicUnless(state === (row.state === 'Running' ? 'Done' : 'Failed'), `saga ${sagaId}: ${row.state} cannot finish ${state}`);
+    panicUnless((tables.sagasInFlight.get(row.instanceId) ?? 0) >= 1, `saga ${sagaId}: finishing, but not counted in flight for ${row.instanceId}`);
     write(tables, () => {
       row.state = state;
       const left = (tables.sagasInFlight.get(row.instanceId) ?? 1) - 1;

@@ -117,6 +117,8 @@ export function inProgressFor(up: Upstairs, client: DownstairsClient): Job[] {
 export function jobDone(up: Upstairs, client: DownstairsClient, jobId: number, data: BlockData | null, closed: ExtentInfo | null = null): void {
   const job = up.jobs.get(jobId);
   if (job === undefined || job.skipped.has(client.index)) return; // skipped since: dropped, as upstream
+  // A held job was never sent, and a client answers each job once (a replay resends only what it has not done).
+  panicUnless(!job.held && !job.done.has(client.index), `client ${client.index}: an answer to job ${jobId}, which it was not sent or already did`);
   job.done.add(client.index);
   if (client.state.kind === 'Active') client.newestDoneActive = Math.max(client.newestDoneActive, jobId);
   if (job.kind === 'Read' && job.result === null) job.result = data;
@@ -128,6 +130,7 @@ export function jobDone(up: Upstairs, client: DownstairsClient, jobId: number, d
 export function jobFailed(up: Upstairs, client: DownstairsClient, jobId: number): void {
   const job = up.jobs.get(jobId);
   if (job === undefined || job.skipped.has(client.index)) return;
+  panicUnless(REPAIR_KINDS.has(job.kind), `client ${client.index}: job ${jobId} (${job.kind}) failed, but only live repair's jobs can`);
   job.errors.add(client.index);
   settle(up, job);
 }
@@ -139,6 +142,7 @@ export function skipClientJobs(up: Upstairs, client: DownstairsClient): void {
     job.skipped.add(client.index);
     settle(up, job);
   }
+  panicUnless(inProgressFor(up, client).length === 0, `client ${client.index}: jobs left in progress after skipping them`);
 }
 
 /** What was held will never be sent (the live repair holding it was dropped): skipped everywhere. */
@@ -161,6 +165,7 @@ function settle(up: Upstairs, job: Job): void {
   if (!job.acked && (finished || (!repair && job.done.size >= needed))) {
     job.acked = true;
     job.ok = repair ? job.errors.size === 0 && job.skipped.size <= 1 : job.done.size >= needed && !failed;
+    panicUnless(!job.ok || job.done.size >= 1, `job ${job.id} acked ok with no client having done it`);
     if (job.replyTo !== null) {
       const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, gen: up.gen, ok: job.ok, data: job.result, error: job.ok ? null : 'IO error: too many downstairs skipped the job' };
       up.env.send(job.replyTo.node, reply);
