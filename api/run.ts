@@ -30,8 +30,11 @@ export interface RunResult {
   readonly fingerprint: string;
   /** The run's choices and what it ran: `writeTape` saves it, `stairwell replay` runs it again. */
   readonly tape: TapeFile;
-  /** The command line that makes this run again. */
-  readonly replay: string;
+  /**
+   * The command line that makes this run again from its seed, or null when only its tape does
+   * (a shrunk or replayed run: `writeTape(path, result.tape)`, then `npx stairwell replay path`).
+   */
+  readonly replay: string | null;
   /** The story of a violation (at most 30 lines, the events that led to it), else null. */
   readonly story: readonly string[] | null;
 }
@@ -126,7 +129,7 @@ export function shrinkFailure(scenario: Scenario, options: ShrinkOptions): RunRe
     capMs: options.capMs ?? 300_000,
   });
   if (shrunk.final === null) return null;
-  return resultOf(scenario, shrunk.final, bugs, strategy, seed, 'npx stairwell replay <the tape, once written>');
+  return resultOf(scenario, shrunk.final, bugs, strategy, seed, null);
 }
 
 /** Run a tape again (of `scenario`, which must be the one it names). */
@@ -136,7 +139,7 @@ export function replayTape(scenario: Scenario, tape: TapeFile): RunResult {
   const values = tape.choices.map((c) => c[2]);
   const labels = tape.choices.map((c) => c[0]);
   const { outcome } = execute({ scenario, bugs: tape.bugs, seed: tape.seed, strategy, ...(tape.config === undefined ? {} : { config: tape.config }), tape: { values, labels }, trace: true });
-  return resultOf(scenario, outcome, tape.bugs, strategy, tape.seed, 'npx stairwell replay <the tape>');
+  return resultOf(scenario, outcome, tape.bugs, strategy, tape.seed, null);
 }
 
 /** Save a tape as `stairwell replay` reads it (one choice per line, so it diffs well). */
@@ -144,7 +147,7 @@ export function writeTape(path: string, tape: TapeFile): void {
   writeFileSync(path, tapeText(tape));
 }
 
-function resultOf(scenario: Scenario, outcome: RunOutcome, bugs: readonly string[], strategy: Strategy, seed: number, replay: string): RunResult {
+function resultOf(scenario: Scenario, outcome: RunOutcome, bugs: readonly string[], strategy: Strategy, seed: number, replay: string | null): RunResult {
   const v = outcome.violation;
   const story = v === null || outcome.records === null ? null : tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds).lines;
   return {

@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
 import { InputError } from './input-error.ts';
-import { defineRegistry, RegistryError, type Registry } from './registry.ts';
+import { defineRegistry, type Registry } from './registry.ts';
 import { fromFile, type Scenario } from './scenario.ts';
 
 /** What names a scenario file on a command line: a path ending in .ts, .mts, .js or .mjs (`file.ts#name` picks one of its scenarios). */
@@ -40,7 +40,8 @@ export async function loadScenarioFile(path: string, packageRoot: string): Promi
   try {
     loaded = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    const why = error instanceof RegistryError ? error.message : `${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    // The file's errors come from its own copy of the library's classes: named, not matched by class.
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new ScenarioFileError(`cannot load scenario file ${path}: ${why.split('\n')[0]}`);
   }
   const registry = registryOf(loaded.default, path);

@@ -10,7 +10,7 @@ const BUG = ['lease/count-from-reply'];
 test('runScenario: a failing seed gives its violation, story, tape and the command that runs it again', (t) => {
   const r = runScenario(lease, { seed: 1, bugs: BUG });
   t.is(r.violation?.invariant, 'L-I1');
-  t.regex(r.replay, /^npx stairwell run \.\/examples\/lease\/scenario\.ts --seed 1 --bug lease\/count-from-reply$/);
+  t.regex(r.replay ?? '', /^npx stairwell run \.\/examples\/lease\/scenario\.ts --seed 1 --bug lease\/count-from-reply$/);
   t.true(r.story!.some((line) => line.includes('holds the lease until')));
   t.is(replayTape(lease, r.tape).fingerprint, r.fingerprint);
 });
@@ -31,6 +31,7 @@ test('sweepScenario and shrinkFailure: the planted bug found, then cut to a few 
   const first = runScenario(lease, { seed: found.failures[0]!.seed, bugs: BUG });
   const shrunk = shrinkFailure(lease, { tape: first.tape, budgetRuns: 500 })!;
   t.is(shrunk.violation?.invariant, 'L-I1');
+  t.is(shrunk.replay, null, 'a shrunk run is made again from its tape, not a seed');
   t.true(shrunk.tape.choices.length <= first.tape.choices.length);
   t.is(shrinkFailure(lease, { seed: 1, budgetRuns: 50 }), null, 'the fixed protocol has nothing to shrink');
 });
