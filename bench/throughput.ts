@@ -87,3 +87,77 @@ export function median(xs: readonly number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+export interface ThroughputRow {
+  readonly scenario: string;
+  readonly seeds: number;
+  readonly eventsPerRound: number;
+  readonly queuePushesPerRound: number;
+  readonly choicesPerRound: number;
+  readonly eventsPerSecondOracleOn: number;
+  readonly eventsPerSecondOracleOff: number;
+  readonly eventsPerSecondBareLoop: number;
+  readonly ratioToBareLoop: number;
+  /** The oracle's cost: the rate with it over the rate without, and its target (the same for every scenario). */
+  readonly oracleOnToOff: number;
+  readonly oracleTarget: number;
+  /** Where a scenario has a throughput target against another's: its rate over theirs, oracle on, same run. */
+  readonly peer: { readonly scenario: string; readonly ratio: number; readonly target: number } | null;
+}
+
+/** The oracle's cost stays under 30% in every scenario: its rate with the oracle, over its rate without. */
+const ORACLE_TARGET = 0.7;
+
+/** Throughput targets against a peer scenario: propolis-start runs Crucible inside Propolis inside a sled. */
+const PEER_TARGETS: Readonly<Record<string, { readonly scenario: string; readonly target: number }>> = {
+  'propolis-start': { scenario: 'crucible-activation', target: 0.7 },
+};
+
+/** Every scenario's throughput row, with its peer ratio where it has a target against another. */
+export function throughput(scenarios: readonly Scenario[], seeds: number, rounds: number): ThroughputRow[] {
+  const rows = scenarios.map((scenario) => scenarioThroughput(scenario, seeds, rounds));
+  return rows.map((r) => {
+    const want = PEER_TARGETS[r.scenario];
+    const peer = want === undefined ? undefined : rows.find((q) => q.scenario === want.scenario);
+    if (want === undefined || peer === undefined) return r;
+    return { ...r, peer: { scenario: want.scenario, ratio: Number((r.eventsPerSecondOracleOn / peer.eventsPerSecondOracleOn).toFixed(3)), target: want.target } };
+  });
+}
+
+/** One scenario: medians of `rounds` alternating measurements, JIT warmed first. */
+function scenarioThroughput(scenario: Scenario, seeds: number, rounds: number): ThroughputRow {
+  const on: number[] = [];
+  const off: number[] = [];
+  const bare: number[] = [];
+  let events = 0;
+  let queuePushes = 0;
+  let choices = 0;
+  scenarioRate(scenario, seeds, true); // warm up the JIT: the figures are for a sweep's steady state
+  scenarioRate(scenario, seeds, false);
+  bareLoopRate(200_000, 200_000, 200_000);
+  for (let r = 0; r < rounds; r++) {
+    const withOracle = scenarioRate(scenario, seeds, true);
+    events = withOracle.events;
+    queuePushes = withOracle.queuePushes;
+    choices = withOracle.choices;
+    on.push(withOracle.eventsPerSecond);
+    off.push(scenarioRate(scenario, seeds, false).eventsPerSecond);
+    bare.push(bareLoopRate(events, queuePushes, choices).eventsPerSecond);
+  }
+  const oracleOn = median(on);
+  const bareLoop = median(bare);
+  return {
+    scenario: scenario.name,
+    seeds,
+    eventsPerRound: events,
+    queuePushesPerRound: queuePushes,
+    choicesPerRound: choices,
+    eventsPerSecondOracleOn: oracleOn,
+    eventsPerSecondOracleOff: median(off),
+    eventsPerSecondBareLoop: bareLoop,
+    ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
+    oracleOnToOff: Number((oracleOn / median(off)).toFixed(3)),
+    oracleTarget: ORACLE_TARGET,
+    peer: null,
+  };
+}

@@ -16,9 +16,8 @@ import { searchPower, type BugPower } from '../../bench/search-power.ts';
 import { shrinkComparisons, type ShrinkComparison } from '../../bench/shrink-compare.ts';
 import { sweepMemory, type SweepMemory } from '../../bench/sweep-memory.ts';
 import { sweepScaling, type SweepScaling } from '../../bench/sweep-scaling.ts';
-import { bareLoopRate, median, scenarioRate } from '../../bench/throughput.ts';
+import { throughput, type ThroughputRow } from '../../bench/throughput.ts';
 import { SCENARIOS } from '../../scenarios/index.ts';
-import type { Scenario } from '../../api/scenario.ts';
 import { STRATEGIES } from '../../sim/strategy.ts';
 import { bugSwitches, nonNegativeInt, one, outputPaths, type Parsed } from '../args.ts';
 import { checkOutputs } from '../outputs.ts';
@@ -53,7 +52,7 @@ export async function bench(p: Parsed): Promise<number> {
     cores: cpus().length,
     loadAverage: Number(loadavg()[0]!.toFixed(2)),
     rounds,
-    scenarios: only.has('throughput') ? throughput(seeds, rounds) : [],
+    scenarios: only.has('throughput') ? throughput(SCENARIOS, seeds, rounds) : [],
     sweep: null,
     memory: null,
     search: [],
@@ -87,31 +86,6 @@ export async function bench(p: Parsed): Promise<number> {
   return 0;
 }
 
-interface ThroughputRow {
-  readonly scenario: string;
-  readonly seeds: number;
-  readonly eventsPerRound: number;
-  readonly queuePushesPerRound: number;
-  readonly choicesPerRound: number;
-  readonly eventsPerSecondOracleOn: number;
-  readonly eventsPerSecondOracleOff: number;
-  readonly eventsPerSecondBareLoop: number;
-  readonly ratioToBareLoop: number;
-  /** The oracle's cost: the rate with it over the rate without, and its target (the same for every scenario). */
-  readonly oracleOnToOff: number;
-  readonly oracleTarget: number;
-  /** Where a scenario has a throughput target against another's: its rate over theirs, oracle on, same run. */
-  readonly peer: { readonly scenario: string; readonly ratio: number; readonly target: number } | null;
-}
-
-/** The oracle's cost stays under 30% in every scenario: its rate with the oracle, over its rate without. */
-const ORACLE_TARGET = 0.7;
-
-/** Throughput targets against a peer scenario: propolis-start runs Crucible inside Propolis inside a sled. */
-const PEER_TARGETS: Readonly<Record<string, { readonly scenario: string; readonly target: number }>> = {
-  'propolis-start': { scenario: 'crucible-activation', target: 0.7 },
-};
-
 interface BenchReport {
   readonly date: string;
   readonly node: string;
@@ -124,53 +98,6 @@ interface BenchReport {
   memory: SweepMemory | null;
   search: readonly BugPower[];
   shrink: readonly ShrinkComparison[];
-}
-
-function throughput(seeds: number, rounds: number): ThroughputRow[] {
-  const rows = SCENARIOS.map((scenario) => scenarioThroughput(scenario, seeds, rounds));
-  return rows.map((r) => {
-    const want = PEER_TARGETS[r.scenario];
-    const peer = want === undefined ? undefined : rows.find((q) => q.scenario === want.scenario);
-    if (want === undefined || peer === undefined) return r;
-    return { ...r, peer: { scenario: want.scenario, ratio: Number((r.eventsPerSecondOracleOn / peer.eventsPerSecondOracleOn).toFixed(3)), target: want.target } };
-  });
-}
-
-function scenarioThroughput(scenario: Scenario, seeds: number, rounds: number): ThroughputRow {
-  const on: number[] = [];
-  const off: number[] = [];
-  const bare: number[] = [];
-  let events = 0;
-  let queuePushes = 0;
-  let choices = 0;
-  scenarioRate(scenario, seeds, true); // warm up the JIT: the figures are for a sweep's steady state
-  scenarioRate(scenario, seeds, false);
-  bareLoopRate(200_000, 200_000, 200_000);
-  for (let r = 0; r < rounds; r++) {
-    const withOracle = scenarioRate(scenario, seeds, true);
-    events = withOracle.events;
-    queuePushes = withOracle.queuePushes;
-    choices = withOracle.choices;
-    on.push(withOracle.eventsPerSecond);
-    off.push(scenarioRate(scenario, seeds, false).eventsPerSecond);
-    bare.push(bareLoopRate(events, queuePushes, choices).eventsPerSecond);
-  }
-  const oracleOn = median(on);
-  const bareLoop = median(bare);
-  return {
-    scenario: scenario.name,
-    seeds,
-    eventsPerRound: events,
-    queuePushesPerRound: queuePushes,
-    choicesPerRound: choices,
-    eventsPerSecondOracleOn: oracleOn,
-    eventsPerSecondOracleOff: median(off),
-    eventsPerSecondBareLoop: bareLoop,
-    ratioToBareLoop: Number((oracleOn / bareLoop).toFixed(3)),
-    oracleOnToOff: Number((oracleOn / median(off)).toFixed(3)),
-    oracleTarget: ORACLE_TARGET,
-    peer: null,
-  };
 }
 
 function throughputLine(r: ThroughputRow): string {
