@@ -43,7 +43,8 @@ export function sagaNodeUndone(tables: Tables, sagaId: string, node: string): { 
   const row = saga(tables, sagaId);
   if (row === null) return { ok: false };
   if (!row.undone.includes(node)) {
-    panicUnless(row.state === 'Unwinding', `saga ${sagaId}: undo of ${node} recorded while ${row.state}`);
+    // Undone while unwinding, or, a Done subsaga, when its parent unwinds; never while running forward.
+    panicUnless(row.state !== 'Running', `saga ${sagaId}: undo of ${node} recorded while it runs forward`);
     write(tables, () => row.undone.push(node));
   }
   return { ok: true };
