@@ -7,6 +7,7 @@
 // has still committed: its caller, timing out, cannot tell, which is why every query a saga
 // re-runs is written to be idempotent (a re-run of the same node finds its own write).
 
+import { panicUnless } from '../assert.ts';
 import type { DbRequest } from './queries.ts';
 import { execute } from './datastore/execute.ts';
 import { emptyTables, type Tables } from './tables.ts';
@@ -24,7 +25,11 @@ export function cockroachDb(id: NodeId, populate?: (tables: Tables) => void): No
     boot(_env: Env, tables: Tables): Process {
       return {
         onCall(env: Env, _from: NodeId, request: unknown): unknown {
-          return execute(tables, request as DbRequest, env.now());
+          const { writes, storageWrites } = tables;
+          const reply = execute(tables, request as DbRequest, env.now());
+          // Commit counters only rise, and every storage write is a write.
+          panicUnless(tables.writes >= writes && tables.storageWrites - storageWrites <= tables.writes - writes, 'CockroachDB: a transaction moved the write counters backwards');
+          return reply;
         },
       };
     },

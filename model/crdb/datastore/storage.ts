@@ -10,7 +10,7 @@
 // - A disk is deleted (and detached, attached) only while its instance has no VMM, as upstream
 //   asks of a disk attached to an instance.
 
-import { panicUnless } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import { writeStorage, type DiskRow, type RegionSnapshotRow, type SnapshotRow, type Tables } from '../tables.ts';
 
 export interface AllocatedRegion {
@@ -43,10 +43,14 @@ export function regionAllocate(tables: Tables, a: RegionAllocateArgs): Allocated
     for (let i = 0; i < needed; i++) {
       const dataset = candidates[i]!;
       const id = `region-${seq}-${i}`;
+      // Region ids are never reused: `seq` (the write count) is new to every allocation.
+      panicUnless(!tables.region.has(id), `region ${id} allocated twice`);
       tables.region.set(id, { id, volumeId: a.volumeId, downstairs: `${dataset}:${id}`, timeDeleted: null, dataset, readOnly: a.readOnly, deleting: false });
     }
   });
-  return [...tables.region.values()].filter((r) => r.volumeId === a.volumeId && r.readOnly === a.readOnly).map(allocated);
+  const regions = [...tables.region.values()].filter((r) => r.volumeId === a.volumeId && r.readOnly === a.readOnly).map(allocated);
+  if (regions.length !== a.count) panic(`volume ${a.volumeId}: ${regions.length} regions allocated of ${a.count}`);
+  return regions;
 }
 
 function allocated(r: { id: string; dataset: string; downstairs: string }): AllocatedRegion {
@@ -57,6 +61,7 @@ function allocated(r: { id: string; dataset: string; downstairs: string }): Allo
 export function regionsHardDelete(tables: Tables, regionIds: readonly string[]): { deleted: number } {
   const present = regionIds.filter((id) => tables.region.has(id));
   if (present.length > 0) writeStorage(tables, () => present.forEach((id) => tables.region.delete(id)));
+  panicUnless(!present.some((id) => tables.region.has(id)), 'regions hard-deleted, still present');
   return { deleted: present.length };
 }
 
@@ -71,18 +76,21 @@ export function regionSnapshotInsert(tables: Tables, r: { dataset: string; regio
   if (found !== undefined) return { ...found };
   const row: RegionSnapshotRow = { key, dataset: r.dataset, regionId: r.regionId, snapshotId: r.snapshotId, address: regionSnapshotAddress(r.dataset, r.regionId, r.snapshotId), deleting: false };
   writeStorage(tables, () => tables.regionSnapshot.set(key, row));
+  panicUnless(tables.regionSnapshot.get(key) === row, `region snapshot ${key}: not inserted`);
   return { ...row };
 }
 
 export function regionSnapshotRemove(tables: Tables, key: string): { removed: boolean } {
   if (!tables.regionSnapshot.has(key)) return { removed: false };
   writeStorage(tables, () => tables.regionSnapshot.delete(key));
+  panicUnless(!tables.regionSnapshot.has(key), `region snapshot ${key}: removed, still present`);
   return { removed: true };
 }
 
 export function diskInsert(tables: Tables, d: { diskId: string; volumeId: string; snapshotId: string | null }): { inserted: boolean } {
   if (tables.disk.has(d.diskId)) return { inserted: true };
   writeStorage(tables, () => tables.disk.set(d.diskId, { id: d.diskId, instanceId: null, volumeId: d.volumeId, snapshotId: d.snapshotId, timeDeleted: null }));
+  panicUnless(tables.disk.get(d.diskId)?.volumeId === d.volumeId, `disk ${d.diskId}: not inserted`);
   return { inserted: true };
 }
 
@@ -102,6 +110,7 @@ export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): D
   if (disk.timeDeleted != null) return { ok: true, volumeId: disk.volumeId };
   if (disk.instanceId !== null) return { ok: false, error: 'disk is attached' };
   writeStorage(tables, () => (disk.timeDeleted = nowMs));
+  panicUnless(tables.disk.get(diskId)?.timeDeleted === nowMs && disk.instanceId === null, `disk ${diskId}: not deleted`);
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -114,6 +123,7 @@ export function diskUndeleteSetFaulted(tables: Tables, diskId: string): { undele
     disk.timeDeleted = null;
     disk.faulted = true;
   });
+  panicUnless(tables.disk.get(diskId)?.timeDeleted === null && disk.faulted === true, `disk ${diskId}: not undeleted as Faulted`);
   return { undeleted: true };
 }
 
@@ -127,6 +137,7 @@ export function diskSetAttachment(tables: Tables, diskId: string, instanceId: st
   if (!instanceStopped(tables, disk) || !instanceStopped(tables, target)) return { ok: false, error: 'instance must be stopped' };
   if (instanceId !== null && disk.instanceId !== null) return { ok: false, error: 'disk is attached elsewhere' };
   writeStorage(tables, () => (disk.instanceId = instanceId));
+  panicUnless(disk.instanceId === instanceId && disk.timeDeleted == null, `disk ${diskId}: attachment to ${instanceId} did not take`);
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -135,6 +146,7 @@ export function snapshotInsert(tables: Tables, s: { snapshotId: string; diskId: 
   const disk = tables.disk.get(s.diskId);
   if (disk === undefined || disk.timeDeleted != null) return { inserted: false };
   writeStorage(tables, () => tables.snapshot.set(s.snapshotId, { id: s.snapshotId, diskId: s.diskId, volumeId: s.volumeId, state: 'Creating', timeDeleted: null }));
+  panicUnless(tables.snapshot.get(s.snapshotId)?.state === 'Creating', `snapshot ${s.snapshotId}: not inserted Creating`);
   return { inserted: true };
 }
 
@@ -142,6 +154,7 @@ export function snapshotSetState(tables: Tables, snapshotId: string, state: Snap
   const s = tables.snapshot.get(snapshotId);
   if (s === undefined) return { ok: false };
   if (s.state !== state) writeStorage(tables, () => (s.state = state));
+  panicUnless(tables.snapshot.get(snapshotId)?.state === state, `snapshot ${snapshotId}: not ${state}`);
   return { ok: true };
 }
 
@@ -156,6 +169,7 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
     s.timeDeleted = nowMs;
     s.state = 'Destroyed';
   });
+  panicUnless(tables.snapshot.get(snapshotId)?.timeDeleted === nowMs, `snapshot ${snapshotId}: not deleted`);
   return { ok: true, volumeId: s.volumeId };
 }
 
@@ -168,11 +182,13 @@ export function snapshotUndeleteSetFaulted(tables: Tables, snapshotId: string): 
     s.timeDeleted = null;
     s.state = 'Faulted';
   });
+  panicUnless(tables.snapshot.get(snapshotId)?.timeDeleted === null, `snapshot ${snapshotId}: not undeleted`);
   return { undeleted: true };
 }
 
 export function snapshotHardDelete(tables: Tables, snapshotId: string): { deleted: boolean } {
   if (!tables.snapshot.has(snapshotId)) return { deleted: false };
   writeStorage(tables, () => tables.snapshot.delete(snapshotId));
+  panicUnless(!tables.snapshot.has(snapshotId), `snapshot ${snapshotId}: hard-deleted, still present`);
   return { deleted: true };
 }

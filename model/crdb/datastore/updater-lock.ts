@@ -3,6 +3,7 @@
 // both live apart from the runtime state so a runtime write can never release or reset them.
 // Only instance-update sagas take it; each undo releases it.
 
+import { panicUnless } from '../../assert.ts';
 import type { CommitOutcome, LockResult, StaleLockFields, UpdaterLock } from '../queries.ts';
 import type { IntendedState } from '../../common/vmm-state.ts';
 import { write, type InstanceRuntime, type Tables } from '../tables.ts';
@@ -14,10 +15,13 @@ export function updaterLock(tables: Tables, instanceId: string, sagaId: string):
   if (row === null) return { kind: 'NotFound' };
   if (row.updaterId === sagaId) return { kind: 'Locked', lock: { id: sagaId, gen: row.updaterGen } };
   if (row.updaterId !== null) return { kind: 'AlreadyLocked' };
+  const gen = row.updaterGen;
   write(tables, () => {
     row.updaterId = sagaId;
     row.updaterGen++;
   });
+  // The CAS hands the lock on at a higher updater_gen: a holder of an older generation can not unlock it.
+  panicUnless(row.updaterId === sagaId && row.updaterGen === gen + 1, `instance ${instanceId}: lock by ${sagaId} did not take at gen ${gen + 1}`);
   return { kind: 'Locked', lock: { id: sagaId, gen: row.updaterGen } };
 }
 
@@ -31,6 +35,7 @@ export function updaterInherit(tables: Tables, instanceId: string, parent: Updat
     row.updaterId = child;
     row.updaterGen++;
   });
+  panicUnless(row.updaterId === child && row.updaterGen === parent.gen + 1, `instance ${instanceId}: the lock did not pass from ${parent.id} to ${child}`);
   return { kind: 'Locked', lock: { id: child, gen: row.updaterGen } };
 }
 
@@ -42,6 +47,7 @@ export function updaterUnlock(tables: Tables, instanceId: string, lock: UpdaterL
     row.updaterId = null;
     row.updaterGen++;
   });
+  panicUnless(row.updaterId === null && row.updaterGen === lock.gen + 1, `instance ${instanceId}: unlock by ${lock.id} left it held or at the same gen`);
   return { unlocked: true };
 }
 
@@ -59,6 +65,7 @@ export function instanceCommitUpdate(
   const holds = r.lock === null || (row.updaterId === r.lock.id && row.updaterGen === r.lock.gen);
   const fresh = row.stateGeneration < r.runtime.stateGeneration;
   if (holds && fresh) {
+    const gen = row.stateGeneration;
     write(tables, () => {
       setRuntime(row, r.runtime, r.stale);
       if (r.intended !== null) row.intendedState = r.intended;
@@ -67,6 +74,9 @@ export function instanceCommitUpdate(
         row.updaterGen++;
       }
     });
+    // One generation up, never past the one the update computed; the holder's lock is released with it.
+    panicUnless(row.stateGeneration === gen + 1 && row.stateGeneration <= r.runtime.stateGeneration, `instance ${r.instanceId}: commit_update wrote gen ${row.stateGeneration} over ${gen}`);
+    panicUnless(r.lock === null || r.stale !== null || (row.updaterId === null && row.updaterGen > r.lock.gen), `instance ${r.instanceId}: commit_update kept the lock of ${r.lock?.id}`);
     return { outcome: 'Committed' };
   }
   if (!fresh && !holds) return { outcome: 'AlreadyDone' };

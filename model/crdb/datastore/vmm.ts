@@ -1,6 +1,7 @@
 // VMM records: the sled-agent's conditional reports, Nexus's own conclusions (Failed,
 // SagaUnwound), deletion, and the lists the background tasks work from.
 
+import { panicUnless } from '../../assert.ts';
 import { DESTROYABLE_STATES, isMigrationTerminal, isTerminal, NONEXISTENT_STATES, type MigrationRuntimeState, type VmmRuntimeState, type VmmState } from '../../common/vmm-state.ts';
 import { migrationSideUpdate } from './migration.ts';
 import type { VmmWriteResult } from '../queries.ts';
@@ -9,6 +10,8 @@ import { write, type Tables, type VmmRow } from '../tables.ts';
 export function vmmInsert(tables: Tables, r: { vmmId: string; instanceId: string; sledId: string }, nowMs: number): { inserted: boolean } {
   if (tables.vmm.has(r.vmmId)) return { inserted: false }; // a re-run of the same saga node
   write(tables, () => tables.vmm.set(r.vmmId, { id: r.vmmId, instanceId: r.instanceId, sledId: r.sledId, state: 'Creating', gen: 1, timeCreated: nowMs, timeDeleted: null }));
+  // Nexus records it Creating at gen 1; the sled-agent's first report (gen 2) is what lands next.
+  panicUnless(tables.vmm.get(r.vmmId)?.gen === 1, `VMM ${r.vmmId}: inserted, but not at gen 1`);
   return { inserted: true };
 }
 
@@ -18,13 +21,16 @@ export const SYNTHESIZED_FAILED_OVER: readonly VmmState[] = ['Starting', 'Runnin
 export function vmmUpdateRuntime(tables: Tables, vmmId: string, runtime: VmmRuntimeState, onlyFrom: readonly VmmState[] | null): VmmWriteResult {
   const row = tables.vmm.get(vmmId);
   if (row === undefined || row.timeDeleted !== null) return { found: false, updated: false, instanceId: row?.instanceId ?? null };
-  const lands = runtime.gen > row.gen && (onlyFrom === null || onlyFrom.includes(row.state));
+  const gen = row.gen;
+  const lands = runtime.gen > gen && (onlyFrom === null || onlyFrom.includes(row.state));
   if (lands) {
     write(tables, () => {
       row.state = runtime.state;
       row.gen = runtime.gen;
     });
   }
+  // The generation guard: a report lands only above the stored generation, and then all of it.
+  panicUnless(lands ? row.gen > gen && row.state === runtime.state : row.gen === gen, `VMM ${vmmId}: a runtime write at gen ${runtime.gen} over ${gen} left gen ${row.gen}`);
   return { found: true, updated: lands, instanceId: row.instanceId };
 }
 
@@ -45,13 +51,16 @@ export function vmmMarkSagaUnwound(tables: Tables, vmmId: string): VmmWriteResul
   const row = tables.vmm.get(vmmId);
   if (row === undefined || row.timeDeleted !== null) return { found: false, updated: false, instanceId: row?.instanceId ?? null };
   if (row.state === 'SagaUnwound') return { found: true, updated: false, instanceId: row.instanceId };
-  return vmmUpdateRuntime(tables, vmmId, { state: 'SagaUnwound', gen: row.gen + 1 }, null);
+  const marked = vmmUpdateRuntime(tables, vmmId, { state: 'SagaUnwound', gen: row.gen + 1 }, null);
+  panicUnless(marked.updated && tables.vmm.get(vmmId)?.state === 'SagaUnwound', `VMM ${vmmId}: not marked SagaUnwound`);
+  return marked;
 }
 
 export function vmmMarkDeleted(tables: Tables, vmmId: string, nowMs: number): { deleted: boolean } {
   const row = tables.vmm.get(vmmId);
   if (row === undefined || !DESTROYABLE_STATES.includes(row.state)) return { deleted: false };
   if (row.timeDeleted === null) write(tables, () => (row.timeDeleted = nowMs));
+  panicUnless(row.timeDeleted !== null && DESTROYABLE_STATES.includes(row.state), `VMM ${vmmId}: the delete did not take`);
   return { deleted: true };
 }
 
