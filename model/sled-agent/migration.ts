@@ -11,12 +11,12 @@
 // has, so there is never a moment with two running copies. A source that hears nothing in time
 // (the target's sled crashed, say) takes its VMM back; a target told Aborted fails its side.
 
-import { panicUnless } from '../assert.ts';
+import { panic, panicUnless } from '../assert.ts';
 import { between, call, flip, sleep, type Flow } from '../../ports/index.ts';
 import type { SledAgentReply } from './api.ts';
 import type { MigrationSource } from './api.ts';
 import type { SledAgent } from './node.ts';
-import { advanceMigration, type SimVmm } from './sim-vmm.ts';
+import { advanceMigration, nextState, type SimVmm } from './sim-vmm.ts';
 
 export type MigrationTag = { readonly type: 'MigrationTimeout'; readonly vmmId: string; readonly migrationId: string };
 
@@ -40,6 +40,8 @@ export function migrateOutStart(sled: SledAgent, vmmId: string, migrationId: str
   vmm.migrationOut = { migrationId, state: 'InProgress', gen: 2 }; // the database's row starts at gen 1, Pending
   sled.transition(vmm, 'Migrating');
   sled.env.setTimer(SOURCE_WAIT_MS, { type: 'MigrationTimeout', vmmId, migrationId } satisfies MigrationTag);
+  // Sending: the source VMM is Migrating, its side InProgress, until the target says how it ended.
+  if (!((vmm as SimVmm).state === 'Migrating' && vmm.migrationOut.state === 'InProgress')) panic(`VMM ${vmmId}: accepted migration ${migrationId} while ${vmm.state}`); // (a cast: the narrowing above is stale after the transition)
   return answer(vmmId, 'Accepted');
 }
 
@@ -63,21 +65,27 @@ export function migrateOutFinish(sled: SledAgent, vmmId: string, migrationId: st
   sled.migrationsOut.set(migrationId, 'Completed');
   vmm.target = 'Stopped';
   sled.transition(vmm, 'Stopping'); // the source's job is done: it shuts down
+  // Never two running copies: a source that answers Finished no longer runs, and never will.
+  const after: SimVmm['migrationOut'] = vmm.migrationOut;
+  if (!(after?.state === 'Completed' && vmm.state === 'Stopping' && nextState(vmm) !== 'Running')) panic(`VMM ${vmmId}: answered Finished for ${migrationId} and runs on`);
   return answer(vmmId, 'Finished');
 }
 
 /** Source side: the migration failed; the VMM runs on unless it is being stopped. */
 export function failMigrationOut(sled: SledAgent, vmm: SimVmm): void {
+  if (vmm.migrationOut?.state !== 'InProgress') panic(`VMM ${vmm.id}: fails a migration out that is not in progress`);
   advanceMigration(vmm, 'migrationOut', 'Failed');
   sled.migrationsOut.set(vmm.migrationOut!.migrationId, 'Failed');
   if (vmm.target === 'Running' && vmm.state === 'Migrating') sled.transition(vmm, 'Running');
   else sled.publish(vmm);
+  if (!(vmm.state !== 'Migrating' || vmm.target !== 'Running')) panic(`VMM ${vmm.id}: still Migrating after its migration out failed`);
 }
 
 /** Target side: pull the VMM from its source. */
 export function* migrateIn(sled: SledAgent, vmm: SimVmm, source: MigrationSource): Flow<void> {
   const { env, config } = sled;
   const inProgress = (): boolean => vmm.migrationIn?.state === 'InProgress' && sled.vmms.get(vmm.id) === vmm;
+  if (!(vmm.migrationIn?.state === 'Pending' && vmm.migrationIn.migrationId === source.migrationId)) panic(`VMM ${vmm.id}: pulls migration ${source.migrationId} it is not waiting for`);
   advanceMigration(vmm, 'migrationIn', 'InProgress');
   sled.publish(vmm);
   let started = false;
@@ -101,6 +109,7 @@ export function* migrateIn(sled: SledAgent, vmm: SimVmm, source: MigrationSource
       if (ok && r.reply.type === 'MigrationAnswer' && r.reply.answer === 'Finished') {
         advanceMigration(vmm, 'migrationIn', 'Completed');
         sled.transition(vmm, 'Running');
+        if (vmm.state !== 'Running') panic(`VMM ${vmm.id}: took over, but is not Running`);
         return;
       }
       return failIn(sled, vmm);

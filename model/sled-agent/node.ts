@@ -15,7 +15,7 @@
 // with a higher generation. Nexus's calls to it may be lost or late too (Nexus times out and
 // tries again): every handler answers a repeated request as it answered the first.
 
-import { panicUnless, unreachable } from '../assert.ts';
+import { panic, panicUnless, unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import { publisher } from './publisher.ts';
 import { isMigrationTerminal, isTerminal } from '../common/vmm-state.ts';
@@ -72,6 +72,7 @@ function vcrReplace(vmm: SimVmm | undefined, request: Extract<SledAgentRequest, 
   const check = compareVcrForTargetReplacement(stored, request.vcr);
   if (check.kind === 'Invalid') return { type: 'PropolisAnswered', vmmId: vmm.id, reply: { type: 'Error', status: 400, message: check.error } };
   vmm.disks.set(request.backendId, request.vcr);
+  if (vmm.disks.get(request.backendId) !== request.vcr) panic(`VMM ${vmm.id}: VCR for ${request.backendId} not kept`);
   return { type: 'PropolisAnswered', vmmId: vmm.id, reply: { type: 'VcrReplaced', status: 200, result: check.kind === 'Valid' ? 'Started' : 'VcrMatches' } };
 }
 
@@ -103,6 +104,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
 
   #scheduleProgress(vmm: SimVmm): void {
     if (vmm.progressing || nextState(vmm) === null) return;
+    if (this.vmms.get(vmm.id) !== vmm) panic(`VMM ${vmm.id}: a progress step for a VMM not in the table`);
     vmm.progressing = true;
     this.env.setTimer(between(this.env, 'sled.progressMs', this.config.progressMsMin, this.config.progressMsMax), { type: 'Progress', vmmId: vmm.id } satisfies Tag);
   }
@@ -138,6 +140,8 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
     vmm.progressing = false;
     const to = nextState(vmm);
     if (to !== null) this.transition(vmm, to);
+    // A step on the way is followed by the next one, or the VMM is at rest.
+    if (!(vmm.progressing || nextState(vmm) === null || !this.vmms.has(vmm.id))) panic(`VMM ${vmm.id}: stalled ${vmm.state} on the way to ${vmm.target}`);
   }
 
   onCall(_env: Env, _from: NodeId, request: unknown): SledAgentReply {
@@ -173,6 +177,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
   #register(request: Extract<SledAgentRequest, { type: 'VmmRegister' }>): SledAgentReply {
     let vmm = this.vmms.get(request.vmmId);
     if (vmm === undefined) {
+        if (!(request.migration === null || request.migration.vmmId !== request.vmmId)) panic(`VMM ${request.vmmId} registered to migrate from itself`);
       vmm = newSimVmm(request.vmmId, request.instanceId, request.migration?.migrationId ?? null);
       for (const disk of request.disks ?? []) vmm.disks.set(disk.backendId, disk.vcr);
       this.vmms.set(vmm.id, vmm);
@@ -180,6 +185,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
       if (request.migration !== null) this.#migrationSources.set(vmm.id, request.migration);
       this.publish(vmm);
       this.#scheduleProgress(vmm);
+      if (!(this.vmms.get(vmm.id) === vmm && vmm.publishing)) panic(`VMM ${vmm.id}: registered, but not in the table or not published`);
     }
     panicUnless(vmm.instanceId === request.instanceId, `VMM ${vmm.id} registered again for another instance`);
     return stateReply(vmm);
@@ -200,6 +206,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
       this.transition(vmm, 'Destroyed');
     }
     if (request.target === 'Stopped' && vmm.target !== 'Stopped') this.#stop(vmm);
+    if (request.target === 'Stopped' ? vmm.target !== 'Stopped' : vmm.target === null) panic(`VMM ${vmm.id}: asked ${request.target}, headed for ${vmm.target}`);
     return stateReply(vmm);
   }
 
@@ -209,12 +216,17 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
     if (vmm.migrationOut?.state === 'InProgress') failMigrationOut(this, vmm);
     if (vmm.migrationIn?.state === 'Pending' || vmm.migrationIn?.state === 'InProgress') advanceMigration(vmm, 'migrationIn', 'Failed');
     if (vmm.state === 'Starting' || vmm.state === 'Running' || vmm.state === 'Rebooting' || vmm.state === 'Migrating') this.transition(vmm, 'Stopping');
+    // No migration of a stopped VMM goes on, on either side.
+    const out = vmm.migrationOut?.state;
+    const into = vmm.migrationIn?.state;
+    if (!(out !== 'InProgress' && into !== 'Pending' && into !== 'InProgress')) panic(`VMM ${vmm.id}: stopped with a migration going on (out ${out}, in ${into})`);
   }
 
   #migrateIn(vmmId: string): SledAgentReply {
     const vmm = this.vmms.get(vmmId);
     const source = this.#migrationSources.get(vmmId);
     if (vmm === undefined || source === undefined) return { type: 'NoSuchInstance', vmmId };
+    if (vmm.migrationIn?.migrationId !== source.migrationId) panic(`VMM ${vmmId}: its migration in is not the one it was registered for`);
     if (vmm.migrationIn?.state === 'Pending') this.env.spawn(`migrate in ${vmm.id}`, migrateIn(this, vmm, source));
     return stateReply(vmm);
   }

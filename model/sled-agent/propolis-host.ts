@@ -141,6 +141,7 @@ class PropolisHost implements PropolisHostProcess {
       this.#env.log(`VMM ${vmmId} registered (Starting)`);
       this.#publish(vmm);
     }
+    if (!(this.vmms.get(vmmId) === vmm && vmm.instanceId === instanceId)) panic(`VMM ${vmmId}: registered for instance ${instanceId}, found for ${vmm.instanceId}`);
     return this.#stateReply(vmm);
   }
 
@@ -190,6 +191,8 @@ class PropolisHost implements PropolisHostProcess {
     }
     vmm.busy = false;
     if (this.vmms.get(vmm.id) === vmm && !isTerminal(vmm.state)) this.#transition(vmm, 'Failed');
+    // No Propolis took it: the VMM has no zone, and is Failed unless it was stopped or dropped meanwhile.
+    if (!(vmm.propolis === null && (isTerminal(vmm.state) || this.vmms.get(vmm.id) !== vmm))) panic(`VMM ${vmm.id}: no Propolis took it, yet it is ${vmm.state}`);
   }
 
   *#stop(vmmId: string): Flow<SledAgentReply> {
@@ -202,6 +205,7 @@ class PropolisHost implements PropolisHostProcess {
       return this.#stateReply(vmm);
     }
     if (vmm.state !== 'Stopping') this.#transition(vmm, 'Stopping'); // transition_vmm: published before Propolis hears
+    if ((vmm as HostedVmm).state !== 'Stopping') panic(`VMM ${vmmId}: asked to stop, but ${vmm.state}`);
     yield* this.#propolis(vmm.propolis, { type: 'InstanceStatePut', vmmId, requested: 'Stop' });
     return this.#stateReply(vmm);
   }
@@ -210,6 +214,7 @@ class PropolisHost implements PropolisHostProcess {
     const vmm = this.vmms.get(vmmId);
     if (vmm !== undefined) {
       this.vmms.delete(vmmId);
+      if (this.vmms.has(vmmId)) panic(`VMM ${vmmId}: unregistered, still in the table`);
       this.#env.log(`VMM ${vmmId} unregistered: removed from the table`);
       if (vmm.propolis !== null) yield* this.#propolis(vmm.propolis, { type: 'InstanceRemove', vmmId });
     }
@@ -239,10 +244,13 @@ class PropolisHost implements PropolisHostProcess {
       } else if (r.type === 'State') {
         misses = 0;
         if (r.state.gen > vmm.propolisGen) {
+          const gen = vmm.gen;
           vmm.propolisGen = r.state.gen;
           const mapped = vmmStateOf(r.state.state);
           if (mapped === 'Destroyed' || mapped === 'Failed') return yield* this.#terminate(vmm, mapped);
           this.#transition(vmm, mapped);
+          // Every new Propolis generation observed is one VMM generation up.
+          if (!(vmm.gen === gen + 1 && vmm.state === mapped)) panic(`VMM ${vmm.id}: Propolis gen ${r.state.gen} not published as one generation up`);
         }
       } else {
         return yield* this.#terminate(vmm, 'Failed'); // the Propolis has no such VM: it crashed and came back empty
@@ -257,15 +265,18 @@ class PropolisHost implements PropolisHostProcess {
     if (propolis !== null) yield* this.#propolis(propolis, { type: 'InstanceRemove', vmmId: vmm.id });
     vmm.propolis = null;
     this.#transition(vmm, final);
+    if (!(vmm.state === final && vmm.propolis === null)) panic(`VMM ${vmm.id}: halted ${final} with a zone`);
   }
 
   /** One generation up, published (every observation is one, even of an unchanged state). */
   #transition(vmm: HostedVmm, state: VmmState): void {
     if (isTerminal(vmm.state)) panic(`VMM ${vmm.id} is ${vmm.state}: it can not become ${state}`);
+    const gen = vmm.gen;
     vmm.state = state;
     vmm.gen++;
     vmm.version++;
     this.#publish(vmm);
+    if (!(vmm.gen === gen + 1 && vmm.publishing)) panic(`VMM ${vmm.id}: a transition to ${state} not one generation up, or not published`);
   }
 
   #publish(vmm: HostedVmm): void {

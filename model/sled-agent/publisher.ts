@@ -3,7 +3,7 @@
 // RFD 486 §6.1: a Destroyed VMM leaves the sled-agent's table only once Nexus has acknowledged that state,
 // so a later "no such instance" can only reach a caller whose view is out of date by generation.
 
-import { panicUnless } from '../assert.ts';
+import { panic, panicUnless } from '../assert.ts';
 import type { SledVmmState, VmmState } from '../common/vmm-state.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import { call, sleep, type Env, type Flow, type NodeId } from '../../ports/index.ts';
@@ -34,11 +34,14 @@ const PUBLISH_BACKOFF_MS_MAX = 1000;
 export function* publisher<V extends Published>(env: Env, config: PublisherConfig, vmm: V, stateOf: (vmm: V) => SledVmmState, table: Map<string, V>, leaves: (state: VmmState) => boolean = (s) => s === 'Destroyed'): Flow<void> {
   // One publisher per VMM: the caller marks it, and a second one would race the first's generations.
   panicUnless(vmm.publishing, `VMM ${vmm.id}: a publisher started without the VMM marked publishing`);
+  panicUnless(config.nexus.length > 0 && config.publishAttempts > 0, 'publisher: needs a Nexus and at least one attempt');
   for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
     const version = vmm.version;
     const state = stateOf(vmm);
     const nexus = config.nexus[env.choose('sled.nexus', config.nexus.length)]!;
     const r = yield* call<NexusReply>(nexus, { type: 'CpapiVmmPut', vmmId: vmm.id, state }, config.nexusTimeoutMs);
+    // A version only rises: what was sent is never newer than what the VMM is now.
+    if (vmm.version < version) panic(`VMM ${vmm.id}: its version went back while publishing`);
     if (r.ok && r.reply.type === 'Ok') {
       vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
       panicUnless(!leaves(state.vmmState.state) || vmm.publishedGen === state.vmmState.gen, `VMM ${vmm.id}: a final state acknowledged below a generation already published`);
@@ -52,5 +55,6 @@ export function* publisher<V extends Published>(env: Env, config: PublisherConfi
     }
     yield* sleep(Math.min(PUBLISH_BACKOFF_MS_MAX, 25 * 2 ** attempt));
   }
+  if (!vmm.publishing) panic(`VMM ${vmm.id}: its publisher was stopped twice`);
   vmm.publishing = false;
 }

@@ -82,8 +82,11 @@ export function advance(vmm: SimVmm, to: VmmState): void {
 export function advanceMigration(vmm: SimVmm, side: 'migrationIn' | 'migrationOut', state: MigrationState): void {
   const current = vmm[side];
   if (current === null) panic(`simulated VMM ${vmm.id} has no ${side}`);
+  // A migration side is never reopened: from Completed or Failed it goes nowhere.
+  if (current.state === 'Completed' || current.state === 'Failed') panic(`simulated VMM ${vmm.id}: its ${side} moves to ${state} after ${current.state}`);
   vmm[side] = { migrationId: current.migrationId, state, gen: current.gen + 1 };
   vmm.version++;
+  if (vmm[side]?.gen !== current.gen + 1) panic(`simulated VMM ${vmm.id}: ${side} not one generation up`);
 }
 
 /**

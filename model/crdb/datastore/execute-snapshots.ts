@@ -1,7 +1,7 @@
 // Dispatch of the snapshot and volume reference-count transactions (queries-snapshots.ts); the
 // few that read across tables (the clone source, the disk holding a volume) are here.
 
-import { panicUnless, unreachable } from '../../assert.ts';
+import { panic, unreachable } from '../../assert.ts';
 import type { CloneSource, RegionView, SnapshotQueries } from '../queries-snapshots.ts';
 import { writeStorage, type RegionRow, type Tables } from '../tables.ts';
 import * as rsr from './region-snapshot-replacement.ts';
@@ -57,14 +57,14 @@ function diskForVolume(tables: Tables, volumeId: string): SnapshotQueries['DiskF
 
 function unlock(tables: Tables, volumeId: string, repairId: string): { ok: boolean } {
   if (tables.volumeRepair.get(volumeId) === repairId) writeStorage(tables, () => tables.volumeRepair.delete(volumeId));
-  panicUnless(tables.volumeRepair.get(volumeId) !== repairId, `volume ${volumeId}: still locked by ${repairId} after unlock`);
+  if (tables.volumeRepair.get(volumeId) === repairId) panic(`volume ${volumeId}: still locked by ${repairId} after unlock`);
   return { ok: true };
 }
 
 function lock(tables: Tables, volumeId: string, repairId: string): rsr.LockResult {
   const can = rsr.canLock(tables, volumeId, repairId, false);
   if (can.ok && tables.volumeRepair.get(volumeId) !== repairId) writeStorage(tables, () => tables.volumeRepair.set(volumeId, repairId));
-  panicUnless(!can.ok || tables.volumeRepair.get(volumeId) === repairId, `volume ${volumeId}: locked for ${repairId}, held by another`);
+  if (!(!can.ok || tables.volumeRepair.get(volumeId) === repairId)) panic(`volume ${volumeId}: locked for ${repairId}, held by another`);
   return can;
 }
 
@@ -114,7 +114,7 @@ function executeRecords(tables: Tables, q: SnapshotRequest, nowMs: number): unkn
     case 'DiskHardDelete': {
       const had = tables.disk.has(q.diskId);
       if (had) writeStorage(tables, () => tables.disk.delete(q.diskId));
-      panicUnless(!tables.disk.has(q.diskId), `disk ${q.diskId}: hard-deleted, still present`);
+      if (tables.disk.has(q.diskId)) panic(`disk ${q.diskId}: hard-deleted, still present`);
       return { deleted: had };
     }
     case 'DiskFetch': {

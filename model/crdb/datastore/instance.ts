@@ -1,7 +1,7 @@
 // Instance records: create, read, the intended state, and the runtime writes of the start and
 // stop paths. Every runtime write bumps state_generation by exactly one.
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import type { AutoRestartPolicy, IntendedState } from '../../common/vmm-state.ts';
 import type { InstanceSnapshot, StaleLockFields } from '../queries.ts';
 import { write, type InstanceRow, type InstanceRuntime, type Tables, type VmmRow } from '../tables.ts';
@@ -26,7 +26,7 @@ export function instanceCreate(tables: Tables, r: { instanceId: string; ncpus: n
       timeDeleted: null,
     }),
   );
-  panicUnless(tables.instance.get(r.instanceId)?.stateGeneration === 1, `instance ${r.instanceId}: created, but not at generation 1`);
+  if (tables.instance.get(r.instanceId)?.stateGeneration !== 1) panic(`instance ${r.instanceId}: created, but not at generation 1`);
   return { created: true };
 }
 
@@ -58,7 +58,7 @@ export function instanceSetIntendedState(tables: Tables, instanceId: string, int
   const row = liveInstance(tables, instanceId);
   if (row === null) return { found: false };
   if (row.intendedState !== intended) write(tables, () => (row.intendedState = intended));
-  panicUnless(row.intendedState === intended, `instance ${instanceId}: the intended state did not take`);
+  if (row.intendedState !== intended) panic(`instance ${instanceId}: the intended state did not take`);
   return { found: true };
 }
 
@@ -81,7 +81,7 @@ export function instanceMoveToStarting(
     row.intendedState = 'Running';
     if (r.autoRestart) row.timeLastAutoRestarted = nowMs;
   });
-  panicUnless(row.state === 'Vmm' && row.activePropolisId === r.vmmId && row.stateGeneration === r.expectedGeneration + 1, `instance ${r.instanceId}: move to starting did not make ${r.vmmId} active one generation up`);
+  if (!(row.state === 'Vmm' && row.activePropolisId === r.vmmId && row.stateGeneration === r.expectedGeneration + 1)) panic(`instance ${r.instanceId}: move to starting did not make ${r.vmmId} active one generation up`);
   return { moved: true, locked: false };
 }
 
@@ -100,7 +100,7 @@ export function instanceMoveToStartingUndo(tables: Tables, r: { instanceId: stri
   if (row === null || row.activePropolisId !== r.vmmId) return { undone: false };
   if (!r.force && (row.targetPropolisId !== null || lockedOut(row, r.stale))) return { undone: false };
   write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm', activePropolisId: null }, r.stale));
-  panicUnless(row.state === 'NoVmm' && row.activePropolisId === null, `instance ${r.instanceId}: the undo of move to starting left a VMM active`);
+  if (!(row.state === 'NoVmm' && row.activePropolisId === null)) panic(`instance ${r.instanceId}: the undo of move to starting left a VMM active`);
   return { undone: true };
 }
 
@@ -111,7 +111,7 @@ export function instanceClearFailed(tables: Tables, r: { instanceId: string; exp
   const active = row.activePropolisId === null ? null : tables.vmm.get(row.activePropolisId);
   const ok = (row.state === 'Failed' && active === null) || (row.state === 'Vmm' && active?.state === 'SagaUnwound');
   if (ok) write(tables, () => setRuntime(row, { ...runtimeFields(row), state: 'NoVmm', activePropolisId: null }, r.stale));
-  panicUnless(!ok || (row.state === 'NoVmm' && row.stateGeneration === r.expectedGeneration + 1), `instance ${r.instanceId}: clearing Failed did not land one generation up`);
+  if (!(!ok || (row.state === 'NoVmm' && row.stateGeneration === r.expectedGeneration + 1))) panic(`instance ${r.instanceId}: clearing Failed did not land one generation up`);
   return { updated: ok };
 }
 
@@ -131,7 +131,7 @@ export function instanceDelete(tables: Tables, instanceId: string, nowMs: number
     row.timeDeleted = nowMs;
   });
   // A deleted instance is gone for every reader (liveInstance), with no VMM left pointing at it.
-  panicUnless(liveInstance(tables, instanceId) === null && row.stateGeneration === gen + 1 && row.activePropolisId === null, `instance ${instanceId}: the delete did not take`);
+  if (!(liveInstance(tables, instanceId) === null && row.stateGeneration === gen + 1 && row.activePropolisId === null)) panic(`instance ${instanceId}: the delete did not take`);
   return lockedBy === null ? { deleted: true, reason: null } : { deleted: true, reason: null, lockedBy };
 }
 
@@ -160,5 +160,5 @@ export function setRuntime(row: InstanceRow, next: InstanceRuntime, stale: Stale
     row.updaterGen = stale.updaterGen;
   }
   // #5831: a runtime write never touches the lock, unless the bug switch sends stale lock fields.
-  panicUnless(row.stateGeneration === stateGeneration + 1 && (stale !== null || (row.updaterId === updaterId && row.updaterGen === updaterGen)), `instance ${row.id}: a runtime write moved the generation or the lock`);
+  if (!(row.stateGeneration === stateGeneration + 1 && (stale !== null || (row.updaterId === updaterId && row.updaterGen === updaterGen)))) panic(`instance ${row.id}: a runtime write moved the generation or the lock`);
 }

@@ -2,7 +2,7 @@
 // sled-agent, which alone moves that side's generation; Nexus writes a side only through a
 // report from that side's VMM, or fails both when a migrate saga unwinds.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { isMigrationTerminal, type MigrationRuntimeState } from '../../common/vmm-state.ts';
 import type { StaleLockFields } from '../queries.ts';
 import { write, type Tables } from '../tables.ts';
@@ -10,7 +10,7 @@ import { liveInstance, setRuntime } from './instance.ts';
 
 export function migrationInsert(tables: Tables, r: { migrationId: string; instanceId: string; sourcePropolisId: string; targetPropolisId: string }, nowMs: number): { inserted: boolean } {
   if (tables.migration.has(r.migrationId)) return { inserted: false };
-  panicUnless(r.sourcePropolisId !== r.targetPropolisId, `migration ${r.migrationId}: VMM ${r.sourcePropolisId} migrates to itself`);
+  if (r.sourcePropolisId === r.targetPropolisId) panic(`migration ${r.migrationId}: VMM ${r.sourcePropolisId} migrates to itself`);
   write(tables, () =>
     tables.migration.set(r.migrationId, {
       id: r.migrationId,
@@ -43,7 +43,7 @@ export function migrationMarkFailed(tables: Tables, migrationId: string): { upda
       row.targetGen++;
     }
   });
-  panicUnless(isMigrationTerminal(row.sourceState) && isMigrationTerminal(row.targetState), `migration ${migrationId}: marked failed with a side still open`);
+  if (!(isMigrationTerminal(row.sourceState) && isMigrationTerminal(row.targetState))) panic(`migration ${migrationId}: marked failed with a side still open`);
   return { updated: true };
 }
 
@@ -66,7 +66,7 @@ export function migrationSideUpdate(tables: Tables, vmmId: string, side: 'in' | 
   });
   // Only that side moved, and to a higher generation (the guard above).
   const landed = target ? row.targetState === report.state && row.targetGen === report.gen : row.sourceState === report.state && row.sourceGen === report.gen;
-  panicUnless(landed && report.gen > gen, `migration ${report.migrationId}: the ${side} side did not land at gen ${report.gen}`);
+  if (!(landed && report.gen > gen)) panic(`migration ${report.migrationId}: the ${side} side did not land at gen ${report.gen}`);
   return { landed: true, terminal: isMigrationTerminal(report.state) };
 }
 
@@ -88,6 +88,6 @@ export function instanceSetMigrationIds(
     if (!leftOver) return { set: false, locked: false };
   }
   write(tables, () => setRuntime(row, { state: row.state, stateGeneration: row.stateGeneration, activePropolisId: row.activePropolisId, targetPropolisId: r.targetPropolisId, migrationId: r.migrationId }, r.stale));
-  panicUnless(row.activePropolisId === r.sourcePropolisId && row.migrationId === r.migrationId && row.targetPropolisId === r.targetPropolisId, `instance ${r.instanceId}: migration ids not set`);
+  if (!(row.activePropolisId === r.sourcePropolisId && row.migrationId === r.migrationId && row.targetPropolisId === r.targetPropolisId)) panic(`instance ${r.instanceId}: migration ids not set`);
   return { set: true, locked: false };
 }

@@ -2,7 +2,7 @@
 // instance, keyed by the instance id, and the collection's totals, changed in the same
 // transaction and only when the row is inserted or deleted. Both directions are idempotent.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { write, type Tables } from '../tables.ts';
 
 export function provisioningInsertInstance(tables: Tables, instanceId: string, vmmId: string): { charged: boolean } {
@@ -14,7 +14,7 @@ export function provisioningInsertInstance(tables: Tables, instanceId: string, v
     tables.collection.cpus += instance.ncpus;
     tables.collection.ramMib += instance.memoryMib;
   });
-  panicUnless(tables.collection.cpus >= instance.ncpus && tables.collection.ramMib >= instance.memoryMib, `instance ${instanceId}: charged, but the collection holds less than its charge`);
+  if (!(tables.collection.cpus >= instance.ncpus && tables.collection.ramMib >= instance.memoryMib)) panic(`instance ${instanceId}: charged, but the collection holds less than its charge`);
   return { charged: true };
 }
 
@@ -28,6 +28,6 @@ export function provisioningDeleteInstance(tables: Tables, instanceId: string, v
     tables.collection.ramMib -= row.ramMib;
   });
   // The collection is the sum of the charged rows: it never goes below zero.
-  panicUnless(!tables.provisioning.has(instanceId) && tables.collection.cpus >= 0 && tables.collection.ramMib >= 0, `instance ${instanceId}: released, but the charge is still there or the collection went negative`);
+  if (!(!tables.provisioning.has(instanceId) && tables.collection.cpus >= 0 && tables.collection.ramMib >= 0)) panic(`instance ${instanceId}: released, but the charge is still there or the collection went negative`);
   return { released: true };
 }

@@ -10,7 +10,7 @@
 // - reaching Complete releases the lock, and is fine whenever the record is Complete already.
 // Anything else is a Conflict.
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { write, type RegionReplacementRow, type RegionReplacementState, type RegionReplacementStepRow, type Tables } from '../tables.ts';
 
 export interface Transition {
@@ -38,7 +38,7 @@ export function regionReplacementTransition(tables: Tables, t: Transition): { ok
     if (t.to === 'Complete' && tables.volumeRepair.get(row.volumeId) === row.id) tables.volumeRepair.delete(row.volumeId);
   });
   // The CAS: the record is in the new state, held by the saga that took it or by none.
-  panicUnless(row.state === t.to && row.operatingSagaId === (t.mode === 'take' ? t.sagaId : null), `request ${row.id}: ${t.from} -> ${t.to} did not land`);
+  if (!(row.state === t.to && row.operatingSagaId === (t.mode === 'take' ? t.sagaId : null))) panic(`request ${row.id}: ${t.from} -> ${t.to} did not land`);
   if (row.state === 'Complete' && tables.volumeRepair.get(row.volumeId) === row.id) panic(`request ${row.id} completed with its volume still locked`);
   return { ok: true };
 }
@@ -70,7 +70,7 @@ export function regionReplacementInsert(tables: Tables, r: { replacementId: stri
     tables.volumeRepair.set(r.volumeId, r.replacementId);
     tables.regionReplacement.set(r.replacementId, { id: r.replacementId, oldRegionId: r.regionId, volumeId: r.volumeId, newRegionId: null, state: 'Requested', operatingSagaId: null, requestTimeMs: nowMs });
   });
-  panicUnless(tables.volumeRepair.get(r.volumeId) === r.replacementId, `request ${r.replacementId}: inserted without its volume's repair lock`);
+  if (tables.volumeRepair.get(r.volumeId) !== r.replacementId) panic(`request ${r.replacementId}: inserted without its volume's repair lock`);
   return { inserted: true };
 }
 
@@ -93,7 +93,7 @@ export function regionAllocateReplacement(tables: Tables, r: { replacementId: st
   for (const [downstairs, disk] of tables.physicalDisk) {
     if (disk.expunged || used.has(downstairs)) continue;
     write(tables, () => tables.region.set(id, { id, volumeId: `${r.volumeId}-new`, downstairs, timeDeleted: null, dataset: downstairs, readOnly: false, deleting: false }));
-    panicUnless(!disk.expunged && tables.region.get(id)?.downstairs === downstairs, `request ${r.replacementId}: its region not allocated on ${downstairs}`);
+    if (!(!disk.expunged && tables.region.get(id)?.downstairs === downstairs)) panic(`request ${r.replacementId}: its region not allocated on ${downstairs}`);
     return { regionId: id, downstairs };
   }
   return null;
@@ -103,7 +103,7 @@ export function regionDelete(tables: Tables, regionId: string, nowMs: number): {
   const region = tables.region.get(regionId);
   if (region === undefined) return { deleted: false };
   if (region.timeDeleted === null) write(tables, () => (region.timeDeleted = nowMs));
-  panicUnless(region.timeDeleted !== null, `region ${regionId}: not deleted`);
+  if (region.timeDeleted === null) panic(`region ${regionId}: not deleted`);
   return { deleted: true };
 }
 
@@ -134,7 +134,7 @@ export function regionReplacementStepInsert(tables: Tables, step: RegionReplacem
   const { replacementId, stepTimeMs, instanceId, vmmId } = step;
   const steps = tables.regionReplacementStep.length;
   write(tables, () => tables.regionReplacementStep.push({ replacementId, stepTimeMs, instanceId, vmmId }));
-  panicUnless(tables.regionReplacementStep.length === steps + 1, `request ${replacementId}: step at ${stepTimeMs} not recorded once`);
+  if (tables.regionReplacementStep.length !== steps + 1) panic(`request ${replacementId}: step at ${stepTimeMs} not recorded once`);
   return { inserted: true };
 }
 
@@ -144,7 +144,7 @@ export function upstairsRepairNotify(tables: Tables, r: { upstairsId: string; re
   write(tables, () => {
     for (const target of r.targets) tables.repairNotification.push({ upstairsId: r.upstairsId, repairType: r.repairType, target, succeeded: r.succeeded, timeMs: nowMs });
   });
-  panicUnless(tables.repairNotification.length === rows + r.targets.length, `upstairs ${r.upstairsId}: a repair notification per target not recorded`);
+  if (tables.repairNotification.length !== rows + r.targets.length) panic(`upstairs ${r.upstairsId}: a repair notification per target not recorded`);
   return { ok: true };
 }
 

@@ -12,7 +12,7 @@
 //   all three match). Reaching Complete releases the lock and is fine whenever the record is
 //   Complete. Anything else is a Conflict, and a refused edge releases nothing.
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { readOnlyTargets } from '../../crucible/vcr-targets.ts';
 import { writeStorage, type RsrRow, type RsrState, type RsrStepRow, type RsrStepState, type Tables } from '../tables.ts';
 
@@ -58,7 +58,7 @@ export function rsrInsert(tables: Tables, r: { requestId: string; regionSnapshot
       requestTimeMs: nowMs,
     });
   });
-  panicUnless(tables.volumeRepair.get(snapshot.volumeId) === r.requestId, `request ${r.requestId}: inserted without its snapshot volume's lock`);
+  if (tables.volumeRepair.get(snapshot.volumeId) !== r.requestId) panic(`request ${r.requestId}: inserted without its snapshot volume's lock`);
   return { inserted: true };
 }
 
@@ -92,7 +92,7 @@ export function rsrTransition(tables: Tables, t: RsrTransition): { ok: boolean }
     if (t.ids !== undefined) Object.assign(row, t.ids);
     if (t.to === 'Complete') unlockByRepairId(tables, row.id);
   });
-  panicUnless(row.state === t.to && row.operatingSagaId === (t.mode === 'take' ? t.sagaId : null), `request ${row.id}: ${t.from} -> ${t.to} did not land`);
+  if (!(row.state === t.to && row.operatingSagaId === (t.mode === 'take' ? t.sagaId : null))) panic(`request ${row.id}: ${t.from} -> ${t.to} did not land`);
   if (row.state === 'Complete' && [...tables.volumeRepair.values()].includes(row.id)) panic(`request ${row.id} completed with its lock held`);
   return { ok: true };
 }
@@ -144,7 +144,7 @@ export function rsrStepInsert(tables: Tables, s: { stepId: string; requestId: st
     tables.volumeRepair.set(s.volumeId, s.stepId);
     tables.regionSnapshotReplacementStep.set(s.stepId, { id: s.stepId, requestId: s.requestId, volumeId: s.volumeId, oldSnapshotVolumeId: null, state: 'Requested', operatingSagaId: null });
   });
-  panicUnless(tables.volumeRepair.get(s.volumeId) === s.stepId, `step ${s.stepId}: inserted without its volume's lock`);
+  if (tables.volumeRepair.get(s.volumeId) !== s.stepId) panic(`step ${s.stepId}: inserted without its volume's lock`);
   return { result: 'Inserted' };
 }
 
@@ -176,7 +176,7 @@ export function rsrStepTransition(tables: Tables, t: StepTransition): { ok: bool
   });
   if ((step.state === 'Complete' || step.state === 'VolumeDeleted') && [...tables.volumeRepair.values()].includes(step.id)) panic(`step ${step.id} finished with its lock held`);
   // Only Requested -> Running takes a saga id; Running -> Complete records the stash.
-  panicUnless(step.state === t.to && (t.to !== 'Running' || step.operatingSagaId === t.sagaId) && (from !== 'Running' || t.to !== 'Complete' || step.oldSnapshotVolumeId !== null), `step ${step.id}: ${from} -> ${t.to} did not land`);
+  if (!(step.state === t.to && (t.to !== 'Running' || step.operatingSagaId === t.sagaId) && (from !== 'Running' || t.to !== 'Complete' || step.oldSnapshotVolumeId !== null))) panic(`step ${step.id}: ${from} -> ${t.to} did not land`);
   return { ok: true };
 }
 

@@ -3,7 +3,7 @@
 // recorded outputs and the node in progress runs again, so every action must be idempotent.
 // Each write is idempotent too: the executor repeats any whose answer was lost.
 
-import { panicUnless } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import type { SagaRow } from '../tables.ts';
 import { write, type Tables } from '../tables.ts';
 
@@ -13,7 +13,7 @@ export function sagaCreate(tables: Tables, r: { sagaId: string; name: string; ow
     tables.saga.set(r.sagaId, { id: r.sagaId, name: r.name, owner: r.owner, instanceId: r.instanceId, params: r.params, state: 'Running', outputs: {}, undone: [], error: null });
     tables.sagasInFlight.set(r.instanceId, (tables.sagasInFlight.get(r.instanceId) ?? 0) + 1);
   });
-  panicUnless(tables.saga.get(r.sagaId)?.state === 'Running' && (tables.sagasInFlight.get(r.instanceId) ?? 0) >= 1, `saga ${r.sagaId}: created, but not Running and in flight`);
+  if (!(tables.saga.get(r.sagaId)?.state === 'Running' && (tables.sagasInFlight.get(r.instanceId) ?? 0) >= 1)) panic(`saga ${r.sagaId}: created, but not Running and in flight`);
   return { created: true };
 }
 
@@ -25,7 +25,7 @@ export function sagaNodeDone(tables: Tables, sagaId: string, node: string, outpu
   const row = saga(tables, sagaId);
   if (row === null || row.state !== 'Running') return { ok: row !== null && node in row.outputs };
   write(tables, () => (row.outputs[node] = output));
-  panicUnless(node in row.outputs, `saga ${sagaId}: the output of ${node} not recorded`);
+  if (!(node in row.outputs)) panic(`saga ${sagaId}: the output of ${node} not recorded`);
   return { ok: true };
 }
 
@@ -37,7 +37,7 @@ export function sagaUnwind(tables: Tables, sagaId: string, error: string): { ok:
       row.state = 'Unwinding';
       row.error = error;
     });
-    panicUnless(row.error === error, `saga ${sagaId}: unwinding without its error`);
+    if (row.error !== error) panic(`saga ${sagaId}: unwinding without its error`);
   }
   return { ok: row.state === 'Unwinding' || row.state === 'Failed' };
 }
@@ -50,7 +50,7 @@ export function sagaNodeUndone(tables: Tables, sagaId: string, node: string): { 
     panicUnless(row.state !== 'Running', `saga ${sagaId}: undo of ${node} recorded while it runs forward`);
     write(tables, () => row.undone.push(node));
   }
-  panicUnless(row.undone.indexOf(node) === row.undone.lastIndexOf(node), `saga ${sagaId}: the undo of ${node} recorded twice`);
+  if (row.undone.indexOf(node) !== row.undone.lastIndexOf(node)) panic(`saga ${sagaId}: the undo of ${node} recorded twice`);
   return { ok: true };
 }
 
@@ -67,7 +67,7 @@ export function sagaFinish(tables: Tables, sagaId: string, state: 'Done' | 'Fail
       if (left === 0) tables.sagasInFlight.delete(row.instanceId);
       else tables.sagasInFlight.set(row.instanceId, left);
     });
-    panicUnless(tables.saga.get(sagaId)?.state === state, `saga ${sagaId}: not ${state} after finishing`);
+    if (tables.saga.get(sagaId)?.state !== state) panic(`saga ${sagaId}: not ${state} after finishing`);
   }
   return { ok: true };
 }

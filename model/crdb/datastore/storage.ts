@@ -44,7 +44,7 @@ export function regionAllocate(tables: Tables, a: RegionAllocateArgs): Allocated
       const dataset = candidates[i]!;
       const id = `region-${seq}-${i}`;
       // Region ids are never reused: `seq` (the write count) is new to every allocation.
-      panicUnless(!tables.region.has(id), `region ${id} allocated twice`);
+      if (tables.region.has(id)) panic(`region ${id} allocated twice`);
       tables.region.set(id, { id, volumeId: a.volumeId, downstairs: `${dataset}:${id}`, timeDeleted: null, dataset, readOnly: a.readOnly, deleting: false });
     }
   });
@@ -76,21 +76,21 @@ export function regionSnapshotInsert(tables: Tables, r: { dataset: string; regio
   if (found !== undefined) return { ...found };
   const row: RegionSnapshotRow = { key, dataset: r.dataset, regionId: r.regionId, snapshotId: r.snapshotId, address: regionSnapshotAddress(r.dataset, r.regionId, r.snapshotId), deleting: false };
   writeStorage(tables, () => tables.regionSnapshot.set(key, row));
-  panicUnless(tables.regionSnapshot.get(key) === row, `region snapshot ${key}: not inserted`);
+  if (tables.regionSnapshot.get(key) !== row) panic(`region snapshot ${key}: not inserted`);
   return { ...row };
 }
 
 export function regionSnapshotRemove(tables: Tables, key: string): { removed: boolean } {
   if (!tables.regionSnapshot.has(key)) return { removed: false };
   writeStorage(tables, () => tables.regionSnapshot.delete(key));
-  panicUnless(!tables.regionSnapshot.has(key), `region snapshot ${key}: removed, still present`);
+  if (tables.regionSnapshot.has(key)) panic(`region snapshot ${key}: removed, still present`);
   return { removed: true };
 }
 
 export function diskInsert(tables: Tables, d: { diskId: string; volumeId: string; snapshotId: string | null }): { inserted: boolean } {
   if (tables.disk.has(d.diskId)) return { inserted: true };
   writeStorage(tables, () => tables.disk.set(d.diskId, { id: d.diskId, instanceId: null, volumeId: d.volumeId, snapshotId: d.snapshotId, timeDeleted: null }));
-  panicUnless(tables.disk.get(d.diskId)?.volumeId === d.volumeId, `disk ${d.diskId}: not inserted`);
+  if (tables.disk.get(d.diskId)?.volumeId !== d.volumeId) panic(`disk ${d.diskId}: not inserted`);
   return { inserted: true };
 }
 
@@ -110,7 +110,7 @@ export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): D
   if (disk.timeDeleted != null) return { ok: true, volumeId: disk.volumeId };
   if (disk.instanceId !== null) return { ok: false, error: 'disk is attached' };
   writeStorage(tables, () => (disk.timeDeleted = nowMs));
-  panicUnless(tables.disk.get(diskId)?.timeDeleted === nowMs && disk.instanceId === null, `disk ${diskId}: not deleted`);
+  if (!(tables.disk.get(diskId)?.timeDeleted === nowMs && disk.instanceId === null)) panic(`disk ${diskId}: not deleted`);
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -123,7 +123,7 @@ export function diskUndeleteSetFaulted(tables: Tables, diskId: string): { undele
     disk.timeDeleted = null;
     disk.faulted = true;
   });
-  panicUnless(tables.disk.get(diskId)?.timeDeleted === null && disk.faulted === true, `disk ${diskId}: not undeleted as Faulted`);
+  if (!(tables.disk.get(diskId)?.timeDeleted === null && disk.faulted === true)) panic(`disk ${diskId}: not undeleted as Faulted`);
   return { undeleted: true };
 }
 
@@ -137,7 +137,7 @@ export function diskSetAttachment(tables: Tables, diskId: string, instanceId: st
   if (!instanceStopped(tables, disk) || !instanceStopped(tables, target)) return { ok: false, error: 'instance must be stopped' };
   if (instanceId !== null && disk.instanceId !== null) return { ok: false, error: 'disk is attached elsewhere' };
   writeStorage(tables, () => (disk.instanceId = instanceId));
-  panicUnless(disk.instanceId === instanceId && disk.timeDeleted == null, `disk ${diskId}: attachment to ${instanceId} did not take`);
+  if (!(disk.instanceId === instanceId && disk.timeDeleted == null)) panic(`disk ${diskId}: attachment to ${instanceId} did not take`);
   return { ok: true, volumeId: disk.volumeId };
 }
 
@@ -146,7 +146,7 @@ export function snapshotInsert(tables: Tables, s: { snapshotId: string; diskId: 
   const disk = tables.disk.get(s.diskId);
   if (disk === undefined || disk.timeDeleted != null) return { inserted: false };
   writeStorage(tables, () => tables.snapshot.set(s.snapshotId, { id: s.snapshotId, diskId: s.diskId, volumeId: s.volumeId, state: 'Creating', timeDeleted: null }));
-  panicUnless(tables.snapshot.get(s.snapshotId)?.state === 'Creating', `snapshot ${s.snapshotId}: not inserted Creating`);
+  if (tables.snapshot.get(s.snapshotId)?.state !== 'Creating') panic(`snapshot ${s.snapshotId}: not inserted Creating`);
   return { inserted: true };
 }
 
@@ -154,7 +154,7 @@ export function snapshotSetState(tables: Tables, snapshotId: string, state: Snap
   const s = tables.snapshot.get(snapshotId);
   if (s === undefined) return { ok: false };
   if (s.state !== state) writeStorage(tables, () => (s.state = state));
-  panicUnless(tables.snapshot.get(snapshotId)?.state === state, `snapshot ${snapshotId}: not ${state}`);
+  if (tables.snapshot.get(snapshotId)?.state !== state) panic(`snapshot ${snapshotId}: not ${state}`);
   return { ok: true };
 }
 
@@ -169,7 +169,7 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
     s.timeDeleted = nowMs;
     s.state = 'Destroyed';
   });
-  panicUnless(tables.snapshot.get(snapshotId)?.timeDeleted === nowMs, `snapshot ${snapshotId}: not deleted`);
+  if (tables.snapshot.get(snapshotId)?.timeDeleted !== nowMs) panic(`snapshot ${snapshotId}: not deleted`);
   return { ok: true, volumeId: s.volumeId };
 }
 
@@ -182,13 +182,13 @@ export function snapshotUndeleteSetFaulted(tables: Tables, snapshotId: string): 
     s.timeDeleted = null;
     s.state = 'Faulted';
   });
-  panicUnless(tables.snapshot.get(snapshotId)?.timeDeleted === null, `snapshot ${snapshotId}: not undeleted`);
+  if (tables.snapshot.get(snapshotId)?.timeDeleted !== null) panic(`snapshot ${snapshotId}: not undeleted`);
   return { undeleted: true };
 }
 
 export function snapshotHardDelete(tables: Tables, snapshotId: string): { deleted: boolean } {
   if (!tables.snapshot.has(snapshotId)) return { deleted: false };
   writeStorage(tables, () => tables.snapshot.delete(snapshotId));
-  panicUnless(!tables.snapshot.has(snapshotId), `snapshot ${snapshotId}: hard-deleted, still present`);
+  if (tables.snapshot.has(snapshotId)) panic(`snapshot ${snapshotId}: hard-deleted, still present`);
   return { deleted: true };
 }

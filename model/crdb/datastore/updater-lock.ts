@@ -3,7 +3,7 @@
 // both live apart from the runtime state so a runtime write can never release or reset them.
 // Only instance-update sagas take it; each undo releases it.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import type { CommitOutcome, LockResult, StaleLockFields, UpdaterLock } from '../queries.ts';
 import type { IntendedState } from '../../common/vmm-state.ts';
 import { write, type InstanceRuntime, type Tables } from '../tables.ts';
@@ -21,7 +21,7 @@ export function updaterLock(tables: Tables, instanceId: string, sagaId: string):
     row.updaterGen++;
   });
   // The CAS hands the lock on at a higher updater_gen: a holder of an older generation can not unlock it.
-  panicUnless(row.updaterId === sagaId && row.updaterGen === gen + 1, `instance ${instanceId}: lock by ${sagaId} did not take at gen ${gen + 1}`);
+  if (!(row.updaterId === sagaId && row.updaterGen === gen + 1)) panic(`instance ${instanceId}: lock by ${sagaId} did not take at gen ${gen + 1}`);
   return { kind: 'Locked', lock: { id: sagaId, gen: row.updaterGen } };
 }
 
@@ -35,7 +35,7 @@ export function updaterInherit(tables: Tables, instanceId: string, parent: Updat
     row.updaterId = child;
     row.updaterGen++;
   });
-  panicUnless(row.updaterId === child && row.updaterGen === parent.gen + 1, `instance ${instanceId}: the lock did not pass from ${parent.id} to ${child}`);
+  if (!(row.updaterId === child && row.updaterGen === parent.gen + 1)) panic(`instance ${instanceId}: the lock did not pass from ${parent.id} to ${child}`);
   return { kind: 'Locked', lock: { id: child, gen: row.updaterGen } };
 }
 
@@ -47,7 +47,7 @@ export function updaterUnlock(tables: Tables, instanceId: string, lock: UpdaterL
     row.updaterId = null;
     row.updaterGen++;
   });
-  panicUnless(row.updaterId === null && row.updaterGen === lock.gen + 1, `instance ${instanceId}: unlock by ${lock.id} left it held or at the same gen`);
+  if (!(row.updaterId === null && row.updaterGen === lock.gen + 1)) panic(`instance ${instanceId}: unlock by ${lock.id} left it held or at the same gen`);
   return { unlocked: true };
 }
 
@@ -75,8 +75,8 @@ export function instanceCommitUpdate(
       }
     });
     // One generation up, never past the one the update computed; the holder's lock is released with it.
-    panicUnless(row.stateGeneration === gen + 1 && row.stateGeneration <= r.runtime.stateGeneration, `instance ${r.instanceId}: commit_update wrote gen ${row.stateGeneration} over ${gen}`);
-    panicUnless(r.lock === null || r.stale !== null || (row.updaterId === null && row.updaterGen > r.lock.gen), `instance ${r.instanceId}: commit_update kept the lock of ${r.lock?.id}`);
+    if (!(row.stateGeneration === gen + 1 && row.stateGeneration <= r.runtime.stateGeneration)) panic(`instance ${r.instanceId}: commit_update wrote gen ${row.stateGeneration} over ${gen}`);
+    if (!(r.lock === null || r.stale !== null || (row.updaterId === null && row.updaterGen > r.lock.gen))) panic(`instance ${r.instanceId}: commit_update kept the lock of ${r.lock?.id}`);
     return { outcome: 'Committed' };
   }
   if (!fresh && !holds) return { outcome: 'AlreadyDone' };

@@ -1,7 +1,7 @@
 // VMM records: the sled-agent's conditional reports, Nexus's own conclusions (Failed,
 // SagaUnwound), deletion, and the lists the background tasks work from.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { DESTROYABLE_STATES, isMigrationTerminal, isTerminal, NONEXISTENT_STATES, type MigrationRuntimeState, type VmmRuntimeState, type VmmState } from '../../common/vmm-state.ts';
 import { migrationSideUpdate } from './migration.ts';
 import type { VmmWriteResult } from '../queries.ts';
@@ -11,7 +11,7 @@ export function vmmInsert(tables: Tables, r: { vmmId: string; instanceId: string
   if (tables.vmm.has(r.vmmId)) return { inserted: false }; // a re-run of the same saga node
   write(tables, () => tables.vmm.set(r.vmmId, { id: r.vmmId, instanceId: r.instanceId, sledId: r.sledId, state: 'Creating', gen: 1, timeCreated: nowMs, timeDeleted: null }));
   // Nexus records it Creating at gen 1; the sled-agent's first report (gen 2) is what lands next.
-  panicUnless(tables.vmm.get(r.vmmId)?.gen === 1, `VMM ${r.vmmId}: inserted, but not at gen 1`);
+  if (tables.vmm.get(r.vmmId)?.gen !== 1) panic(`VMM ${r.vmmId}: inserted, but not at gen 1`);
   return { inserted: true };
 }
 
@@ -30,7 +30,7 @@ export function vmmUpdateRuntime(tables: Tables, vmmId: string, runtime: VmmRunt
     });
   }
   // The generation guard: a report lands only above the stored generation, and then all of it.
-  panicUnless(lands ? row.gen > gen && row.state === runtime.state : row.gen === gen, `VMM ${vmmId}: a runtime write at gen ${runtime.gen} over ${gen} left gen ${row.gen}`);
+  if (!(lands ? row.gen > gen && row.state === runtime.state : row.gen === gen)) panic(`VMM ${vmmId}: a runtime write at gen ${runtime.gen} over ${gen} left gen ${row.gen}`);
   return { found: true, updated: lands, instanceId: row.instanceId };
 }
 
@@ -52,7 +52,7 @@ export function vmmMarkSagaUnwound(tables: Tables, vmmId: string): VmmWriteResul
   if (row === undefined || row.timeDeleted !== null) return { found: false, updated: false, instanceId: row?.instanceId ?? null };
   if (row.state === 'SagaUnwound') return { found: true, updated: false, instanceId: row.instanceId };
   const marked = vmmUpdateRuntime(tables, vmmId, { state: 'SagaUnwound', gen: row.gen + 1 }, null);
-  panicUnless(marked.updated && tables.vmm.get(vmmId)?.state === 'SagaUnwound', `VMM ${vmmId}: not marked SagaUnwound`);
+  if (!(marked.updated && tables.vmm.get(vmmId)?.state === 'SagaUnwound')) panic(`VMM ${vmmId}: not marked SagaUnwound`);
   return marked;
 }
 
@@ -60,7 +60,7 @@ export function vmmMarkDeleted(tables: Tables, vmmId: string, nowMs: number): { 
   const row = tables.vmm.get(vmmId);
   if (row === undefined || !DESTROYABLE_STATES.includes(row.state)) return { deleted: false };
   if (row.timeDeleted === null) write(tables, () => (row.timeDeleted = nowMs));
-  panicUnless(row.timeDeleted !== null && DESTROYABLE_STATES.includes(row.state), `VMM ${vmmId}: the delete did not take`);
+  if (!(row.timeDeleted !== null && DESTROYABLE_STATES.includes(row.state))) panic(`VMM ${vmmId}: the delete did not take`);
   return { deleted: true };
 }
 

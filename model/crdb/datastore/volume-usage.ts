@@ -15,7 +15,7 @@
 //   of every region found, as before #7046).
 // - volume_replace_snapshot: the swap of one read-only target, rows following it (see below).
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { readOnlyTargets, replaceReadOnlyTarget, singleRegionVolume } from '../../crucible/vcr-targets.ts';
 import type { Vcr } from '../../crucible/vcr.ts';
 import { writeStorage, type CrucibleResources, type Tables, type UsageRow } from '../tables.ts';
@@ -98,7 +98,7 @@ export function volumeHardDelete(tables: Tables, volumeId: string, leakUsage: bo
     tables.volume.delete(volumeId);
     if (!leakUsage) removeUsageOf(tables, volumeId);
   });
-  panicUnless(!tables.volume.has(volumeId) && (leakUsage || !tables.volumeResourceUsage.some((u) => u.volumeId === volumeId)), `volume ${volumeId}: hard-deleted, still present or still using`);
+  if (!(!tables.volume.has(volumeId) && (leakUsage || !tables.volumeResourceUsage.some((u) => u.volumeId === volumeId)))) panic(`volume ${volumeId}: hard-deleted, still present or still using`);
   return { deleted: true };
 }
 
@@ -169,7 +169,7 @@ export function volumeReplaceSnapshot(tables: Tables, a: ReplaceSnapshotArgs): R
     else tables.volumeResourceUsage.push({ volumeId: a.volumeId, ...newUsage });
   });
   if (readOnlyTargets(volume.vcr).includes(a.existing)) panic(`volume ${a.volumeId}: ${a.existing} still named after the swap`);
-  panicUnless(readOnlyTargets(volume.vcr).includes(a.replacement) && readOnlyTargets(stash.vcr).includes(a.existing), `volume ${a.volumeId}: ${a.replacement} not named, or the stash does not hold ${a.existing}`);
-  panicUnless(oldRow.volumeId === a.stash && usageCount(tables, newUsage.resource) >= 1, `volume ${a.volumeId}: usage rows did not follow the swap`);
+  if (!(readOnlyTargets(volume.vcr).includes(a.replacement) && readOnlyTargets(stash.vcr).includes(a.existing))) panic(`volume ${a.volumeId}: ${a.replacement} not named, or the stash does not hold ${a.existing}`);
+  if (!(oldRow.volumeId === a.stash && usageCount(tables, newUsage.resource) >= 1)) panic(`volume ${a.volumeId}: usage rows did not follow the swap`);
   return { ok: true, result: 'Done' };
 }

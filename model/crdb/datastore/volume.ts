@@ -12,7 +12,7 @@
 //   AlreadyHappened (old absent, new present: a re-run), ExistingVolumeSoftDeleted or
 //   ExistingVolumeHardDeleted (nothing changes), or an error (both or neither present).
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { regionSubVolumes, volumeTargets, type Vcr } from '../../crucible/vcr.ts';
 import { write, type Tables } from '../tables.ts';
 
@@ -45,7 +45,7 @@ export function volumeReplaceRegion(tables: Tables, r: { volumeId: string; oldRe
   const oldRegion = tables.region.get(r.oldRegionId);
   const newRegion = tables.region.get(r.newRegionId);
   if (oldRegion === undefined || newRegion === undefined) return 'Error';
-  panicUnless(oldRegion !== newRegion, `volume ${r.volumeId}: region ${r.oldRegionId} replaced by itself`);
+  if (oldRegion === newRegion) panic(`volume ${r.volumeId}: region ${r.oldRegionId} replaced by itself`);
   const targets = volumeTargets(volume.vcr);
   const oldPresent = targets.includes(oldRegion.downstairs);
   const newPresent = targets.includes(newRegion.downstairs);
@@ -79,6 +79,6 @@ export function physicalDiskExpunge(tables: Tables, downstairs: string): { expun
   const disk = tables.physicalDisk.get(downstairs);
   if (disk === undefined) return { expunged: false };
   if (!disk.expunged) write(tables, () => (disk.expunged = true));
-  panicUnless(tables.physicalDisk.get(downstairs)?.expunged === true, `physical disk ${downstairs}: not expunged`);
+  if (tables.physicalDisk.get(downstairs)?.expunged !== true) panic(`physical disk ${downstairs}: not expunged`);
   return { expunged: true };
 }
