@@ -68,6 +68,7 @@ class NexusNode implements Process {
     // Each task's first activation at a drawn phase, so two Nexus instances do not run in lockstep.
     for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
       panicUnless(periodMs > 0, `Nexus: background task ${task} needs a positive period`);
+      panicUnless(task in PASSES, `Nexus: a period for ${task}, which has no pass`);
       env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
     }
     env.spawn('saga recovery', recoverSagas(this.#ctx));
@@ -82,6 +83,8 @@ class NexusNode implements Process {
     const { task, periodic } = tag as Tag;
     panicUnless(task in PASSES, 'Nexus: an activation of an unknown background task');
     const { env, config } = this.#ctx;
+    // Only a task with a period re-arms itself; a kick (period or not) is a one-off activation.
+    if (periodic && !((config.periodsMs[task] ?? 0) > 0)) panic(`Nexus: a periodic activation of ${task}, which has no period`);
     if (periodic) env.setTimer(config.periodsMs[task]!, tag);
     if (this.#running.has(task)) return;
     this.#running.add(task);
@@ -94,6 +97,7 @@ class NexusNode implements Process {
       yield* PASSES[task](this.#ctx);
     } finally {
       this.#running.delete(task);
+      panicUnless(!this.#running.has(task), 'Nexus: a pass left its task marked running');
     }
   }
 
@@ -136,6 +140,7 @@ class NexusNode implements Process {
 }
 
 function* physicalDiskExpunge(ctx: NexusContext, downstairs: string): Flow<NexusReply> {
+  panicUnless(downstairs !== '', 'Nexus: an expunge names no physical disk');
   const r = yield* db<'PhysicalDiskExpunge'>(ctx, { type: 'PhysicalDiskExpunge', downstairs });
   if (!r.ok) return error('ServiceUnavailable', 'the database did not answer');
   return r.reply.expunged ? ok() : error('NotFound', `no physical disk holds ${downstairs}`);
@@ -147,6 +152,8 @@ function* repairFinished(ctx: NexusContext, r: RepairFinished): Flow<NexusReply>
 }
 
 function* vmmPut(ctx: NexusContext, vmmId: string, state: SledVmmState): Flow<NexusReply> {
+  // Only a sled-agent moves a VMM's generation, from 2 up (Nexus created the record at 1).
+  if (!(state.vmmState.gen >= 2)) panic(`Nexus: VMM ${vmmId} reported at gen ${state.vmmState.gen}, at or below the one Nexus created it with`);
   const written = yield* notifyVmmUpdated(ctx, vmmId, state);
   return written ? ok() : error('ServiceUnavailable', 'the database did not answer');
 }

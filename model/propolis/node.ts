@@ -14,7 +14,7 @@
 // request queue decides what each state accepts. The downstairs its upstairs talk to may die
 // for good; a replacement VCR then has to reach the VM through the same queue.
 
-import { panic } from '../assert.ts';
+import { panic, panicUnless } from '../assert.ts';
 import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { NexusReply } from '../nexus/api.ts';
 import type { UpstairsReply } from '../crucible/upstairs/control.ts';
@@ -70,6 +70,7 @@ class PropolisServer implements PropolisProcess {
   #epoch = 0;
 
   constructor(env: Env, config: PropolisConfig, bugs: Bugs) {
+    panicUnless(config.nexus.length > 0 && config.vcrWaitMsMax > 0, 'propolis: needs a Nexus and a VCR wait');
     this.#env = env;
     this.#config = config;
     this.#bugs = bugs;
@@ -124,6 +125,8 @@ class PropolisServer implements PropolisProcess {
   onTimer(_env: Env, tag: unknown): void {
     const t = tag as Tag;
     const vm = this.#vm;
+    // Epochs are drawn from this process's counter: a timer can only be of a VM made before it.
+    if (t.vmEpoch > this.#epoch) panic(`propolis: a timer of VM epoch ${t.vmEpoch}, beyond ${this.#epoch}`);
     if (vm === null || t.vmEpoch !== vm.epoch) return;
     if (t.type === 'Driver') return vm.onStep(t.step);
     if (vm.rundown === 'Complete') return; // the backends are dropped
@@ -151,6 +154,7 @@ class PropolisServer implements PropolisProcess {
       handshake: (migrationId, target) => this.#env.spawn(`migrate ${migrationId}`, this.#handshake(epoch, migrationId, target)),
     };
     this.#vm = new Vm(host, vmmId, epoch, r.disks, true, r.migrateIn?.migrationId ?? null);
+    if (this.#vm.vmmId !== vmmId || this.#vm.epoch !== this.#epoch) panic(`propolis: VM for ${vmmId} not made at epoch ${this.#epoch}`);
     return { type: 'Ok', status: 200 };
   }
 
@@ -168,6 +172,7 @@ class PropolisServer implements PropolisProcess {
     probe(this.#env, `propolis.queue.${request.kind}.${d.kind === 'Denied' ? `denied.${d.reason}` : d.kind.toLowerCase()}`);
     if (d.kind === 'Denied') return { type: 'Error', status: 403, message: `instance state change not allowed: ${d.reason}`, reason: d.reason };
     vm.requestQueued();
+    if (vm.vmmId !== vmmId && vmmId !== undefined) panic(`propolis: a request for ${vmmId} queued on VMM ${vm.vmmId}`);
     return { type: 'Ok', status: 204 };
   }
 
@@ -183,6 +188,8 @@ class PropolisServer implements PropolisProcess {
       vm.remove();
       this.#vm = null;
     }
+    // Removed, or never this VMM's: a remove is idempotent and leaves another VMM's VM alone.
+    if (this.#vm !== null && this.#vm.vmmId === vmmId) panic(`propolis: VMM ${vmmId} removed, its VM still here`);
     return { type: 'Ok', status: 204 };
   }
 
@@ -199,6 +206,7 @@ class PropolisServer implements PropolisProcess {
     const vm = this.#liveVm(vmmId);
     if (vm === null) return { type: 'Error', status: 424, message: 'no active VM' };
     const requestId = this.#env.mintId(`${this.#config.id}-vcr`);
+    if (vm.vcrReplies.has(requestId)) panic(`propolis: VCR request ${requestId} answered before it was made`);
     const d = vm.queue.tryQueue({ kind: 'ReconfigureCrucibleVolume', requestId, backendId, vcr });
     probe(this.#env, `propolis.queue.ReconfigureCrucibleVolume.${d.kind === 'Denied' ? `denied.${d.reason}` : d.kind.toLowerCase()}`);
     if (d.kind === 'Denied') return { type: 'Error', status: 403, message: `instance state change not allowed: ${d.reason}`, reason: d.reason };
