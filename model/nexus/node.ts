@@ -8,9 +8,12 @@
 // owned (steno's recovery) and starts its background tasks again. Its calls to CockroachDB and
 // to sled-agents may be lost or late (a partition, loss, delay), so every call has a timeout and
 // every pass or saga step is written to be re-run; messages from sled-agents may be duplicated
-// or reordered (generation numbers decide). A second Nexus runs the same tasks at the same time:
-// the updater lock and the saga log's ownership keep them from stepping on each other. Saga error
-// injection (a `signal` fault) makes saga nodes fail, to reach the undo paths.
+// or reordered (generation numbers decide). CockroachDB itself never fails, and its connection
+// delivers in order. Sled-agents may crash and come back with no VMM, or be cut off: a VMM a
+// sled-agent no longer knows is concluded Failed (instance watcher), never assumed running. In
+// the instance worlds a second Nexus runs the same tasks at the same time: the updater lock and
+// the saga log's ownership keep them from stepping on each other. Saga error injection (a
+// `signal` fault) makes saga nodes fail, to reach the undo paths.
 
 import { panic, panicUnless, unreachable } from '../assert.ts';
 import type { SledVmmState } from '../common/vmm-state.ts';

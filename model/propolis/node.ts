@@ -7,12 +7,15 @@
 // downstairs from this node; their frames are routed to the client they belong to, and a repair
 // they report is passed on to Nexus (cpapi_upstairs_repair_finish).
 //
-// Fault model: a Propolis may crash (the VM, its queue and its upstairs are gone; the sled-agent's
-// monitor finds it silent or empty and reports the VMM Failed) or be cut off from the
-// downstairs; any call to it may be lost, late or repeated by a client that timed out, and a
-// misbehaving client may send it requests straight (a reboot or a migration mid-start): the
-// request queue decides what each state accepts. The downstairs its upstairs talk to may die
-// for good; a replacement VCR then has to reach the VM through the same queue.
+// Fault model: a Propolis may crash (nothing is durable: the VM, its queue and its upstairs are
+// gone; the sled-agent's monitor finds it silent or empty and reports the VMM Failed) or be cut
+// off from the downstairs. Its link with its sled-agent is local and never loses anything, but a
+// call may find it crashed, and a client that timed out repeats it: every handler answers a
+// repeat as the first (a second ensure of the same VMM is Ok). What it sends out (to the
+// downstairs, to Nexus) may be lost or late: a repair notice is tried a few times, then dropped.
+// A misbehaving client may send it requests straight (a reboot or a migration mid-start): the
+// request queue decides what each state accepts. The downstairs its upstairs talk to may crash
+// or die for good; a replacement VCR then has to reach the VM through the same queue.
 
 import { panic, panicUnless } from '../assert.ts';
 import { call, probe, sleep, type Bugs, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';

@@ -9,11 +9,16 @@
 // Destroyed VMM from its collection first and notifies Nexus after).
 //
 // Fault model: a sled-agent may crash (its table, its publications and migrations in flight are
-// lost: a restarted sled-agent knows no VMM), be partitioned from either Nexus (both ways or one
-// way) or isolated; its calls to Nexus may be lost, late or duplicated, so a publication is
-// retried with backoff until acknowledged (`publishAttempts`), and Nexus accepts a state only
-// with a higher generation. Nexus's calls to it may be lost or late too (Nexus times out and
-// tries again): every handler answers a repeated request as it answered the first.
+// lost: nothing of it is durable, and a restarted sled-agent knows no VMM, so Nexus's next call
+// about one is answered NoSuchInstance), be partitioned from either Nexus (both ways or one way)
+// or isolated from every node; its calls to Nexus may be lost, late, duplicated or reordered, so
+// a publication is retried with backoff until acknowledged (`publishAttempts`), each attempt to a
+// Nexus drawn afresh (one may be down), and Nexus accepts a state only with a higher generation.
+// Nexus's calls to it may be lost, late or duplicated too (Nexus times out and tries again):
+// every handler answers a repeated request as it answered the first. The peer sled of a migration
+// may crash or be cut off mid-way: a source that hears nothing within its wait takes its VMM back,
+// a target that cannot reach its source fails its side, and a source that crashed answers
+// NoSuchInstance, which the target takes as a failure (migration.ts).
 
 import { panic, panicUnless, unreachable } from '../assert.ts';
 import { between, type Bugs, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
