@@ -12,11 +12,17 @@
 //
 // Fault model: a downstairs may crash and restart (its region is durable, flushed or not: a
 // crash here keeps dirty writes, as the extent files keep what was written; its connections,
-// the active one included, and the extents live repair had closed are lost), be partitioned from
-// an upstairs, or lose a message on a connection, which breaks it (the gap in the sequence
-// numbers is noticed, the connection closed, the upstairs reconnects). An upstairs that dies
-// or is cut off falls silent: its connection is dropped after `idleMsMax`. A peer's repair
-// server may not answer (the repair fails, and says so).
+// the active one included, the highest generation promoted and the extents live repair had
+// closed are lost), be partitioned from an upstairs, or lose a message on a connection, which
+// breaks it (the gap in the sequence numbers is noticed, the connection closed, the upstairs
+// reconnects). A link is one TCP connection: never reordered, and a frame out of sequence
+// (duplicated or overtaken, were the network to do it) breaks the connection the same way.
+// Messages may be late: a frame of a connection already closed is dropped. An upstairs that
+// dies or is cut off falls silent: its connection is dropped after `idleMsMax`; one that
+// restarts comes back as another session on a new connection (the old one stays until silent),
+// and an upstairs from the past may ask for a generation another has since passed (refused). A
+// peer's repair server may crash or be cut off mid-fetch (the repair fails, and says so), and
+// the connection that asked for it may be gone when the fetch ends (the answer is not sent).
 //
 // Our addition (not found in the source): a read-write downstairs also refuses a generation below
 // the highest it has promoted since it booted. Without it the takeover sweep finds an old upstairs,
@@ -27,7 +33,7 @@
 // session is accepted beside the active one, which is not told (a planted fault: two upstairs
 // active at one generation, the split brain the generation rules exist to prevent).
 
-import { panicUnless } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import type { Bugs, Env, Flow, NodeDef, NodeId, Process } from '../../../ports/index.ts';
 import { CRUCIBLE_VERSION, type DownstairsMessage, type Framed, type RegionDefinition, type RepairReply, type RepairRequest, type UpstairsMessage } from '../protocol.ts';
 import { extentData, extentVersions, flushExtent, flushRegion, newRegion, readBlock, replaceExtent, writeBlock, type Region } from './region.ts';
@@ -109,6 +115,7 @@ class Downstairs implements DownstairsProcess {
   }
 
   #send(c: DsConnection, message: DownstairsMessage): void {
+    panicUnless(this.connections.get(c.conn) === c, `downstairs: a frame on ${c.conn}, not an open connection`);
     this.#env.send(c.node, { type: 'Frame', conn: c.conn, seq: ++c.outSeq, message } satisfies Framed<DownstairsMessage>);
   }
 
@@ -117,6 +124,7 @@ class Downstairs implements DownstairsProcess {
     this.connections.delete(c.conn);
     if (this.#active === c) this.#active = null;
     this.#alsoActive.delete(c);
+    panicUnless(!this.connections.has(c.conn) && this.#active !== c, 'downstairs: a dropped connection kept');
   }
 
   #close(c: DsConnection, reason: string): void {
@@ -130,6 +138,7 @@ class Downstairs implements DownstairsProcess {
       if (this.#env.now() - c.heardMs <= this.#config.idleMsMax) continue;
       this.#drop(c);
     }
+    this.#checkConnections();
     this.#env.setTimer(this.#config.idleMsMax, IDLE_CHECK);
   }
 
@@ -143,6 +152,25 @@ class Downstairs implements DownstairsProcess {
     if (frame.seq !== c.inSeq + 1) return this.#close(c, 'connection broke (a message was lost)');
     c.inSeq = frame.seq;
     this.#handle(c, m);
+    this.#checkConnections();
+  }
+
+  /**
+   * What every handler leaves true. Read-write: a connection is past ConnectedToUpstairs exactly
+   * when it is the active one (or, by the planted bug, beside it), and the active one holds the
+   * highest generation promoted. Read-only: no connection is ever the active one.
+   */
+  #checkConnections(): void {
+    const active = this.#active;
+    if (this.#config.readOnly) panicUnless(active === null && this.#alsoActive.size === 0, 'downstairs: a read-only region with an active connection');
+    if (active !== null && (this.connections.get(active.conn) !== active || active.gen !== this.#highestGen)) panic(`downstairs ${this.#config.id}: active connection ${active.conn} at ${active.gen} is not open at the highest generation ${this.#highestGen}`);
+    panicUnless(this.#acceptEqual || this.#alsoActive.size === 0, 'downstairs: a second active connection without the planted bug');
+    for (const c of this.#alsoActive) panicUnless(this.connections.get(c.conn) === c, 'downstairs: a connection beside the active one is not open');
+    if (this.#config.readOnly) return;
+    for (const c of this.connections.values()) {
+      const promoted = c.state !== 'ConnectedToUpstairs';
+      if (promoted !== (c === active || this.#alsoActive.has(c))) panic(`downstairs ${this.#config.id}: connection ${c.conn} is ${c.state}, ${promoted ? 'not ' : ''}active`);
+    }
   }
 
   /** A new connection: the version and read-only checks of negotiation, then YesItsMe. */
@@ -155,6 +183,7 @@ class Downstairs implements DownstairsProcess {
     }
     const c: DsConnection = { node: from, conn, inSeq: seq, outSeq: 0, state: 'ConnectedToUpstairs', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen, readOnly: m.readOnly, heardMs: this.#env.now() };
     this.connections.set(conn, c);
+    for (const other of this.connections.values()) panicUnless(other === c || other.node !== from || other.sessionId !== m.sessionId, 'downstairs: two connections from one upstairs session');
     if (m.version !== CRUCIBLE_VERSION) {
       this.#send(c, { type: 'VersionMismatch', version: CRUCIBLE_VERSION });
       return this.#close(c, 'VersionMismatch');
@@ -164,6 +193,7 @@ class Downstairs implements DownstairsProcess {
       return this.#close(c, 'ReadOnlyMismatch');
     }
     this.#send(c, { type: 'YesItsMe', version: CRUCIBLE_VERSION });
+    this.#checkConnections();
   }
 
   #handle(c: DsConnection, m: UpstairsMessage): void {
@@ -173,23 +203,25 @@ class Downstairs implements DownstairsProcess {
       case 'PromoteToActive':
         return this.#promote(c, m);
       case 'RegionInfoPlease':
-        if (c.state !== 'PromotedToActive') return this.#close(c, 'BadNegotiationOrder');
-        c.state = 'SentRegionInfo';
-        return this.#send(c, { type: 'RegionInfo', region: this.region.definition });
+        return this.#negotiate(c, 'PromotedToActive', 'SentRegionInfo', { type: 'RegionInfo', region: this.region.definition });
       case 'ExtentVersionsPlease':
-        if (c.state !== 'SentRegionInfo') return this.#close(c, 'BadNegotiationOrder');
-        c.state = 'Running';
-        return this.#send(c, { type: 'ExtentVersions', ...extentVersions(this.region) });
+        return this.#negotiate(c, 'SentRegionInfo', 'Running', { type: 'ExtentVersions', ...extentVersions(this.region) });
       case 'LastFlush':
         // No answer (message version 13 removed LastFlushAck): the replay follows at once.
-        if (c.state !== 'SentRegionInfo') return this.#close(c, 'BadNegotiationOrder');
-        c.state = 'Running';
-        return;
+        return this.#negotiate(c, 'SentRegionInfo', 'Running', null);
       case 'Ruok':
         return this.#send(c, { type: 'Imok' });
       default:
         return this.#io(c, m);
     }
+  }
+
+  /** One step of negotiation after promotion: from `expected` to `next`, else the connection is closed. */
+  #negotiate(c: DsConnection, expected: DsConnState, next: DsConnState, answer: DownstairsMessage | null): void {
+    if (c.state !== expected) return this.#close(c, 'BadNegotiationOrder');
+    panicUnless(this.#config.readOnly || this.#active === c || this.#alsoActive.has(c), 'downstairs: negotiation goes on for a connection that is not active');
+    c.state = next;
+    if (answer !== null) this.#send(c, answer);
   }
 
   #promote(c: DsConnection, m: PromoteToActive): void {
@@ -201,6 +233,7 @@ class Downstairs implements DownstairsProcess {
     const readOnly = this.#config.readOnly;
     if (!readOnly && m.gen < this.#highestGen) return this.#close(c, `generation ${m.gen} below ${this.#highestGen}, promoted before`);
     if (!readOnly && this.#active !== null && this.#active !== c && !this.#takeOver(c, this.#active, m)) return;
+    panicUnless(this.connections.get(c.conn) === c && c.state === 'ConnectedToUpstairs', 'downstairs: promoting a connection no longer waiting for it');
     c.gen = m.gen;
     c.state = 'PromotedToActive';
     if (readOnly) this.#replaceReadOnlySession(c, m);
@@ -210,6 +243,7 @@ class Downstairs implements DownstairsProcess {
       this.#closed.clear(); // promote_to_active re-opens any closed extents
       panicUnless(this.#active.gen === this.#highestGen, `downstairs: the active connection is at ${c.gen}, below ${this.#highestGen}`);
     }
+    panicUnless(c.gen === m.gen && c.state === 'PromotedToActive' && (readOnly || this.#active === c), 'downstairs: a promotion that did not make the connection active');
     this.#send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
   }
 
@@ -219,6 +253,8 @@ class Downstairs implements DownstairsProcess {
    * dropped with everything it had queued. Whether the promotion goes on as usual.
    */
   #takeOver(c: DsConnection, active: DsConnection, m: PromoteToActive): boolean {
+    // #promote refused generations below the highest promoted, which the active one holds.
+    panicUnless(active !== c && m.gen >= active.gen && active.state !== 'ConnectedToUpstairs', 'downstairs: a takeover by a lower generation, or of a connection not active');
     const same = active.upstairsId === m.upstairsId && active.sessionId === m.sessionId && active.gen === m.gen;
     if (m.gen === active.gen && !same && !this.#acceptEqual) {
       this.#close(c, `generation ${m.gen} already active for another session`);
@@ -236,6 +272,7 @@ class Downstairs implements DownstairsProcess {
       this.connections.delete(active.conn); // dropped, with everything it had queued
       this.#active = null;
     }
+    panicUnless(this.#active === null || same, 'downstairs: a takeover left another connection active');
     return true;
   }
 
@@ -246,6 +283,7 @@ class Downstairs implements DownstairsProcess {
       this.#send(old, { type: 'YouAreNoLongerActive', newUpstairsId: m.upstairsId, newSessionId: m.sessionId, newGen: m.gen });
       this.connections.delete(old.conn);
     }
+    panicUnless(this.connections.get(c.conn) === c, 'downstairs: a read-only session replaced itself');
   }
 
   /** IO and reconciliation run only for the active (or read-only), Running connection. */
@@ -261,6 +299,7 @@ class Downstairs implements DownstairsProcess {
         this.#assertOpen(m.extent, m.jobId);
         return this.#send(c, { type: 'ReadResponse', jobId: m.jobId, data: readBlock(region, m.extent, m.block) });
       case 'Flush':
+        panicUnless(m.extentLimit === null || (m.extentLimit >= 0 && m.extentLimit < region.extents.length), `job ${m.jobId}: a flush limited to no extent ${m.extentLimit}`);
         flushRegion(region, m.flushNumber, m.gen, m.extentLimit);
         return this.#send(c, { type: 'FlushAck', jobId: m.jobId });
       case 'ExtentFlush':
@@ -292,11 +331,13 @@ class Downstairs implements DownstairsProcess {
       }
       case 'ExtentLiveRepair':
         panicUnless(this.#closed.has(m.extent), `job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
+        panicUnless(m.source !== this.#config.id, `job ${m.jobId}: live repair of extent ${m.extent} from ourselves`);
         this.#env.spawn(`live repair extent ${m.extent}`, this.#repairFrom(c, m.extent, m.source, (error) => ({ type: 'ExtentLiveRepairAckId', jobId: m.jobId, error })));
         return;
       case 'ExtentLiveNoOp':
         return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
       case 'ExtentLiveReopen':
+        panicUnless(m.extent >= 0 && m.extent < this.region.extents.length, `job ${m.jobId}: reopen of no extent ${m.extent}`);
         this.#closed.delete(m.extent);
         return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
     }
@@ -313,6 +354,7 @@ class Downstairs implements DownstairsProcess {
     const r = yield* call<RepairReply>(source, { type: 'ExtentFetch', extent } satisfies RepairRequest, 500);
     if (this.connections.get(c.conn) !== c) return;
     if (!r.ok || r.reply.type !== 'ExtentData') return this.#send(c, ack('source unavailable'));
+    panicUnless(r.reply.blocks.length === this.region.extents[extent]!.blocks.length, `repair of extent ${extent}: ${r.reply.blocks.length} blocks from ${source}`);
     replaceExtent(this.region, extent, r.reply);
     this.#send(c, ack(null));
   }
