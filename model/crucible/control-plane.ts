@@ -9,12 +9,15 @@
 // replacements (control-replace.ts) run beside the activations.
 //
 // Fault model: the control plane is Nexus's stand-in in the Crucible scenarios and does not
-// crash. Its messages to an upstairs and the replies may be lost or late (it asks again after
-// `retryMs`, up to `attemptsMax` times, a reply to an old request still counts); an upstairs may
-// crash and come back (it says Booted): its unanswered requests died with it, and it is asked
-// again, at a new generation if it owned the region set.
+// crash, so everything it holds (the script, the generations handed out, every request) lives
+// through the run. Its messages to an upstairs and the replies may be lost, late or reordered
+// (its links are not one connection): it asks again after `retryMs`, up to `attemptsMax` times,
+// each time with a new request id; a reply to an old request still counts, and a reply twice
+// only counts again (`replies`). An upstairs may crash and come back (it says Booted): its
+// unanswered requests died with it, and it is asked again, at a new generation if it owned the
+// region set. A reply from a node other than the one asked is a bug in the model (asserted).
 
-import { panicUnless } from '../assert.ts';
+import { panic, panicUnless } from '../assert.ts';
 import { between, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import { Deactivator, type DeactivateTag } from './control-deactivate.ts';
 import { Replacer, type Replacement, type ReplacementStatus, type ReplaceTag } from './control-replace.ts';
@@ -116,11 +119,13 @@ class ControlPlane implements ControlProcess {
 
   /** A new activation of `upstairs` at the end of the script (a generation up, fixed when it is sent). */
   #activateAgain(upstairs: NodeId, afterMs: number): void {
+    panicUnless(afterMs >= 0, `control: an activation of ${upstairs} ${afterMs} ms in the past`);
     this.script.push({ upstairs, gen: 0, afterMs: 0 });
     this.#env.setTimer(afterMs, { type: 'Activate', index: this.script.length - 1, attempt: 0 } satisfies Tag);
   }
 
   #succeeded(index: number): void {
+    panicUnless(this.#started.has(index) && !this.#settled.has(index), `control: activation ${index} succeeded twice, or before it was sent`);
     const following = this.script[index + 1];
     if (following !== undefined && !this.#settled.has(index + 1)) this.#env.setTimer(this.#delayOf(following), { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
   }
@@ -137,6 +142,8 @@ class ControlPlane implements ControlProcess {
     panicUnless(a !== undefined, `control: no activation ${index} in the script`);
     if (this.#settled.has(index) || attempt >= this.#config.attemptsMax) return;
     if (attempt === 0 && this.#started.has(index)) return; // already under way
+    panicUnless(attempt === 0 || this.#started.has(index), `control: a retry of activation ${index}, never sent`);
+    const topGenBefore = this.#topGen;
     this.#started.add(index);
     if (attempt === 0 || this.#topIndex !== index) {
       // A first send, or a retry after another activation got a higher generation (Nexus
@@ -146,7 +153,9 @@ class ControlPlane implements ControlProcess {
       this.#topIndex = index;
     }
     panicUnless(a.gen >= 1 && a.gen <= this.#topGen, 'control: an activation sent at a generation not handed out');
+    panicUnless(this.#topGen >= topGenBefore && this.script[this.#topIndex] !== undefined, 'control: the highest generation handed out went down');
     const requestId = this.#env.mintId(`${this.#config.id}-activate`);
+    panicUnless(!this.requests.has(requestId), `control: request id ${requestId} reused`);
     this.requests.set(requestId, { kind: 'activate', upstairs: a.upstairs, gen: a.gen, replies: 0, ok: null, lostInCrash: false });
     this.#indexOf.set(requestId, index);
     this.#env.send(a.upstairs, { type: 'GoActiveWithGen', requestId, gen: a.gen });
@@ -171,6 +180,7 @@ class ControlPlane implements ControlProcess {
       for (const index of pending) this.#settled.add(index);
       this.activated.delete(from);
       this.#activateAgain(from, 0);
+      panicUnless(!this.activated.has(from) && this.script.at(-1)!.upstairs === from, 'control: a restarted owner still counted as activated');
       return;
     }
     // An activation still under way is asked for again at once, at the generation it was
@@ -185,12 +195,16 @@ class ControlPlane implements ControlProcess {
     r.replies++;
     r.ok = reply.ok;
     const index = this.#indexOf.get(reply.requestId)!;
-    const gen = this.script[index]!.gen;
+    const a = this.script[index];
+    // A retry may have raised the activation's generation since this request went out, never lowered it.
+    if (a === undefined || a.upstairs !== from || a.gen < r.gen) panic(`control: activation reply ${reply.requestId} for activation ${index}, sent at ${r.gen}, not what the script holds`);
+    const gen = a.gen;
     if (reply.ok) {
       if (!this.#settled.has(index)) this.#succeeded(index);
       this.#settled.add(index);
       this.activated.set(from, gen);
       if (gen === Math.max(...this.activated.values())) this.#owner = from;
+      panicUnless(this.activated.get(from) === gen && this.#settled.has(index), 'control: an activation answered ok and not recorded');
     } else if (reply.error === 'GenerationNumberTooLow') {
       // The regions have moved past this generation (an interrupted reconciliation flushes
       // at max_gen): activate again one generation up, as Nexus would by bumping the VCR.
