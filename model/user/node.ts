@@ -5,12 +5,17 @@
 // after a pause (bounded), Ok and 400/404 end the request. It remembers, per instance, the last
 // thing it asked for: the oracle holds the system to it.
 //
-// Fault model: the user sits outside the rack and never crashes; its requests and Nexus's
-// answers may be lost or late (a timeout, tried again at another Nexus: so a request may take
-// effect twice, as a real client's retry does), and a Nexus may answer 503 while it is cut off
-// from the database. What it remembers is what it asked for, not what happened.
+// Fault model: the user sits outside the rack and never crashes, so what it remembers lives
+// through the run (it has no durable state, and needs none). Its requests and Nexus's answers
+// may be lost, late, duplicated or reordered: a lost or late answer is a timeout, and the
+// request is tried again at another Nexus, so a request may take effect twice, as a real
+// client's retry does; a duplicated answer, or one after the timeout, is dropped by the RPC
+// layer. A Nexus may crash mid-request (a timeout again: the saga it started may still run),
+// be cut off from the sleds, or answer 503 while it is cut off from the database. Each
+// instance's script runs on its own, one request at a time. What the user remembers is what it
+// asked for, not what happened: the oracle holds the system to the last thing asked.
 
-import { panicUnless } from '../assert.ts';
+import { panic, panicUnless } from '../assert.ts';
 import { call, sleep, between, flip, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { AutoRestartPolicy } from '../common/vmm-state.ts';
 import type { NexusReply, NexusRequest } from '../nexus/api.ts';
@@ -74,6 +79,7 @@ const START_ROUNDS = 5;
 
 /** The misbehaving client (UserConfig.rogue): one Reboot or migration, hammered at every Propolis until let through. */
 function* rogueClient(env: Env, rogue: NonNullable<UserConfig['rogue']>, timeoutMs: number): Flow<void> {
+  panicUnless(rogue.propolis.length > 0, 'rogue client: no Propolis to hammer');
   yield* sleep(between(env, 'rogue.delayMs', 0, rogue.delayMsMax));
   const migrate = env.choose('rogue.kind', 2) === 1;
   const waiting = new Set(rogue.propolis);
@@ -81,6 +87,7 @@ function* rogueClient(env: Env, rogue: NonNullable<UserConfig['rogue']>, timeout
     if (tries > 0) yield* sleep(between(env, 'rogue.retryMs', 1, rogue.retryMsMax));
     for (const p of [...waiting]) {
       const target = rogue.propolis.find((q) => q !== p) ?? p;
+      panicUnless(target !== p || rogue.propolis.length === 1, `rogue client: a migration of ${p} to itself`);
       const request: PropolisRequest = migrate ? { type: 'InstanceMigrateStart', migrationId: env.mintId('rogue-migration'), target } : { type: 'InstanceStatePut', requested: 'Reboot' };
       const r = yield* call<PropolisReply>(p, request, timeoutMs);
       if (!notYet(r.ok ? r.reply : null)) waiting.delete(p);
@@ -108,6 +115,8 @@ class UserNode implements UserProcess {
 
   constructor(env: Env, config: UserConfig) {
     panicUnless(config.nexus.length > 0 && config.ops.length > 0 && config.attemptsMax > 0, 'user: needs a Nexus, operations and attempts');
+    panicUnless(new Set(config.instances.map((i) => i.id)).size === config.instances.length, 'user: two instances with one id');
+    panicUnless(!config.ops.includes('migrate') || config.sleds.length > 0, 'user: migrations with no sled to migrate to');
     this.#env = env;
     this.#config = config;
     for (const instance of config.instances) env.spawn(`user ${instance.id}`, this.#script(instance));
@@ -122,12 +131,17 @@ class UserNode implements UserProcess {
       if (r.ok && (r.reply.type !== 'Error' || final.includes(r.reply.code))) return r.reply;
       yield* sleep(RETRY_PAUSE_MS);
     }
+    const abandonedBefore = this.abandoned.length;
     this.abandoned.push(`${req.type} ${'instanceId' in req ? req.instanceId : ''}`);
+    panicUnless(this.abandoned.length === abandonedBefore + 1, 'user: a request abandoned twice');
     return null;
   }
 
   *#ask(instanceId: string, action: UserAction): Flow<NexusReply | null> {
     panicUnless(!this.deleted.has(instanceId), `user: asked to ${action} ${instanceId} after deleting it`);
+    // A reboot goes through #reboot: it sets the intent only once Nexus has answered.
+    panicUnless(action !== 'reboot', `user: a reboot of ${instanceId} asked as a start, stop or delete`);
+    panicUnless(!this.finished.has(instanceId), `user: asked to ${action} ${instanceId} after its script ended`);
     this.lastAsked.set(instanceId, action);
     const type = action === 'start' ? 'InstanceStart' : action === 'stop' ? 'InstanceStop' : 'InstanceDelete';
     return yield* this.#request({ type, instanceId });
@@ -135,6 +149,7 @@ class UserNode implements UserProcess {
 
   /** Poll until the instance is in one of `states`; the last state seen. */
   *#waitFor(instanceId: string, states: readonly string[]): Flow<string | null> {
+    panicUnless(states.length > 0 && this.lastAsked.has(instanceId), `user: waiting on ${instanceId} for nothing, or before asking anything of it`);
     let state: string | null = null;
     for (let i = 0; i < WAIT_POLLS_MAX; i++) {
       const view = yield* this.#request({ type: 'InstanceView', instanceId });
@@ -176,15 +191,18 @@ class UserNode implements UserProcess {
    * Failed instance may be restarted: after a stop, the user expects either.
    */
   *#reboot(instanceId: string): Flow<void> {
+    panicUnless(!this.deleted.has(instanceId), `user: a reboot of ${instanceId} after deleting it`);
     const reply = yield* this.#request({ type: 'InstanceReboot', instanceId }, ['InvalidRequest', 'NotFound', 'Conflict']);
     if (reply?.type === 'Ok') this.lastAsked.set(instanceId, 'start');
     else if (reply !== null && this.lastAsked.get(instanceId) !== 'start') this.lastAsked.set(instanceId, 'reboot');
+    panicUnless(reply?.type !== 'Ok' || this.lastAsked.get(instanceId) === 'start', `user: a reboot of ${instanceId} accepted, not remembered as a start`);
   }
 
   /** Best effort: a migration the instance is in no state for is not tried again. */
   *#migrate(instanceId: string): Flow<void> {
     const sleds = this.#config.sleds;
-    const dstSledId = sleds[this.#env.choose('user.dstSled', sleds.length)]!;
+    const dstSledId = sleds[this.#env.choose('user.dstSled', sleds.length)];
+    if (dstSledId === undefined || this.deleted.has(instanceId)) panic(`user: a migration of ${instanceId} to no sled, or after deleting it`);
     yield* this.#request({ type: 'InstanceMigrate', instanceId, dstSledId }, ['InvalidRequest', 'NotFound', 'Conflict']);
   }
 
@@ -206,6 +224,7 @@ class UserNode implements UserProcess {
     const env = this.#env;
     const config = this.#config;
     const instanceId = instance.id;
+    panicUnless(!this.lastAsked.has(instanceId) && !this.finished.has(instanceId), `user: the script of ${instanceId} started twice`);
     yield* this.#request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
     if (config.startFirst) yield* this.#start(instanceId);
     const ops = between(env, 'user.ops', 1, config.opsMax);
@@ -219,6 +238,7 @@ class UserNode implements UserProcess {
       const reply = yield* this.#ask(instanceId, 'delete');
       if (reply?.type === 'Ok') this.deleted.add(instanceId);
     }
+    panicUnless(!this.deleted.has(instanceId) || this.lastAsked.get(instanceId) === 'delete', `user: ${instanceId} deleted, then asked something else`);
     panicUnless(!this.finished.has(instanceId), `user: the script of ${instanceId} ran twice`);
     this.finished.add(instanceId);
   }
