@@ -6,10 +6,18 @@
 // while; a crash loses only the work in progress, resumed at boot. Ordering the agent enforces:
 // a region with ZFS snapshots cannot be deleted (400), a snapshot whose read-only downstairs is
 // not Destroyed cannot be deleted (500).
-// Fault model: crash (durable records kept), kill (the disk is gone; the operator expunges it),
-// lost and late messages; `createFailPerMille` of region creates fail (Failed), as a full dataset
-// or a failed clone does upstream. Not modelled: ports (addresses are never reused), the 5 s wait
-// for a snapshot directory, the busy worker ordering, Creating (503) for a clone in progress.
+//
+// Fault model: an agent may crash (its records are durable and kept; the work in progress and
+// its timers are lost, and boot schedules the unfinished records again) or be killed (the disk
+// is gone; the operator expunges it). `createFailPerMille` of region creates fail (Failed), as a
+// full dataset or a failed clone does upstream. Its callers (Nexus's sagas, the operator) may be
+// partitioned from it, and their requests or its answers lost or late: a caller that crashes or
+// times out asks again, so every request is idempotent (a create returns the record as it is, a
+// delete of a Tombstoned or Destroyed region is 204 again). A clone's source agent may be down,
+// killed or cut off: the read times out after `cloneTimeoutMs` and the region is Failed; a delete
+// while the clone is under way wins (Tombstoned), and the clone's late answer is ignored.
+// Not modelled: ports (addresses are never reused), the 5 s wait for a snapshot directory, the
+// busy worker ordering, Creating (503) for a clone in progress.
 
 import { panic, panicUnless } from '../../assert.ts';
 import { between, call, flip, probe, type Env, type Flow, type NodeDef, type NodeId, type Process } from '../../../ports/index.ts';
@@ -51,12 +59,20 @@ class Agent implements AgentProcess {
     this.env = env;
     this.config = config;
     this.durable = durable;
+    this.checkDurable();
     // Work left over from before a crash starts again (apply_smf, then the worker).
     for (const r of durable.regions.values()) if (r.state === 'Requested' || r.state === 'Tombstoned') this.schedule('region', r.id);
     for (const [key, rs] of durable.running) if (rs.state === 'Requested' || rs.state === 'Tombstoned') this.schedule('running', key);
   }
 
+  /** What the records keep through every crash: snapshots only on Created regions, read-only downstairs only of known regions. */
+  private checkDurable(): void {
+    for (const r of this.durable.regions.values()) if (r.snapshots.size > 0 && r.state !== 'Created') panic(`agent ${this.config.id}: region ${r.id} ${r.state} with snapshots`);
+    for (const key of this.durable.running.keys()) if (!this.durable.regions.has(key.slice(0, key.indexOf('@')))) panic(`agent ${this.config.id}: read-only downstairs ${key} of no region`);
+  }
+
   private schedule(kind: Work['kind'], key: string): void {
+    panicUnless(kind === 'region' ? this.durable.regions.has(key) : this.durable.running.has(key), `agent: work scheduled for no record ${key}`);
     this.env.setTimer(between(this.env, `${this.config.id}.workMs`, 1, this.config.workMsMax), { type: 'Work', kind, key } satisfies Work);
   }
 
@@ -81,7 +97,8 @@ class Agent implements AgentProcess {
 
   /** A clone copies every extent from its source; any failure leaves the region Failed. */
   private *clone(region: AgentRegion): Flow<void> {
-    const source = region.source!;
+    panicUnless(region.source !== null && region.state === 'Requested', `agent: clone of region ${region.id}, not a Requested clone`);
+    const source = region.source;
     const agent = source.slice(0, source.indexOf(':'));
     const r = yield* call<AgentReply>(agent, { type: 'CloneRead', address: source } satisfies AgentRequest, this.config.cloneTimeoutMs);
     if (region.state !== 'Requested') return; // deleted meanwhile: Tombstoned wins (created() leaves it)
@@ -93,6 +110,10 @@ class Agent implements AgentProcess {
   private workRunning(key: string): void {
     const rs = this.durable.running.get(key);
     if (rs === undefined) panic(`agent ${this.config.id}: work for unknown running snapshot ${key}`);
+    // Until it is Destroyed, its snapshot cannot be deleted, nor the region with it.
+    const at = key.indexOf('@');
+    const region = this.durable.regions.get(key.slice(0, at));
+    if (rs.state !== 'Destroyed' && (region?.state !== 'Created' || !region.snapshots.has(key.slice(at + 1)))) panic(`agent ${this.config.id}: read-only downstairs ${key} ${rs.state} of a snapshot gone`);
     if (rs.state === 'Requested') rs.state = 'Created';
     else if (rs.state === 'Tombstoned') rs.state = 'Destroyed';
   }
@@ -132,6 +153,7 @@ class Agent implements AgentProcess {
     }
     this.durable.regions.set(regionId, { id: regionId, state: 'Requested', source, snapshots: new Set() });
     this.schedule('region', regionId);
+    panicUnless(this.durable.regions.get(regionId)?.state === 'Requested', `agent: region ${regionId} created, not Requested`);
     return { status: 200, state: 'Requested' };
   }
 
@@ -154,6 +176,7 @@ class Agent implements AgentProcess {
     const region = this.durable.regions.get(regionId);
     if (region === undefined || region.state !== 'Created') return notFound(`region ${regionId} not found`);
     region.snapshots.add(snapshotId);
+    panicUnless(region.state === 'Created' && region.snapshots.has(snapshotId), 'agent: a snapshot of a region not Created');
     return { status: 204 };
   }
 
@@ -163,6 +186,7 @@ class Agent implements AgentProcess {
     const rs = this.durable.running.get(`${regionId}@${snapshotId}`);
     if (rs !== undefined && rs.state !== 'Destroyed') return { status: 500, message: `read-only downstairs running for region ${regionId} snapshot ${snapshotId}` };
     region.snapshots.delete(snapshotId);
+    panicUnless(!region.snapshots.has(snapshotId) && (rs === undefined || rs.state === 'Destroyed'), `agent: snapshot ${snapshotId} of ${regionId} deleted while its downstairs runs`);
     return { status: 204 };
   }
 
@@ -197,6 +221,7 @@ class Agent implements AgentProcess {
       rs.state = 'Tombstoned';
       this.schedule('running', `${regionId}@${snapshotId}`);
     }
+    panicUnless(rs.state === 'Tombstoned' || rs.state === 'Destroyed', `agent: a deleted read-only downstairs of ${regionId} is ${rs.state}`);
     return { status: 204 };
   }
 
