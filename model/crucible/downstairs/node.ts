@@ -115,7 +115,7 @@ class Downstairs implements DownstairsProcess {
   }
 
   #send(c: DsConnection, message: DownstairsMessage): void {
-    panicUnless(this.connections.get(c.conn) === c, `downstairs: a frame on ${c.conn}, not an open connection`);
+    if (this.connections.get(c.conn) !== c) panic(`downstairs: a frame on ${c.conn}, not an open connection`); // hot: the message is built only on failure
     this.#env.send(c.node, { type: 'Frame', conn: c.conn, seq: ++c.outSeq, message } satisfies Framed<DownstairsMessage>);
   }
 
