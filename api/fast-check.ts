@@ -99,7 +99,8 @@ function tapeRun(scenario: Scenario, tape: TapeFile, options: BridgeOptions): Ru
   const drawn = drawnRuns.get(tape);
   if (drawn !== undefined) return drawn;
   const values = tape.choices.map((c) => c[2]);
-  return execute({ scenario, bugs: tape.bugs, seed: tape.seed, ...(tape.config === undefined ? (options.config === undefined ? {} : { config: options.config }) : { config: tape.config }), tape: { values, labels: null } }).outcome;
+  const config = tape.config ?? options.config;
+  return execute({ scenario, bugs: tape.bugs, seed: tape.seed, ...(config === undefined ? {} : { config }), tape: { values, labels: null } }).outcome;
 }
 
 /** One file per scenario and switches: fast-check's last failure (its final counterexample) is the one left. */

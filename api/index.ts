@@ -25,5 +25,6 @@ export { BOUND_STEPS, DETERMINISM, PANIC } from '../sim/runner.ts';
 export { DEFAULT_RUN_CONFIG, RUN_CONFIG_FIELDS, runConfig, describeRunConfig, type ConfigField, type LinkParams, type NemesisParams, type RunConfig, type RunConfigInput, type SwarmBounds } from '../sim/run-config.ts';
 export { STRATEGIES, type Strategy } from '../sim/strategy.ts';
 
-export { runScenario, sweepScenario, shrinkFailure, replayTape, writeTape, type RunOptions, type RunResult, type ShrinkOptions, type SweepFailure, type SweepOptions, type SweepReport } from './run.ts';
+export { runScenario, sweepScenario, shrinkFailure, replayTape, writeTape, type RunOptions, type RunResult, type ShrinkOptions, type SweepOptions, type SweepReport } from './run.ts';
+export type { SweepFailure } from './sweep-seed.ts';
 export { parseTape, readTape, tapeText, type TapeFile } from './tape.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { decisionCount } from '../sim/choice.ts';
 import type { RunOutcome } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
-import { tellStory } from '../sim/story.ts';
+import { storyOf } from '../sim/story.ts';
 import { execute } from './execute.ts';
 import type { BugEntry } from './registry.ts';
 import type { Scenario } from './scenario.ts';
@@ -95,8 +95,7 @@ export function exhibit(scenario: Scenario, bug: BugEntry, o: ExhibitOptions): E
 }
 
 function measured(outcome: RunOutcome): Pick<ExhibitRow, 'shrunkSteps' | 'shrunkDecisions' | 'storyLines' | 'storyLeftOut'> {
-  const v = outcome.violation;
-  const story = v === null || outcome.records === null ? null : tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds);
+  const story = storyOf(outcome);
   return { shrunkSteps: outcome.steps, shrunkDecisions: decisionCount(outcome.choices.values), storyLines: story?.lines.length ?? null, storyLeftOut: story?.leftOut ?? null };
 }
 

@@ -6,11 +6,12 @@ import { writeFileSync } from 'node:fs';
 import type { RunConfig } from '../sim/run-config.ts';
 import type { RunOutcome, Violation } from '../sim/runner.ts';
 import type { Strategy } from '../sim/strategy.ts';
-import { tellStory } from '../sim/story.ts';
+import { storyOf } from '../sim/story.ts';
 import { execute, replayCommand } from './execute.ts';
 import { InputError } from './input-error.ts';
 import type { Scenario } from './scenario.ts';
 import { SHRINK_RUNS, shrinkRun } from './shrink-run.ts';
+import { sweepSeed, type SweepFailure } from './sweep-seed.ts';
 import { tapeOf, tapeText, type TapeFile } from './tape.ts';
 
 export interface RunOptions {
@@ -60,14 +61,6 @@ export interface SweepOptions {
   readonly maxFailures?: number;
 }
 
-export interface SweepFailure {
-  readonly seed: number;
-  readonly invariant: string;
-  readonly step: number;
-  readonly message: string;
-  readonly replay: string;
-}
-
 export interface SweepReport {
   readonly scenario: string;
   readonly seeds: number;
@@ -83,9 +76,8 @@ export function sweepScenario(scenario: Scenario, options: SweepOptions): SweepR
   for (const seed of seedsOf(options.seeds)) {
     if (failures.length >= (options.maxFailures ?? Infinity)) break;
     seeds++;
-    const { outcome } = execute({ scenario, bugs, seed, strategy, ...(options.config === undefined ? {} : { config: options.config }) });
-    const v = outcome.violation;
-    if (v !== null) failures.push({ seed, invariant: v.invariant, step: v.step, message: v.message, replay: replayCommand(scenario, seed, bugs, strategy) });
+    const { failure } = sweepSeed(scenario, bugs, seed, false, strategy, options.config);
+    if (failure !== null) failures.push(failure);
   }
   return { scenario: scenario.name, seeds, failures };
 }
@@ -149,7 +141,7 @@ export function writeTape(path: string, tape: TapeFile): void {
 
 function resultOf(scenario: Scenario, outcome: RunOutcome, bugs: readonly string[], strategy: Strategy, seed: number, replay: string | null): RunResult {
   const v = outcome.violation;
-  const story = v === null || outcome.records === null ? null : tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds).lines;
+  const story = storyOf(outcome)?.lines ?? null;
   return {
     ok: outcome.ok,
     violation: v,

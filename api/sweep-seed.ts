@@ -8,6 +8,7 @@
 import type { Scenario } from './scenario.ts';
 import { firstDifferentStep, firstDivergentEvent } from '../sim/divergence.ts';
 import { DETERMINISM, type RunOutcome } from '../sim/runner.ts';
+import type { RunConfig } from '../sim/run-config.ts';
 import type { Strategy } from '../sim/strategy.ts';
 import { describeRecord } from '../sim/trace.ts';
 import { execute, replayCommand, type RunRequest } from './execute.ts';
@@ -29,8 +30,9 @@ export interface SeedResult {
   readonly probes: readonly string[];
 }
 
-export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy): SeedResult {
-  const request: RunRequest = { scenario, bugs, seed, strategy, stepPrints: checkDeterminism };
+/** `config`: the run configuration, when not the scenario's own (the library's sweepScenario). */
+export function sweepSeed(scenario: Scenario, bugs: readonly string[], seed: number, checkDeterminism: boolean, strategy: Strategy, config?: RunConfig): SeedResult {
+  const request: RunRequest = { scenario, bugs, seed, strategy, stepPrints: checkDeterminism, ...(config === undefined ? {} : { config }) };
   const { outcome } = execute(request);
   const replay = replayCommand(scenario, seed, bugs, strategy);
   const v = outcome.violation;

@@ -24,12 +24,10 @@ export function scenarioFile(): string | null {
 
 /** Pick the registry for `argv`: a positional naming a scenario file, or a tape that records one. */
 export async function useRegistryFor(argv: readonly string[]): Promise<void> {
-  const file = scenarioFileIn(argv);
-  active = file === null ? BUILTIN : await loadScenarioFile(file, packageRoot());
-  activeFile = file;
+  await useScenarioFile(scenarioFileIn(argv));
 }
 
-/** Load a scenario file in a sweep's worker thread, as the main thread did. */
+/** The built-in registry (null), or a scenario file's: a sweep's worker thread loads the main thread's. */
 export async function useScenarioFile(file: string | null): Promise<void> {
   active = file === null ? BUILTIN : await loadScenarioFile(file, packageRoot());
   activeFile = file;

@@ -1,7 +1,7 @@
 // How results read: one-line verdicts, the violation, its story or the events that led to it, the JSON shapes.
 
 import type { RunOutcome, Violation } from '../sim/runner.ts';
-import { decisionsByRecord, mentions, storyLine, tellStory, textOf, type Story } from '../sim/story.ts';
+import { decisionsByRecord, mentions, storyLine, storyOf, textOf } from '../sim/story.ts';
 import { describeRecord, type TraceRecord } from '../sim/trace.ts';
 import { outputs } from './outputs.ts';
 
@@ -25,13 +25,6 @@ export interface EventView {
   readonly nodes: readonly string[];
   /** Only events whose payload or text names these ids. */
   readonly entities: readonly string[];
-}
-
-/** The story of a failing run (sim/story.ts), or null when it passed or was not traced. */
-export function storyOf(outcome: RunOutcome): Story | null {
-  const v = outcome.violation;
-  if (v === null || outcome.records === null) return null;
-  return tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds);
 }
 
 /**

@@ -11,6 +11,7 @@
 // The engine knows nothing of the protocols: entities are whatever ids the oracle's message
 // names, and a node is an entity when the message names it.
 
+import type { RunOutcome } from './runner.ts';
 import { assert } from './assert.ts';
 import type { ChoiceRecorder } from './choice.ts';
 import { describeRecord, type TraceRecord } from './trace.ts';
@@ -117,6 +118,13 @@ function rootsOf(records: readonly TraceRecord[], v: StoryViolation, namedNodes:
 
 /** The events that are a node's own step (what changes its state). */
 const STEP_EVENTS: ReadonlySet<string> = new Set(['deliver', 'timer', 'resume', 'boot', 'restart']);
+
+/** The story of a run's violation, or null when the run passed or was not traced. */
+export function storyOf(outcome: RunOutcome): Story | null {
+  const v = outcome.violation;
+  if (v === null || outcome.records === null) return null;
+  return tellStory(outcome.records, outcome.choices, v, outcome.sim.nodeIds);
+}
 
 export function tellStory(records: readonly TraceRecord[], choices: ChoiceRecorder | null, v: StoryViolation, nodes: readonly string[], maxLines = 30): Story {
   const slice = new Slice(records, choices, v, nodes);

@@ -7,7 +7,8 @@
 
 import { bugsFor, eventViewOf, one, outputPaths, scenarioNamed, strategyNamed, type Parsed } from '../args.ts';
 import { execute } from '../../api/execute.ts';
-import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
+import { storyOf } from '../../sim/story.ts';
+import { emitJson, eventBlock, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { readTape } from '../../api/tape.ts';
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';

@@ -4,7 +4,8 @@
 
 import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, singleRunStrategy, type Parsed } from '../args.ts';
 import { execute, replayCommand } from '../../api/execute.ts';
-import { emitJson, eventBlock, storyOf, verdictLine, violationJson, writeTrace } from '../report.ts';
+import { storyOf } from '../../sim/story.ts';
+import { emitJson, eventBlock, verdictLine, violationJson, writeTrace } from '../report.ts';
 import { tapeOf } from '../../api/tape.ts';
 import { writeTape } from '../tape-file.ts';
 import { usage } from '../exit.ts';

@@ -13,7 +13,8 @@ import { bugsFor, eventViewOf, nonNegativeInt, one, outputPaths, scenarioNamed, 
 import { usage } from '../exit.ts';
 import { checkOutputs } from '../outputs.ts';
 import { formatSeconds, ProgressLine } from '../progress.ts';
-import { emitJson, eventBlock, storyOf, violationJson } from '../report.ts';
+import { storyOf } from '../../sim/story.ts';
+import { emitJson, eventBlock, violationJson } from '../report.ts';
 import { SHRINK_RUNS, shrinkRun } from '../../api/shrink-run.ts';
 import { readTape, tapeOf } from '../../api/tape.ts';
 import { writeTape } from '../tape-file.ts';

@@ -119,13 +119,13 @@ class ControlPlane implements ControlProcess {
 
   /** A new activation of `upstairs` at the end of the script (a generation up, fixed when it is sent). */
   #activateAgain(upstairs: NodeId, afterMs: number): void {
-    panicUnless(afterMs >= 0, `control: an activation of ${upstairs} ${afterMs} ms in the past`);
+    if (!(afterMs >= 0)) panic(`control: an activation of ${upstairs} ${afterMs} ms in the past`);
     this.script.push({ upstairs, gen: 0, afterMs: 0 });
     this.#env.setTimer(afterMs, { type: 'Activate', index: this.script.length - 1, attempt: 0 } satisfies Tag);
   }
 
   #succeeded(index: number): void {
-    panicUnless(this.#started.has(index) && !this.#settled.has(index), `control: activation ${index} succeeded twice, or before it was sent`);
+    if (!(this.#started.has(index) && !this.#settled.has(index))) panic(`control: activation ${index} succeeded twice, or before it was sent`);
     const following = this.script[index + 1];
     if (following !== undefined && !this.#settled.has(index + 1)) this.#env.setTimer(this.#delayOf(following), { type: 'Activate', index: index + 1, attempt: 0 } satisfies Tag);
   }
@@ -139,10 +139,10 @@ class ControlPlane implements ControlProcess {
   /** Send an activation (or a retry of it), at a generation never at or below one already handed out. */
   #activate({ index, attempt }: Tag): void {
     const a = this.script[index]!;
-    panicUnless(a !== undefined, `control: no activation ${index} in the script`);
+    if (a === undefined) panic(`control: no activation ${index} in the script`);
     if (this.#settled.has(index) || attempt >= this.#config.attemptsMax) return;
     if (attempt === 0 && this.#started.has(index)) return; // already under way
-    panicUnless(attempt === 0 || this.#started.has(index), `control: a retry of activation ${index}, never sent`);
+    if (!(attempt === 0 || this.#started.has(index))) panic(`control: a retry of activation ${index}, never sent`);
     const topGenBefore = this.#topGen;
     this.#started.add(index);
     if (attempt === 0 || this.#topIndex !== index) {
@@ -155,7 +155,7 @@ class ControlPlane implements ControlProcess {
     panicUnless(a.gen >= 1 && a.gen <= this.#topGen, 'control: an activation sent at a generation not handed out');
     panicUnless(this.#topGen >= topGenBefore && this.script[this.#topIndex] !== undefined, 'control: the highest generation handed out went down');
     const requestId = this.#env.mintId(`${this.#config.id}-activate`);
-    panicUnless(!this.requests.has(requestId), `control: request id ${requestId} reused`);
+    if (this.requests.has(requestId)) panic(`control: request id ${requestId} reused`);
     this.requests.set(requestId, { kind: 'activate', upstairs: a.upstairs, gen: a.gen, replies: 0, ok: null, lostInCrash: false });
     this.#indexOf.set(requestId, index);
     this.#env.send(a.upstairs, { type: 'GoActiveWithGen', requestId, gen: a.gen });
@@ -191,7 +191,7 @@ class ControlPlane implements ControlProcess {
   #onActivationReply(from: NodeId, reply: Extract<UpstairsReply, { type: 'ActivationReply' }>): void {
     const r = this.requests.get(reply.requestId);
     if (r === undefined) return;
-    panicUnless(r.kind === 'activate' && r.upstairs === from, `control: activation reply ${reply.requestId} from ${from}, not from the upstairs it was sent to`);
+    if (!(r.kind === 'activate' && r.upstairs === from)) panic(`control: activation reply ${reply.requestId} from ${from}, not from the upstairs it was sent to`);
     r.replies++;
     r.ok = reply.ok;
     const index = this.#indexOf.get(reply.requestId)!;

@@ -8,7 +8,7 @@
 // (timed out). The oracle checks every read against that history (oracle/crucible-register.ts);
 // the guest itself believes whatever it is told.
 
-import { panicUnless } from '../assert.ts';
+import { panic } from '../assert.ts';
 import { between, type Env, type NodeDef, type NodeId, type Process } from '../../ports/index.ts';
 import type { RegionDefinition } from './protocol.ts';
 import type { UpstairsReply, UpstairsRequest } from './upstairs/control.ts';
@@ -121,7 +121,7 @@ class Guest implements GuestProcess {
     const requestId = env.mintId(`${this.#config.id}-io`);
     const op = this.#pickOp(requestId);
     this.#inFlight.set(requestId, op);
-    panicUnless(this.#inFlight.size <= DEPTH_MAX, `guest: ${this.#inFlight.size} requests in flight, above ${DEPTH_MAX}`);
+    if (!(this.#inFlight.size <= DEPTH_MAX)) panic(`guest: ${this.#inFlight.size} requests in flight, above ${DEPTH_MAX}`);
     this.history.push({ type: 'invoke', opId: requestId, op, atMs: env.now() });
     env.send(this.#config.upstairs, requestOf(requestId, op));
     env.setTimer(this.#config.timeoutMs, { type: 'Timeout', requestId } satisfies Tag);
@@ -132,7 +132,7 @@ class Guest implements GuestProcess {
   #finished(requestId: string, event: GuestEvent): void {
     // Each request ends once in the history: answered, failed, or given up (the oracle's register reads it).
     const wasInFlight = this.#inFlight.delete(requestId);
-    panicUnless(wasInFlight && event.opId === requestId, `guest: request ${requestId} ended twice or never began`);
+    if (!(wasInFlight && event.opId === requestId)) panic(`guest: request ${requestId} ended twice or never began`);
     this.history.push(event);
     this.#scheduleNext(this.#think());
   }

@@ -70,8 +70,8 @@ class NexusNode implements Process {
     };
     // Each task's first activation at a drawn phase, so two Nexus instances do not run in lockstep.
     for (const [task, periodMs] of Object.entries(config.periodsMs) as [BackgroundTask, number][]) {
-      panicUnless(periodMs > 0, `Nexus: background task ${task} needs a positive period`);
-      panicUnless(task in PASSES, `Nexus: a period for ${task}, which has no pass`);
+      if (!(periodMs > 0)) panic(`Nexus: background task ${task} needs a positive period`);
+      if (!(task in PASSES)) panic(`Nexus: a period for ${task}, which has no pass`);
       env.setTimer(env.choose(`nexus.${task}.phaseMs`, periodMs), { type: 'Activate', task, periodic: true } satisfies Tag);
     }
     env.spawn('saga recovery', recoverSagas(this.#ctx));
@@ -95,7 +95,7 @@ class NexusNode implements Process {
   }
 
   *#activation(task: BackgroundTask): Flow<void> {
-    panicUnless(this.#running.has(task), `Nexus: a pass of ${task} runs unmarked`);
+    if (!this.#running.has(task)) panic(`Nexus: a pass of ${task} runs unmarked`);
     try {
       yield* PASSES[task](this.#ctx);
     } finally {

@@ -11,7 +11,7 @@
 // has, so there is never a moment with two running copies. A source that hears nothing in time
 // (the target's sled crashed, say) takes its VMM back; a target told Aborted fails its side.
 
-import { panic, panicUnless } from '../assert.ts';
+import { panic } from '../assert.ts';
 import { between, call, flip, sleep, type Flow } from '../../ports/index.ts';
 import type { SledAgentReply } from './api.ts';
 import type { MigrationSource } from './api.ts';
@@ -131,5 +131,5 @@ function failIn(sled: SledAgent, vmm: SimVmm): void {
   if (vmm.state === 'Migrating') sled.transition(vmm, 'Failed');
   else sled.publish(vmm);
   const after: SimVmm['migrationIn'] = vmm.migrationIn; // advanceMigration replaced it
-  panicUnless(after?.state === 'Failed', `VMM ${vmm.id}: its failed migration in is not Failed`);
+  if (after?.state !== 'Failed') panic(`VMM ${vmm.id}: its failed migration in is not Failed`);
 }

@@ -117,7 +117,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
   transition(vmm: SimVmm, to: SimVmm['state']): void {
     const gen = vmm.gen;
     advance(vmm, to);
-    panicUnless(vmm.state === to && vmm.gen > gen, `VMM ${vmm.id}: a transition to ${to} must raise its generation`);
+    if (!(vmm.state === to && vmm.gen > gen)) panic(`VMM ${vmm.id}: a transition to ${to} must raise its generation`);
     if (to === 'Destroyed' && this.#removeBeforeNotify) {
       this.vmms.delete(vmm.id);
       this.env.log(`VMM ${vmm.id} removed from the table before its final state was published`);
@@ -141,7 +141,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
       if (vmm.migrationOut?.migrationId === t.migrationId && vmm.migrationOut.state === 'InProgress') failMigrationOut(this, vmm);
       return;
     }
-    panicUnless(vmm.progressing, `VMM ${vmm.id}: a progress step it did not schedule`);
+    if (!vmm.progressing) panic(`VMM ${vmm.id}: a progress step it did not schedule`);
     vmm.progressing = false;
     const to = nextState(vmm);
     if (to !== null) this.transition(vmm, to);
@@ -192,7 +192,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
       this.#scheduleProgress(vmm);
       if (!(this.vmms.get(vmm.id) === vmm && vmm.publishing)) panic(`VMM ${vmm.id}: registered, but not in the table or not published`);
     }
-    panicUnless(vmm.instanceId === request.instanceId, `VMM ${vmm.id} registered again for another instance`);
+    if (vmm.instanceId !== request.instanceId) panic(`VMM ${vmm.id} registered again for another instance`);
     return stateReply(vmm);
   }
 
@@ -252,7 +252,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
     if (!isTerminal(vmm.state)) advance(vmm, 'Failed');
     this.vmms.delete(vmmId);
     this.env.log(`VMM ${vmmId} unregistered (${vmm.state}): removed from the table`);
-    panicUnless(isTerminal(vmm.state) && !this.vmms.has(vmmId), `VMM ${vmmId} unregistered while ${vmm.state}`);
+    if (!(isTerminal(vmm.state) && !this.vmms.has(vmmId))) panic(`VMM ${vmmId} unregistered while ${vmm.state}`);
     return { type: 'VmmUnregistered', vmmId, state: sledVmmStateOf(vmm) };
   }
 
@@ -264,7 +264,7 @@ class SimSledAgent implements SledAgent, SledAgentProcess {
     if (vmm.state === 'Rebooting') return stateReply(vmm);
     if (vmm.state !== 'Running' || vmm.target !== 'Running') return { type: 'Refused', vmmId: vmm.id, message: `can't request Reboot of a VMM ${vmm.state}` };
     this.transition(vmm, 'Rebooting');
-    panicUnless(nextState(vmm) === 'Running', `VMM ${vmm.id} rebooting towards ${nextState(vmm)}`);
+    if (!(nextState(vmm) === 'Running')) panic(`VMM ${vmm.id} rebooting towards ${nextState(vmm)}`);
     return stateReply(vmm);
   }
 }

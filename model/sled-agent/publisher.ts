@@ -33,7 +33,7 @@ const PUBLISH_BACKOFF_MS_MAX = 1000;
  */
 export function* publisher<V extends Published>(env: Env, config: PublisherConfig, vmm: V, stateOf: (vmm: V) => SledVmmState, table: Map<string, V>, leaves: (state: VmmState) => boolean = (s) => s === 'Destroyed'): Flow<void> {
   // One publisher per VMM: the caller marks it, and a second one would race the first's generations.
-  panicUnless(vmm.publishing, `VMM ${vmm.id}: a publisher started without the VMM marked publishing`);
+  if (!vmm.publishing) panic(`VMM ${vmm.id}: a publisher started without the VMM marked publishing`);
   panicUnless(config.nexus.length > 0 && config.publishAttempts > 0, 'publisher: needs a Nexus and at least one attempt');
   for (let attempt = 0; attempt < config.publishAttempts; attempt++) {
     const version = vmm.version;
@@ -44,7 +44,7 @@ export function* publisher<V extends Published>(env: Env, config: PublisherConfi
     if (vmm.version < version) panic(`VMM ${vmm.id}: its version went back while publishing`);
     if (r.ok && r.reply.type === 'Ok') {
       vmm.publishedGen = Math.max(vmm.publishedGen, state.vmmState.gen);
-      panicUnless(!leaves(state.vmmState.state) || vmm.publishedGen === state.vmmState.gen, `VMM ${vmm.id}: a final state acknowledged below a generation already published`);
+      if (!(!leaves(state.vmmState.state) || vmm.publishedGen === state.vmmState.gen)) panic(`VMM ${vmm.id}: a final state acknowledged below a generation already published`);
       if (leaves(state.vmmState.state) && table.get(vmm.id) === vmm) {
         table.delete(vmm.id);
         env.log(`VMM ${vmm.id} removed from the table: Nexus took its final state (${state.vmmState.state}, gen ${state.vmmState.gen})`);

@@ -87,7 +87,7 @@ function* rogueClient(env: Env, rogue: NonNullable<UserConfig['rogue']>, timeout
     if (tries > 0) yield* sleep(between(env, 'rogue.retryMs', 1, rogue.retryMsMax));
     for (const p of [...waiting]) {
       const target = rogue.propolis.find((q) => q !== p) ?? p;
-      panicUnless(target !== p || rogue.propolis.length === 1, `rogue client: a migration of ${p} to itself`);
+      if (!(target !== p || rogue.propolis.length === 1)) panic(`rogue client: a migration of ${p} to itself`);
       const request: PropolisRequest = migrate ? { type: 'InstanceMigrateStart', migrationId: env.mintId('rogue-migration'), target } : { type: 'InstanceStatePut', requested: 'Reboot' };
       const r = yield* call<PropolisReply>(p, request, timeoutMs);
       if (!notYet(r.ok ? r.reply : null)) waiting.delete(p);
@@ -138,10 +138,10 @@ class UserNode implements UserProcess {
   }
 
   *#ask(instanceId: string, action: UserAction): Flow<NexusReply | null> {
-    panicUnless(!this.deleted.has(instanceId), `user: asked to ${action} ${instanceId} after deleting it`);
+    if (this.deleted.has(instanceId)) panic(`user: asked to ${action} ${instanceId} after deleting it`);
     // A reboot goes through #reboot: it sets the intent only once Nexus has answered.
-    panicUnless(action !== 'reboot', `user: a reboot of ${instanceId} asked as a start, stop or delete`);
-    panicUnless(!this.finished.has(instanceId), `user: asked to ${action} ${instanceId} after its script ended`);
+    if (action === 'reboot') panic(`user: a reboot of ${instanceId} asked as a start, stop or delete`);
+    if (this.finished.has(instanceId)) panic(`user: asked to ${action} ${instanceId} after its script ended`);
     this.lastAsked.set(instanceId, action);
     const type = action === 'start' ? 'InstanceStart' : action === 'stop' ? 'InstanceStop' : 'InstanceDelete';
     return yield* this.#request({ type, instanceId });
@@ -149,7 +149,7 @@ class UserNode implements UserProcess {
 
   /** Poll until the instance is in one of `states`; the last state seen. */
   *#waitFor(instanceId: string, states: readonly string[]): Flow<string | null> {
-    panicUnless(states.length > 0 && this.lastAsked.has(instanceId), `user: waiting on ${instanceId} for nothing, or before asking anything of it`);
+    if (!(states.length > 0 && this.lastAsked.has(instanceId))) panic(`user: waiting on ${instanceId} for nothing, or before asking anything of it`);
     let state: string | null = null;
     for (let i = 0; i < WAIT_POLLS_MAX; i++) {
       const view = yield* this.#request({ type: 'InstanceView', instanceId });
@@ -191,11 +191,11 @@ class UserNode implements UserProcess {
    * Failed instance may be restarted: after a stop, the user expects either.
    */
   *#reboot(instanceId: string): Flow<void> {
-    panicUnless(!this.deleted.has(instanceId), `user: a reboot of ${instanceId} after deleting it`);
+    if (this.deleted.has(instanceId)) panic(`user: a reboot of ${instanceId} after deleting it`);
     const reply = yield* this.#request({ type: 'InstanceReboot', instanceId }, ['InvalidRequest', 'NotFound', 'Conflict']);
     if (reply?.type === 'Ok') this.lastAsked.set(instanceId, 'start');
     else if (reply !== null && this.lastAsked.get(instanceId) !== 'start') this.lastAsked.set(instanceId, 'reboot');
-    panicUnless(reply?.type !== 'Ok' || this.lastAsked.get(instanceId) === 'start', `user: a reboot of ${instanceId} accepted, not remembered as a start`);
+    if (!(reply?.type !== 'Ok' || this.lastAsked.get(instanceId) === 'start')) panic(`user: a reboot of ${instanceId} accepted, not remembered as a start`);
   }
 
   /** Best effort: a migration the instance is in no state for is not tried again. */
@@ -224,7 +224,7 @@ class UserNode implements UserProcess {
     const env = this.#env;
     const config = this.#config;
     const instanceId = instance.id;
-    panicUnless(!this.lastAsked.has(instanceId) && !this.finished.has(instanceId), `user: the script of ${instanceId} started twice`);
+    if (!(!this.lastAsked.has(instanceId) && !this.finished.has(instanceId))) panic(`user: the script of ${instanceId} started twice`);
     yield* this.#request({ type: 'InstanceCreate', instanceId, autoRestartPolicy: instance.autoRestartPolicy });
     if (config.startFirst) yield* this.#start(instanceId);
     const ops = between(env, 'user.ops', 1, config.opsMax);
@@ -238,8 +238,8 @@ class UserNode implements UserProcess {
       const reply = yield* this.#ask(instanceId, 'delete');
       if (reply?.type === 'Ok') this.deleted.add(instanceId);
     }
-    panicUnless(!this.deleted.has(instanceId) || this.lastAsked.get(instanceId) === 'delete', `user: ${instanceId} deleted, then asked something else`);
-    panicUnless(!this.finished.has(instanceId), `user: the script of ${instanceId} ran twice`);
+    if (!(!this.deleted.has(instanceId) || this.lastAsked.get(instanceId) === 'delete')) panic(`user: ${instanceId} deleted, then asked something else`);
+    if (this.finished.has(instanceId)) panic(`user: the script of ${instanceId} ran twice`);
     this.finished.add(instanceId);
   }
 }

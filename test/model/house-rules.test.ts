@@ -63,6 +63,11 @@ test("every node file states its fault model in its header", (t) => {
   t.deepEqual(silent, []);
 });
 
+test('panicUnless takes a constant message: one built from values goes in `if (!ok) panic(`...`)`, built only on failure', (t) => {
+  const built = sources('model').flatMap((f) => readFileSync(f, 'utf8').split('\n').flatMap((line, i) => (/panicUnless\(.*`[^`]*\$\{/.test(line) ? [`${f}:${i + 1}`] : [])));
+  t.deepEqual(built, []);
+});
+
 test('model/ imports nothing from sim/, oracle/, scenarios/, api/ or cli/', (t) => {
   const crossing = sources('model').filter((f) => /from '(?:\.\.\/)+(?:sim|oracle|scenarios|api|cli)\//.test(readFileSync(f, 'utf8')));
   t.deepEqual(crossing, []);

@@ -6,7 +6,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { scenarioNamed } from '../../cli/args.ts';
 import { execute } from '../../api/execute.ts';
-import { storyOf } from '../../cli/report.ts';
+import { storyOf } from '../../sim/story.ts';
 import { runDocument } from '../../api/run-document.ts';
 import { BUILTIN } from '../../scenarios/index.ts';
 import { tapeInput } from '../../cli/run-input.ts';

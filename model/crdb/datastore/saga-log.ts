@@ -3,7 +3,7 @@
 // recorded outputs and the node in progress runs again, so every action must be idempotent.
 // Each write is idempotent too: the executor repeats any whose answer was lost.
 
-import { panic, panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import type { SagaRow } from '../tables.ts';
 import { write, type Tables } from '../tables.ts';
 
@@ -47,7 +47,7 @@ export function sagaNodeUndone(tables: Tables, sagaId: string, node: string): { 
   if (row === null) return { ok: false };
   if (!row.undone.includes(node)) {
     // Undone while unwinding, or, a Done subsaga, when its parent unwinds; never while running forward.
-    panicUnless(row.state !== 'Running', `saga ${sagaId}: undo of ${node} recorded while it runs forward`);
+    if (row.state === 'Running') panic(`saga ${sagaId}: undo of ${node} recorded while it runs forward`);
     write(tables, () => row.undone.push(node));
   }
   if (row.undone.indexOf(node) !== row.undone.lastIndexOf(node)) panic(`saga ${sagaId}: the undo of ${node} recorded twice`);
@@ -59,8 +59,8 @@ export function sagaFinish(tables: Tables, sagaId: string, state: 'Done' | 'Fail
   if (row === null) return { ok: false };
   if (row.state === 'Running' || row.state === 'Unwinding') {
     // A saga that ran to its end is Done; one that unwound is Failed; each counted in flight once.
-    panicUnless(state === (row.state === 'Running' ? 'Done' : 'Failed'), `saga ${sagaId}: ${row.state} cannot finish ${state}`);
-    panicUnless((tables.sagasInFlight.get(row.instanceId) ?? 0) >= 1, `saga ${sagaId}: finishing, but not counted in flight for ${row.instanceId}`);
+    if (!(state === (row.state === 'Running' ? 'Done' : 'Failed'))) panic(`saga ${sagaId}: ${row.state} cannot finish ${state}`);
+    if (!((tables.sagasInFlight.get(row.instanceId) ?? 0) >= 1)) panic(`saga ${sagaId}: finishing, but not counted in flight for ${row.instanceId}`);
     write(tables, () => {
       row.state = state;
       const left = (tables.sagasInFlight.get(row.instanceId) ?? 1) - 1;

@@ -118,7 +118,7 @@ export function diskSoftDelete(tables: Tables, diskId: string, nowMs: number): D
 export function diskUndeleteSetFaulted(tables: Tables, diskId: string): { undeleted: boolean } {
   const disk = tables.disk.get(diskId);
   if (disk === undefined || disk.timeDeleted == null) return { undeleted: false };
-  panicUnless(disk.instanceId === null, `disk ${diskId} was deleted while attached`);
+  if (disk.instanceId !== null) panic(`disk ${diskId} was deleted while attached`);
   writeStorage(tables, () => {
     disk.timeDeleted = null;
     disk.faulted = true;
@@ -177,7 +177,7 @@ export function snapshotSoftDelete(tables: Tables, snapshotId: string, nowMs: nu
 export function snapshotUndeleteSetFaulted(tables: Tables, snapshotId: string): { undeleted: boolean } {
   const s = tables.snapshot.get(snapshotId);
   if (s === undefined || s.timeDeleted === null) return { undeleted: false };
-  panicUnless(s.state === 'Destroyed', `snapshot ${snapshotId} deleted but ${s.state}`);
+  if (s.state !== 'Destroyed') panic(`snapshot ${snapshotId} deleted but ${s.state}`);
   writeStorage(tables, () => {
     s.timeDeleted = null;
     s.state = 'Faulted';

@@ -72,7 +72,7 @@ class Agent implements AgentProcess {
   }
 
   private schedule(kind: Work['kind'], key: string): void {
-    panicUnless(kind === 'region' ? this.durable.regions.has(key) : this.durable.running.has(key), `agent: work scheduled for no record ${key}`);
+    if (!(kind === 'region' ? this.durable.regions.has(key) : this.durable.running.has(key))) panic(`agent: work scheduled for no record ${key}`);
     this.env.setTimer(between(this.env, `${this.config.id}.workMs`, 1, this.config.workMsMax), { type: 'Work', kind, key } satisfies Work);
   }
 
@@ -97,7 +97,7 @@ class Agent implements AgentProcess {
 
   /** A clone copies every extent from its source; any failure leaves the region Failed. */
   private *clone(region: AgentRegion): Flow<void> {
-    panicUnless(region.source !== null && region.state === 'Requested', `agent: clone of region ${region.id}, not a Requested clone`);
+    if (!(region.source !== null && region.state === 'Requested')) panic(`agent: clone of region ${region.id}, not a Requested clone`);
     const source = region.source;
     const agent = source.slice(0, source.indexOf(':'));
     const r = yield* call<AgentReply>(agent, { type: 'CloneRead', address: source } satisfies AgentRequest, this.config.cloneTimeoutMs);
@@ -153,7 +153,7 @@ class Agent implements AgentProcess {
     }
     this.durable.regions.set(regionId, { id: regionId, state: 'Requested', source, snapshots: new Set() });
     this.schedule('region', regionId);
-    panicUnless(this.durable.regions.get(regionId)?.state === 'Requested', `agent: region ${regionId} created, not Requested`);
+    if (!(this.durable.regions.get(regionId)?.state === 'Requested')) panic(`agent: region ${regionId} created, not Requested`);
     return { status: 200, state: 'Requested' };
   }
 
@@ -186,7 +186,7 @@ class Agent implements AgentProcess {
     const rs = this.durable.running.get(`${regionId}@${snapshotId}`);
     if (rs !== undefined && rs.state !== 'Destroyed') return { status: 500, message: `read-only downstairs running for region ${regionId} snapshot ${snapshotId}` };
     region.snapshots.delete(snapshotId);
-    panicUnless(!region.snapshots.has(snapshotId) && (rs === undefined || rs.state === 'Destroyed'), `agent: snapshot ${snapshotId} of ${regionId} deleted while its downstairs runs`);
+    if (!(!region.snapshots.has(snapshotId) && (rs === undefined || rs.state === 'Destroyed'))) panic(`agent: snapshot ${snapshotId} of ${regionId} deleted while its downstairs runs`);
     return { status: 204 };
   }
 
@@ -221,7 +221,7 @@ class Agent implements AgentProcess {
       rs.state = 'Tombstoned';
       this.schedule('running', `${regionId}@${snapshotId}`);
     }
-    panicUnless(rs.state === 'Tombstoned' || rs.state === 'Destroyed', `agent: a deleted read-only downstairs of ${regionId} is ${rs.state}`);
+    if (!(rs.state === 'Tombstoned' || rs.state === 'Destroyed')) panic(`agent: a deleted read-only downstairs of ${regionId} is ${rs.state}`);
     return { status: 204 };
   }
 

@@ -102,7 +102,7 @@ class Downstairs implements DownstairsProcess {
   readonly #alsoActive = new Set<DsConnection>();
 
   constructor(env: Env, config: DownstairsConfig, region: Region, acceptEqual: boolean) {
-    panicUnless(region.extents.length === config.region.extentCount, `downstairs ${config.id}: its region has ${region.extents.length} extents, not ${config.region.extentCount}`);
+    if (region.extents.length !== config.region.extentCount) panic(`downstairs ${config.id}: its region has ${region.extents.length} extents, not ${config.region.extentCount}`);
     this.#env = env;
     this.#config = config;
     this.region = region;
@@ -241,7 +241,7 @@ class Downstairs implements DownstairsProcess {
       this.#active = c;
       this.#highestGen = Math.max(this.#highestGen, m.gen);
       this.#closed.clear(); // promote_to_active re-opens any closed extents
-      panicUnless(this.#active.gen === this.#highestGen, `downstairs: the active connection is at ${c.gen}, below ${this.#highestGen}`);
+      if (this.#active.gen !== this.#highestGen) panic(`downstairs: the active connection is at ${c.gen}, below ${this.#highestGen}`);
     }
     panicUnless(c.gen === m.gen && c.state === 'PromotedToActive' && (readOnly || this.#active === c), 'downstairs: a promotion that did not make the connection active');
     this.#send(c, { type: 'YouAreNowActive', upstairsId: m.upstairsId, sessionId: m.sessionId, gen: m.gen });
@@ -299,7 +299,7 @@ class Downstairs implements DownstairsProcess {
         this.#assertOpen(m.extent, m.jobId);
         return this.#send(c, { type: 'ReadResponse', jobId: m.jobId, data: readBlock(region, m.extent, m.block) });
       case 'Flush':
-        panicUnless(m.extentLimit === null || (m.extentLimit >= 0 && m.extentLimit < region.extents.length), `job ${m.jobId}: a flush limited to no extent ${m.extentLimit}`);
+        if (!(m.extentLimit === null || (m.extentLimit >= 0 && m.extentLimit < region.extents.length))) panic(`job ${m.jobId}: a flush limited to no extent ${m.extentLimit}`);
         flushRegion(region, m.flushNumber, m.gen, m.extentLimit);
         return this.#send(c, { type: 'FlushAck', jobId: m.jobId });
       case 'ExtentFlush':
@@ -330,14 +330,14 @@ class Downstairs implements DownstairsProcess {
         return this.#send(c, { type: 'ExtentLiveCloseAck', jobId: m.jobId, gen, flush, dirty });
       }
       case 'ExtentLiveRepair':
-        panicUnless(this.#closed.has(m.extent), `job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
-        panicUnless(m.source !== this.#config.id, `job ${m.jobId}: live repair of extent ${m.extent} from ourselves`);
+        if (!this.#closed.has(m.extent)) panic(`job ${m.jobId}: ExtentLiveRepair of extent ${m.extent}, which is open`);
+        if (m.source === this.#config.id) panic(`job ${m.jobId}: live repair of extent ${m.extent} from ourselves`);
         this.#env.spawn(`live repair extent ${m.extent}`, this.#repairFrom(c, m.extent, m.source, (error) => ({ type: 'ExtentLiveRepairAckId', jobId: m.jobId, error })));
         return;
       case 'ExtentLiveNoOp':
         return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
       case 'ExtentLiveReopen':
-        panicUnless(m.extent >= 0 && m.extent < this.region.extents.length, `job ${m.jobId}: reopen of no extent ${m.extent}`);
+        if (!(m.extent >= 0 && m.extent < this.region.extents.length)) panic(`job ${m.jobId}: reopen of no extent ${m.extent}`);
         this.#closed.delete(m.extent);
         return this.#send(c, { type: 'ExtentLiveAckId', jobId: m.jobId });
     }
@@ -345,8 +345,8 @@ class Downstairs implements DownstairsProcess {
 
   /** The upstairs orders its jobs so no IO reaches an extent live repair has closed. */
   #assertOpen(extent: number, jobId: number): void {
-    panicUnless(extent >= 0 && extent < this.region.extents.length, `job ${jobId}: no extent ${extent}`);
-    panicUnless(!this.#closed.has(extent), `job ${jobId}: IO to extent ${extent}, closed for live repair`);
+    if (!(extent >= 0 && extent < this.region.extents.length)) panic(`job ${jobId}: no extent ${extent}`);
+    if (this.#closed.has(extent)) panic(`job ${jobId}: IO to extent ${extent}, closed for live repair`);
   }
 
   /** A repair: fetch the extent from the source's repair server and replace ours; `ack` says how to answer. */
@@ -354,7 +354,7 @@ class Downstairs implements DownstairsProcess {
     const r = yield* call<RepairReply>(source, { type: 'ExtentFetch', extent } satisfies RepairRequest, 500);
     if (this.connections.get(c.conn) !== c) return;
     if (!r.ok || r.reply.type !== 'ExtentData') return this.#send(c, ack('source unavailable'));
-    panicUnless(r.reply.blocks.length === this.region.extents[extent]!.blocks.length, `repair of extent ${extent}: ${r.reply.blocks.length} blocks from ${source}`);
+    if (!(r.reply.blocks.length === this.region.extents[extent]!.blocks.length)) panic(`repair of extent ${extent}: ${r.reply.blocks.length} blocks from ${source}`);
     replaceExtent(this.region, extent, r.reply);
     this.#send(c, ack(null));
   }

@@ -17,7 +17,7 @@
 // ids, sent after the no-op), so a job that depends on it (same extent, or a flush) is held in
 // the upstairs until it is sent, and so is anything that depends on a held job.
 
-import { panicUnless } from '../../assert.ts';
+import { panic, panicUnless } from '../../assert.ts';
 import { probe } from '../../../ports/index.ts';
 import type { BlockData, UpstairsMessage } from '../protocol.ts';
 import type { UpstairsReply } from './control.ts';
@@ -42,7 +42,7 @@ const REPAIR_KINDS: ReadonlySet<JobKind> = new Set(['ExtentFlushClose', 'ExtentL
 
 export function submit(up: Upstairs, ports: IoPorts, spec: JobSpec): Job {
   const id = spec.id ?? ++up.nextJobId;
-  panicUnless(!up.jobs.has(id) && id <= up.nextJobId, `job ${id} submitted twice or never reserved`);
+  if (!(!up.jobs.has(id) && id <= up.nextJobId)) panic(`job ${id} submitted twice or never reserved`);
   const job: Job = { id, kind: spec.kind, replyTo: spec.replyTo, extent: spec.extent, message: (client) => spec.message(id, client), done: new Set(), skipped: new Set(), errors: new Set(), result: null, closed: spec.kind === 'ExtentFlushClose' ? new Map() : null, held: false, acked: false, ok: false };
   job.held = spec.held === true || dependsOnHeld(up, job);
   if (job.held && spec.held !== true) probe(up.env, `upstairs.live-repair.held.${job.kind}`);
@@ -95,7 +95,7 @@ function dependsOnHeld(up: Upstairs, job: Job): boolean {
  * depends on one still held, in id order.
  */
 export function release(up: Upstairs, ports: IoPorts, job: Job): void {
-  panicUnless(job.held, `job ${job.id} released but not held`);
+  if (!job.held) panic(`job ${job.id} released but not held`);
   job.held = false;
   const held = [...up.jobs.values()].filter((j) => j.held || j === job).sort((a, b) => a.id - b.id);
   for (const j of held) {
@@ -118,7 +118,7 @@ export function jobDone(up: Upstairs, client: DownstairsClient, jobId: number, d
   const job = up.jobs.get(jobId);
   if (job === undefined || job.skipped.has(client.index)) return; // skipped since: dropped, as upstream
   // A held job was never sent, and a client answers each job once (a replay resends only what it has not done).
-  panicUnless(!job.held && !job.done.has(client.index), `client ${client.index}: an answer to job ${jobId}, which it was not sent or already did`);
+  if (!(!job.held && !job.done.has(client.index))) panic(`client ${client.index}: an answer to job ${jobId}, which it was not sent or already did`);
   job.done.add(client.index);
   if (client.state.kind === 'Active') client.newestDoneActive = Math.max(client.newestDoneActive, jobId);
   if (job.kind === 'Read' && job.result === null) job.result = data;
@@ -130,7 +130,7 @@ export function jobDone(up: Upstairs, client: DownstairsClient, jobId: number, d
 export function jobFailed(up: Upstairs, client: DownstairsClient, jobId: number): void {
   const job = up.jobs.get(jobId);
   if (job === undefined || job.skipped.has(client.index)) return;
-  panicUnless(REPAIR_KINDS.has(job.kind), `client ${client.index}: job ${jobId} (${job.kind}) failed, but only live repair's jobs can`);
+  if (!REPAIR_KINDS.has(job.kind)) panic(`client ${client.index}: job ${jobId} (${job.kind}) failed, but only live repair's jobs can`);
   job.errors.add(client.index);
   settle(up, job);
 }
@@ -142,7 +142,7 @@ export function skipClientJobs(up: Upstairs, client: DownstairsClient): void {
     job.skipped.add(client.index);
     settle(up, job);
   }
-  panicUnless(inProgressFor(up, client).length === 0, `client ${client.index}: jobs left in progress after skipping them`);
+  if (!(inProgressFor(up, client).length === 0)) panic(`client ${client.index}: jobs left in progress after skipping them`);
 }
 
 /** What was held will never be sent (the live repair holding it was dropped): skipped everywhere. */
@@ -165,7 +165,7 @@ function settle(up: Upstairs, job: Job): void {
   if (!job.acked && (finished || (!repair && job.done.size >= needed))) {
     job.acked = true;
     job.ok = repair ? job.errors.size === 0 && job.skipped.size <= 1 : job.done.size >= needed && !failed;
-    panicUnless(!job.ok || job.done.size >= 1, `job ${job.id} acked ok with no client having done it`);
+    if (!(!job.ok || job.done.size >= 1)) panic(`job ${job.id} acked ok with no client having done it`);
     if (job.replyTo !== null) {
       const reply: UpstairsReply = { type: 'GuestReply', requestId: job.replyTo.requestId, sessionId: up.sessionId, gen: up.gen, ok: job.ok, data: job.result, error: job.ok ? null : 'IO error: too many downstairs skipped the job' };
       up.env.send(job.replyTo.node, reply);

@@ -87,7 +87,7 @@ export function checkLiveRepairStart(up: Upstairs, ports: LiveRepairPorts): Live
  */
 function sendLiveRepairJobs(up: Upstairs, ports: LiveRepairPorts): void {
   const repair = up.repair!;
-  panicUnless(up.state.kind === 'Active' && !repair.aborting, `live repair of extent ${repair.activeExtent} while ${up.state.kind}${repair.aborting ? ', aborting' : ''}`);
+  if (!(up.state.kind === 'Active' && !repair.aborting)) panic(`live repair of extent ${repair.activeExtent} while ${up.state.kind}${repair.aborting ? ', aborting' : ''}`);
   checkRepairStates(up, repair);
   const first = up.nextJobId + 1;
   up.nextJobId += 4;
@@ -105,8 +105,8 @@ function noop(up: Upstairs, ports: LiveRepairPorts, id: number, extent: number):
 }
 
 function checkRepairStates(up: Upstairs, repair: LiveRepair): void {
-  panicUnless(up.clients[repair.source]!.state.kind === 'Active', `live repair source client ${repair.source} is not Active`);
-  for (const c of repair.repairDownstairs) panicUnless(up.clients[c]!.state.kind === 'LiveRepair', `client ${c} under live repair is not in LiveRepair`);
+  if (!(up.clients[repair.source]!.state.kind === 'Active')) panic(`live repair source client ${repair.source} is not Active`);
+  for (const c of repair.repairDownstairs) if (up.clients[c]!.state.kind !== 'LiveRepair') panic(`client ${c} under live repair is not in LiveRepair`);
 }
 
 /** check_and_continue_live_repair: move on for as long as the job waited for is acked. */

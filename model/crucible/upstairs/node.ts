@@ -107,7 +107,7 @@ class UpstairsNode implements UpstairsProcess {
   #deactivationFrom: NodeId = '';
 
   constructor(env: Env, config: UpstairsConfig, bugs: Bugs, durable: UpstairsDurable) {
-    panicUnless(durable.targets.length === 3, `upstairs ${config.id}: ${durable.targets.length} targets, not three`);
+    if (durable.targets.length !== 3) panic(`upstairs ${config.id}: ${durable.targets.length} targets, not three`);
     this.#env = env;
     this.#config = config;
     this.#durable = durable;
@@ -375,7 +375,7 @@ class UpstairsNode implements UpstairsProcess {
     if (backlog.length > config.holdMax) return this.#stopClient(client, 'Fault');
     this.#send(client, { type: 'LastFlush', flushNumber: up.nextFlush });
     for (const job of backlog) if (!job.held) this.#send(client, job.message(client.index));
-    panicUnless(client.state.kind === 'Active', `client ${client.index} not Active after its replay`);
+    if (client.state.kind !== 'Active') panic(`client ${client.index} not Active after its replay`);
   }
 
   /** skip_live_repair: nothing a read-only upstairs did needs repairing; a client back is Active. */
@@ -487,7 +487,7 @@ class UpstairsNode implements UpstairsProcess {
     const current = up.reconciliation?.current;
     if (current === undefined || current === null || current.repairId !== repairId) return; // another step's: ignored
     // downstairs.rs on_reconciliation_ack panics on an ack from a client the step skipped.
-    panicUnless(current.waiting.has(client.index), `client ${client.index}: an ack for reconciliation step ${repairId}, which it was not sent or already answered`);
+    if (!current.waiting.has(client.index)) panic(`client ${client.index}: an ack for reconciliation step ${repairId}, which it was not sent or already answered`);
     current.waiting.delete(client.index);
     if (current.waiting.size === 0) this.#nextRepairStep();
   }
@@ -596,7 +596,7 @@ class UpstairsNode implements UpstairsProcess {
       if (s.kind !== 'Connecting' || s.mode !== 'Offline' || inProgressFor(up, client).length <= config.holdMax) continue;
       probe(env, 'upstairs.offline-faulted');
       this.#stopClient(client, 'Fault');
-      panicUnless(client.state.kind === 'Stopping', `client ${client.index} not stopped when faulted`);
+      if (client.state.kind !== 'Stopping') panic(`client ${client.index} not stopped when faulted`);
     }
   }
 

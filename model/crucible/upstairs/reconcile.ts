@@ -10,7 +10,7 @@
 // error or a client lost aborts it: the clients reconnect as New and the upstairs stays GoActive.
 
 import type { ExtentVersionsBody, UpstairsMessage } from '../protocol.ts';
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import type { Reconciliation, Upstairs } from './context.ts';
 
 export type Collation =
@@ -27,7 +27,7 @@ export type Collation =
  */
 export function extentFix(versions: readonly ExtentVersionsBody[], e: number, tieOrder: readonly number[] = versions.map((_, c) => c)): { readonly source: number; readonly dest: readonly number[] } | null {
   if (versions.length <= 1) return null; // DownstairsMend::new: one region has nothing to mend against
-  panicUnless(tieOrder.length === versions.length && new Set(tieOrder).size === tieOrder.length, `tie order ${tieOrder.join(',')} for ${versions.length} clients`);
+  if (!(tieOrder.length === versions.length && new Set(tieOrder).size === tieOrder.length)) panic(`tie order ${tieOrder.join(',')} for ${versions.length} clients`);
   const meta = versions.map((v) => ({ gen: v.gen[e]!, flush: v.flush[e]!, dirty: v.dirty[e]! }));
   const equal = (a: (typeof meta)[number], b: (typeof meta)[number]): boolean => a.gen === b.gen && a.flush === b.flush && a.dirty === b.dirty;
   if (!meta.some((m) => m.dirty || !equal(m, meta[0]!))) return null;
@@ -40,14 +40,14 @@ export function extentFix(versions: readonly ExtentVersionsBody[], e: number, ti
   }
   const s = meta[source]!;
   const dest = meta.map((_, c) => c).filter((c) => c !== source && (s.dirty || !equal(meta[c]!, s)));
-  panicUnless(dest.length > 0, `extent ${e}: a fix with no destination`);
+  if (!(dest.length > 0)) panic(`extent ${e}: a fix with no destination`);
   return { source, dest };
 }
 
 export function collate(up: Upstairs, versions: readonly ExtentVersionsBody[]): Collation {
   // DownstairsMend::new asserts every client reported the same number of extents.
   for (const v of versions) {
-    panicUnless(v.gen.length === up.region.extentCount && v.flush.length === v.gen.length && v.dirty.length === v.gen.length, `extent lists of different lengths: ${v.gen.length}, ${v.flush.length}, ${v.dirty.length} for ${up.region.extentCount} extents`);
+    if (!(v.gen.length === up.region.extentCount && v.flush.length === v.gen.length && v.dirty.length === v.gen.length)) panic(`extent lists of different lengths: ${v.gen.length}, ${v.flush.length}, ${v.dirty.length} for ${up.region.extentCount} extents`);
   }
   let maxGen = 0;
   let maxFlush = 0;

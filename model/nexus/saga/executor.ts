@@ -2,7 +2,7 @@
 // Log writes are retried until CockroachDB answers (bounded); an undo that cannot finish is
 // retried (bounded); a saga whose log stops answering stalls and is resumed by recovery.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import { probe, sleep, type Flow } from '../../../ports/index.ts';
 import type { SagaRow } from '../../crdb/tables.ts';
 import type { DbRequest } from '../../crdb/queries.ts';
@@ -40,7 +40,7 @@ export function* executeSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: st
 /** Run (or, with `resume`, continue) a saga whose log entry exists. */
 export function* runSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string, params: P, resume: SagaRow | null): Flow<SagaOutcome> {
   // Recovery resumes only sagas the log has as unfinished.
-  panicUnless(resume === null || resume.state === 'Running' || resume.state === 'Unwinding', `saga ${sagaId} resumed while ${resume?.state}`);
+  if (!(resume === null || resume.state === 'Running' || resume.state === 'Unwinding')) panic(`saga ${sagaId} resumed while ${resume?.state}`);
   const outputs: Record<string, unknown> = { ...resume?.outputs };
   const run: SagaRun<P> = { nexus, id: sagaId, params, outputs };
   let error = resume?.error ?? '';
@@ -62,7 +62,7 @@ export function* runSaga<P>(nexus: NexusContext, def: SagaDef<P>, sagaId: string
       break;
     }
     if (!failedNode) {
-      panicUnless(def.nodes.every((n) => n.name in outputs), `saga ${sagaId}: done with a node that never ran`);
+      if (!(def.nodes.every((n) => n.name in outputs))) panic(`saga ${sagaId}: done with a node that never ran`);
       if (!(yield* logDurably(nexus, { type: 'SagaFinish', sagaId, state: 'Done' }))) return { kind: 'Stalled' };
       probe(nexus.env, `saga.${def.name}.done`);
       return { kind: 'Done', outputs };

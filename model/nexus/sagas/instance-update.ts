@@ -8,7 +8,7 @@
 //
 // Bug switch nexus/no-updater-lock: no lock at all; the commit checks the generation alone.
 
-import { panicUnless } from '../../assert.ts';
+import { panic } from '../../assert.ts';
 import type { InstanceSnapshot, UpdaterLock } from '../../crdb/queries.ts';
 import { between, probe, sleep, type Flow } from '../../../ports/index.ts';
 import type { NexusContext } from '../context.ts';
@@ -48,7 +48,7 @@ export const startInstanceUpdate: SagaDef<StartUpdateParams> = {
         // siu_lock_instance: an instance gone is a permanent failure (test_start_saga_fails_when_instance_deleted).
         if (r.kind === 'NotFound') return failed('instance no longer exists; giving up');
         // The lock is ours (taken now, or on a run of this node whose answer was lost), never another saga's.
-        if (r.kind === 'Locked') panicUnless(r.lock.id === run.id, `saga ${run.id}: locked, but the lock names ${r.lock.id}`);
+        if (r.kind === 'Locked' && r.lock.id !== run.id) panic(`saga ${run.id}: locked, but the lock names ${r.lock.id}`);
         return ok(r.kind === 'Locked' ? r.lock : null);
       },
       *undo(run) {
